@@ -36,6 +36,12 @@ export function subsetDataset(ds: Dataset, nodes: Uint32Array): DatasetPart {
     graph: sub.graph,
     features: gatherRows(ds.features, ds.numFeatures, nodes),
     labels,
+    edgeStats: {
+      inputEdges: sub.graph.numEdges,
+      selfLoopsDropped: 0,
+      duplicatesMerged: 0,
+      symmetrized: ds.edgeStats.symmetrized,
+    },
     split: {
       name: ds.split.name,
       train: mapSet(ds.split.train),
