@@ -1,0 +1,303 @@
+// Derived inverses and the memory-free backward of reversible loop bodies.
+//
+// A loop body is invertible when its carried state flows only through invertible ops — channel
+// slices that together cover a value, concatenations, and rev_blocks — and everything else in it
+// depends on weights alone. Inverting walks those ops in reverse (NiLang-style): a concat is
+// undone by slicing, a set of slices by concatenating them, and a rev_block statement
+// `x_t ⊕= g(reads)` by `x_t ⊖= g(reads)`, with the statements in reverse order.
+//
+// The memory-free backward does the same walk and, at each rev_block statement, evaluates g once:
+// that one evaluation rebuilds x_t's input (x_t ⊖ g) and feeds g's VJP. A training step therefore
+// evaluates each group function twice (forward, backward), not three times (forward, inverse,
+// re-forward) as the PyTorch implementations do.
+import { Builder } from "../ir/builder.js";
+import { eliminateDeadCode } from "../ir/dce.js";
+import { inverseCombine, revStatements } from "../ir/ops/control.js";
+import { getOp } from "../ir/registry.js";
+import { Graph, Value, tensorType, type Op } from "../ir/types.js";
+import { emitBackward, emitForward, type Forwarded } from "../autodiff/core.js";
+import { inlineGraph } from "../ir/inline.js";
+
+const INVERTIBLE_CARRY_OPS = new Set(["rev_block", "slice_cols", "concat_cols"]);
+
+/** Values of the body that depend on its carried inputs. */
+function carryDependent(body: Graph, numCarry: number): Set<Value> {
+  const dep = new Set<Value>(body.inputs.slice(0, numCarry));
+  for (const op of body.ops) {
+    if (op.inputs.some((v) => dep.has(v))) for (const v of op.outputs) dep.add(v);
+  }
+  return dep;
+}
+
+/**
+ * Why the body's carried state cannot be rebuilt from its outputs, or undefined when it can.
+ * The message is for users: it names the op that loses information.
+ */
+export function carryPathError(body: Graph, numCarry: number): string | undefined {
+  const dep = carryDependent(body, numCarry);
+  const uses = new Map<Value, Op[]>();
+  for (const op of body.ops) for (const v of op.inputs) uses.set(v, [...(uses.get(v) ?? []), op]);
+  for (let i = 0; i < numCarry; i++) {
+    if (!dep.has(body.outputs[i]!)) return `the loop's new state does not depend on its old state`;
+  }
+  for (const op of body.ops) {
+    if (!op.inputs.some((v) => dep.has(v))) continue;
+    if (!INVERTIBLE_CARRY_OPS.has(op.opcode)) {
+      return `the state passes through \`${op.opcode}\`, which is not an invertible update`;
+    }
+    if (op.opcode === "rev_block") {
+      const numVars = op.attrs.numVars as number;
+      if (op.inputs.slice(numVars).some((v) => dep.has(v))) {
+        return "a reversible block's weights depend on the state";
+      }
+    }
+  }
+  const outputs = new Set(body.outputs);
+  for (const v of dep) {
+    const consumers = uses.get(v) ?? [];
+    if (consumers.length === 0 && !outputs.has(v)) return "part of the state is computed and dropped";
+    const slices = consumers.filter((o) => o.opcode === "slice_cols");
+    const whole = consumers.some((o) => o.opcode !== "slice_cols") || outputs.has(v);
+    if (!whole && slices.length > 0) {
+      const width = v.shape[1] as number;
+      const covered = new Array<boolean>(width).fill(false);
+      for (const s of slices) {
+        for (let c = s.attrs.start as number; c < (s.attrs.start as number) + (s.attrs.len as number); c++) {
+          covered[c] = true;
+        }
+      }
+      if (covered.some((c) => !c)) return "some channels of the state are sliced away and dropped";
+    }
+  }
+  return undefined;
+}
+
+export class NotInvertibleError extends Error {}
+
+interface WalkResult {
+  carryPre: Value[];
+  dCarryPre: (Value | undefined)[];
+  /** Cotangents of the body's non-carried inputs (xs slices, then consts). */
+  dOther: (Value | undefined)[];
+}
+
+/**
+ * Emits into b the reverse walk over the body: from the carried outputs (and their cotangents when
+ * `dCarryPost` is given) to the carried inputs (and theirs), recomputing what depends on weights.
+ */
+function walkReverse(
+  b: Builder,
+  body: Graph,
+  numCarry: number,
+  carryPost: Value[],
+  other: Value[],
+  dCarryPost: (Value | undefined)[] | undefined,
+): WalkResult {
+  const why = carryPathError(body, numCarry);
+  if (why) throw new NotInvertibleError(why);
+  const withVjp = dCarryPost !== undefined;
+  const dep = carryDependent(body, numCarry);
+
+  // Weight-only computations (rare: the lowering passes weights straight in) run first.
+  const prefix = new Graph(`${body.name}_weights`, body.inputs.slice(numCarry));
+  prefix.ops.push(...body.ops.filter((op) => !op.inputs.some((v) => dep.has(v))));
+  const prefixNeeded = new Set<Value>();
+  for (const op of body.ops) {
+    if (!op.inputs.some((v) => dep.has(v))) continue;
+    for (const v of op.inputs) if (!dep.has(v)) prefixNeeded.add(v);
+  }
+  prefix.outputs = [...prefixNeeded];
+  const pre: Forwarded = emitForward(b, prefix, other);
+  const value = (v: Value): Value => {
+    const m = pre.env.get(v) ?? known.get(v);
+    if (!m) throw new Error(`inverse: value %${v.id} is not known`);
+    return m;
+  };
+
+  const known = new Map<Value, Value>();
+  const cot = new Map<Value, Value>();
+  const pieces = new Map<Value, { start: number; piece: Value }[]>();
+  const addCot = (v: Value, c: Value | undefined) => {
+    if (!c) return;
+    const p = cot.get(v);
+    cot.set(v, p ? b.add(p, c) : c);
+  };
+  body.outputs.slice(0, numCarry).forEach((v, i) => {
+    known.set(v, carryPost[i]!);
+    if (withVjp) addCot(v, dCarryPost![i]);
+  });
+  const resolve = (v: Value): Value => {
+    const k = known.get(v);
+    if (k) return k;
+    const ps = pieces.get(v);
+    if (!ps) throw new Error(`inverse: no way to rebuild %${v.id}`);
+    ps.sort((x, y) => x.start - y.start);
+    const whole = ps.length === 1 ? ps[0]!.piece : b.op("concat_cols", ps.map((p) => p.piece));
+    known.set(v, whole);
+    return whole;
+  };
+  const setKnown = (v: Value, x: Value) => {
+    if (!known.has(v)) known.set(v, x);
+  };
+
+  const carryOps = body.ops.filter((op) => op.inputs.some((v) => dep.has(v)));
+  for (let k = carryOps.length - 1; k >= 0; k--) {
+    const op = carryOps[k]!;
+    if (op.opcode === "concat_cols") {
+      const out = resolve(op.outputs[0]!);
+      let start = 0;
+      op.inputs.forEach((x) => {
+        const len = x.shape[1] as number;
+        setKnown(x, b.op("slice_cols", [out], { start, len }));
+        start += len;
+      });
+    } else if (op.opcode === "slice_cols") {
+      const out = resolve(op.outputs[0]!);
+      const x = op.inputs[0]!;
+      pieces.set(x, [...(pieces.get(x) ?? []), { start: op.attrs.start as number, piece: out }]);
+    } else {
+      // rev_block
+      const numVars = op.attrs.numVars as number;
+      const post = op.outputs.map(resolve);
+      const consts = op.inputs.slice(numVars).map(value);
+      const dPost = withVjp ? op.outputs.map((v) => cot.get(v)) : undefined;
+      const r = reverseRevBlock(b, op, post, consts, dPost);
+      op.inputs.slice(0, numVars).forEach((v, j) => setKnown(v, r.varsPre[j]!));
+      if (withVjp) {
+        op.inputs.slice(0, numVars).forEach((v, j) => addCot(v, r.dVarsPre[j]));
+        op.inputs.slice(numVars).forEach((v, j) => addCot(v, r.dConsts[j]));
+      }
+      continue;
+    }
+    if (withVjp) {
+      const dOut = cot.get(op.outputs[0]!);
+      if (dOut) {
+        // Layout VJPs read only their operands' shapes, so the body's own values serve.
+        const dIns = getOp(op.opcode).vjp!(
+          b,
+          { inputs: op.inputs, outputs: op.outputs, attrs: op.attrs, regions: op.regions, source: op },
+          [dOut],
+        );
+        op.inputs.forEach((v, i) => addCot(v, dIns[i]));
+      }
+    }
+  }
+  const carryPre = body.inputs.slice(0, numCarry).map(resolve);
+  const dCarryPre = body.inputs.slice(0, numCarry).map((v) => cot.get(v));
+  let dOther: (Value | undefined)[] = body.inputs.slice(numCarry).map((v) => cot.get(v));
+  if (withVjp && prefix.ops.length > 0) {
+    const viaPrefix = emitBackward(b, prefix, pre, prefix.outputs.map((v) => cot.get(v)));
+    dOther = dOther.map((d, i) => b.accumulate(d, viaPrefix[i]));
+  }
+  return { carryPre, dCarryPre, dOther };
+}
+
+/**
+ * Undoes one rev_block from its outputs: statements in reverse, each inverted. With cotangents,
+ * also applies each statement's VJP, reusing the single evaluation of its function.
+ */
+export function reverseRevBlock(
+  b: Builder,
+  op: Op,
+  varsPost: Value[],
+  consts: Value[],
+  dVarsPost?: (Value | undefined)[],
+): { varsPre: Value[]; dVarsPre: (Value | undefined)[]; dConsts: (Value | undefined)[] } {
+  const vars = [...varsPost];
+  const dVars = dVarsPost ? [...dVarsPost] : [];
+  const dConsts: (Value | undefined)[] = consts.map(() => undefined);
+  const stmts = revStatements(op.attrs);
+  for (let k = stmts.length - 1; k >= 0; k--) {
+    const s = stmts[k]!;
+    const region = op.regions[k]!;
+    const regionInputs = [...s.reads.map((r) => vars[r]!), ...consts];
+    const post = vars[s.target]!;
+    if (!dVarsPost) {
+      const [g] = inlineGraph(b, region, regionInputs);
+      vars[s.target] = b.op(inverseCombine[s.combine], [post, g!]);
+      continue;
+    }
+    const fwd = emitForward(b, region, regionInputs);
+    const g = fwd.outputs[0]!;
+    const pre = b.op(inverseCombine[s.combine], [post, g]);
+    pre.hint = post.hint;
+    vars[s.target] = pre;
+    const dPost = dVars[s.target];
+    if (!dPost) continue;
+    const [dPre, dg] = getOp(s.combine).vjp!(
+      b,
+      { inputs: [pre, g], outputs: [post], attrs: {}, regions: [], source: op },
+      [dPost],
+    );
+    dVars[s.target] = dPre;
+    const grads = emitBackward(b, region, fwd, [dg]);
+    s.reads.forEach((r, i) => (dVars[r] = b.accumulate(dVars[r], grads[i])));
+    consts.forEach((_, c) => (dConsts[c] = b.accumulate(dConsts[c], grads[s.reads.length + c])));
+  }
+  return { varsPre: vars, dVarsPre: dVars, dConsts };
+}
+
+function fresh(v: Value, hint?: string): Value {
+  return new Value(tensorType(v.shape), hint ?? v.hint);
+}
+
+/**
+ * The inverse of a loop body as a graph: inputs [carried outputs…, per-iteration inputs…,
+ * invariants…], outputs the carried inputs.
+ */
+export function inverseBody(body: Graph, numCarry: number): Graph {
+  const ins = body.inputs.map((v, i) => (i < numCarry ? fresh(body.outputs[i]!) : fresh(v)));
+  const g = new Graph(`${body.name}_inverse`, ins);
+  const b = new Builder(g);
+  const r = walkReverse(b, body, numCarry, ins.slice(0, numCarry), ins.slice(numCarry), undefined);
+  g.outputs = r.carryPre;
+  return eliminateDeadCode(g);
+}
+
+/** The inverse of a standalone rev_block op: inputs [vars after…, consts…] → vars before. */
+export function inverseRevBlock(op: Op): Graph {
+  const ins = op.inputs.map((v) => fresh(v));
+  const g = new Graph("rev_block_inverse", ins);
+  const b = new Builder(g, op.loc);
+  const numVars = op.attrs.numVars as number;
+  g.outputs = reverseRevBlock(b, op, ins.slice(0, numVars), ins.slice(numVars)).varsPre;
+  return g;
+}
+
+export interface RevBackwardBody {
+  /**
+   * inputs  [carry after…, its cotangent…, gradient accumulators of invariants…, xs slices…, invariants…]
+   * outputs [carry before…, its cotangent…, updated accumulators…, gradients of xs slices…]
+   */
+  graph: Graph;
+  hasConstGrad: boolean[];
+  hasXsGrad: boolean[];
+}
+
+/** The body of the backward scan of a reversible loop. */
+export function revBackwardBody(body: Graph, numCarry: number, numXs: number): RevBackwardBody {
+  const carryPost = body.outputs.slice(0, numCarry).map((v) => fresh(v, v.hint));
+  const dCarryPost = carryPost.map((v) => fresh(v, `d${v.hint ?? ""}`));
+  const other = body.inputs.slice(numCarry).map((v) => fresh(v));
+  const scratch = new Graph("scratch", []);
+  const b = new Builder(scratch);
+  const r = walkReverse(b, body, numCarry, carryPost, other, dCarryPost);
+  const dXs = r.dOther.slice(0, numXs);
+  const dConsts = r.dOther.slice(numXs);
+  const hasConstGrad = dConsts.map((d) => !!d);
+  const hasXsGrad = dXs.map((d) => !!d);
+  const consts = other.slice(numXs);
+  const accs = consts.flatMap((c, i) => (hasConstGrad[i] ? [fresh(c, `acc_d${c.hint ?? ""}`)] : []));
+  let k = 0;
+  const accOut = dConsts.flatMap((d) => (d ? [b.add(accs[k++]!, d)] : []));
+  const outputs = [
+    ...r.carryPre,
+    ...r.dCarryPre.map((d, i) => d ?? b.zerosLike(carryPost[i]!.shape)),
+    ...accOut,
+    ...dXs.filter((d): d is Value => !!d),
+  ];
+  const graph = new Graph(`${body.name}_rev_backward`, [...carryPost, ...dCarryPost, ...accs, ...other]);
+  graph.ops.push(...scratch.ops);
+  graph.outputs = outputs;
+  return { graph: eliminateDeadCode(graph), hasConstGrad, hasXsGrad };
+}

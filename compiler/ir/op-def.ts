@@ -1,0 +1,94 @@
+// What defines an IR op: its shape rule, its float64 reference semantics, its VJP rule written in
+// IR ops, and its WGSL lowering — the four things, in one place (one object per op in ops/*.ts).
+import type { DimBindings } from "./dims.js";
+import type { Builder } from "./builder.js";
+import type { Tensor } from "./tensor.js";
+import type { Attrs, Graph, Op, Shape, Value } from "./types.js";
+
+/** Edge lists of the graph a program runs on, in CSR (destination-major) order. */
+export interface EdgeList {
+  numNodes: number;
+  numEdges: number;
+  src: Uint32Array;
+  dst: Uint32Array;
+}
+
+/** The graph as the interpreter sees it: the base edges and the variant with self loops. */
+export interface GraphView {
+  numNodes: number;
+  base: EdgeList;
+  withLoops: EdgeList;
+  /** In-degree without self loops. */
+  inDegree: Float64Array;
+  outDegree: Float64Array;
+}
+
+export interface EvalContext {
+  dims: DimBindings;
+  graph?: GraphView;
+  /** Dropout stream keys: a run's seed and the optimizer step. */
+  seed: number;
+  step: number;
+  /** Evaluates a region (scan bodies, reversible statements, fixpoint cells). */
+  runRegion(region: Graph, inputs: Tensor[]): Tensor[];
+  /** Statistics the control ops report (fixpoint iterations and residuals). */
+  record?(event: string, data: Record<string, number>): void;
+}
+
+/** Operand cotangents from result cotangents; `undefined` stands for a zero cotangent. */
+export type VjpRule = (
+  b: Builder,
+  op: { inputs: Value[]; outputs: Value[]; attrs: Attrs; regions: Graph[]; source: Op },
+  outputCotangents: (Value | undefined)[],
+) => (Value | undefined)[];
+
+/** Context the WGSL generator gives an elementwise lowering. */
+export interface ElementwiseEmitContext {
+  /** WGSL f32 expressions of the operands at the current element (broadcast applied). */
+  args: string[];
+  attrs: Attrs;
+  /** WGSL u32 expressions of the current element's coordinates and linear index. */
+  row: string;
+  col: string;
+  index: string;
+  /** Reads operand `i` at another element of the same row-major layout. */
+  readAt(i: number, row: string, col: string): string;
+  /** WGSL literal for a float. */
+  f32(x: number): string;
+  /** Per-dispatch uniforms the kernel receives (dropout keys, graph sizes). */
+  uniform(name: "seed" | "step"): string;
+  /** Reads a graph buffer (in-degree) at a node. */
+  graphRead(buffer: "in_degree" | "out_degree", node: string): string;
+  /** Number of columns of operand i (for layout ops). */
+  cols(i: number): string;
+}
+
+export type Lowering =
+  /** A scalar function of its operands at one element (broadcast), possibly reading indices. */
+  | { kind: "elementwise"; emit(ctx: ElementwiseEmitContext): string }
+  /** Reductions along the last axis (row), the first axis (col) or all of it. */
+  | { kind: "reduce"; axis: "row" | "col" | "all"; combine: "sum" | "max" }
+  | { kind: "matmul" }
+  /** Reads a node tensor at an edge endpoint (fused into graph kernels). */
+  | { kind: "gather" }
+  /** Reduces edge values into nodes by destination (CSR) or source (CSC). */
+  | { kind: "segment"; combine: "sum" | "max" }
+  /** Scan, reversible blocks and fixpoints: lowered by the scheduler, not into one kernel. */
+  | { kind: "control" }
+  /** Reshape: a view, no kernel. */
+  | { kind: "view" };
+
+export interface OpDef {
+  readonly name: string;
+  /** One line for the language reference and the printer. */
+  readonly doc: string;
+  /** Output shapes, or an error message for the user (shapes are symbolic). */
+  shape(inputs: Shape[], attrs: Attrs, regions: Graph[]): Shape[] | string;
+  /** float64 reference semantics. */
+  evaluate(inputs: Tensor[], attrs: Attrs, ctx: EvalContext, regions: Graph[]): Tensor[];
+  /** Reverse-mode rule in IR ops. Absent for ops with zero derivative (comparisons, masks). */
+  readonly vjp?: VjpRule;
+  /** True when every operand's cotangent is zero (step functions, comparisons). */
+  readonly zeroGradient?: boolean;
+  readonly lowering: Lowering;
+}

@@ -1,0 +1,309 @@
+// Control ops: each carries regions. Their VJPs need to change what the forward pass keeps, so
+// they live with the autodiff transform (compiler/autodiff/control.ts); their lowerings are the
+// scheduler's (runtime loops over one compiled body).
+//
+//  scan       `repeat L`: one body, L iterations, a carried state, per-iteration inputs stacked
+//             along a leading axis of size L (xs: weights, iteration numbers), loop-invariant
+//             inputs (consts: tied weights), per-iteration outputs stacked (ys).
+//  rev_block  a block of invertible update statements `x_j ⊕= g(reads)`, ⊕ ∈ {+, −, ×, ÷};
+//             each statement's g is a region of the variables it reads and the block's consts.
+//  fixpoint   z* = f(z*, consts) by plain (Picard) or Anderson-accelerated iteration.
+import { dimEquals, shapeEquals, shapeToString } from "../dims.js";
+import type { EvalContext, OpDef } from "../op-def.js";
+import { tensor, type Tensor } from "../tensor.js";
+import type { Attrs, Graph, Shape } from "../types.js";
+
+export interface ScanAttrs {
+  count: number;
+  numCarry: number;
+  numXs: number;
+  reverse: boolean;
+}
+
+export function scanAttrs(a: Attrs): ScanAttrs {
+  return {
+    count: a.count as number,
+    numCarry: a.numCarry as number,
+    numXs: a.numXs as number,
+    reverse: !!a.reverse,
+  };
+}
+
+export type Combine = "add" | "sub" | "mul" | "div";
+
+export interface RevStatement {
+  target: number;
+  combine: Combine;
+  reads: number[];
+}
+
+export function revStatements(a: Attrs): RevStatement[] {
+  return (a.stmts as unknown as RevStatement[]).map((s) => ({ ...s }));
+}
+
+export function combine64(c: Combine, x: number, g: number): number {
+  switch (c) {
+    case "add":
+      return x + g;
+    case "sub":
+      return x - g;
+    case "mul":
+      return x * g;
+    case "div":
+      return x / g;
+  }
+}
+
+export const inverseCombine: Record<Combine, Combine> = {
+  add: "sub",
+  sub: "add",
+  mul: "div",
+  div: "mul",
+};
+
+function sliceLeading(t: Tensor, i: number): Tensor {
+  const inner = t.shape.slice(1);
+  const size = inner.reduce((a, b) => a * b, 1);
+  return { shape: inner, data: t.data.slice(i * size, (i + 1) * size) };
+}
+
+function regionSignatureError(
+  region: Graph,
+  expected: readonly Shape[],
+  what: string,
+): string | undefined {
+  if (region.inputs.length !== expected.length) {
+    return `${what}: region takes ${region.inputs.length} inputs, op passes ${expected.length}`;
+  }
+  for (let i = 0; i < expected.length; i++) {
+    if (!shapeEquals(region.inputs[i]!.shape, expected[i]!)) {
+      return `${what}: region input ${i} is ${shapeToString(region.inputs[i]!.shape)}, op passes ${shapeToString(expected[i]!)}`;
+    }
+  }
+  return undefined;
+}
+
+const scanOp: OpDef = {
+  name: "scan",
+  doc: "loop of `count` iterations over one body: carried state, stacked per-iteration inputs and outputs",
+  shape: (inputs, attrs, [body]) => {
+    const { count, numCarry, numXs } = scanAttrs(attrs);
+    const carry = inputs.slice(0, numCarry);
+    const xs = inputs.slice(numCarry, numCarry + numXs);
+    const consts = inputs.slice(numCarry + numXs);
+    for (const x of xs) {
+      if (x.length === 0 || !dimEquals(x[0]!, count)) {
+        return `scan: a stacked input must have a leading dimension of ${count}, got ${shapeToString(x)}`;
+      }
+    }
+    const err = regionSignatureError(body!, [...carry, ...xs.map((x) => x.slice(1)), ...consts], "scan body");
+    if (err) return err;
+    const outs = body!.outputs.map((v) => v.shape);
+    for (let i = 0; i < numCarry; i++) {
+      if (!shapeEquals(outs[i]!, carry[i]!)) {
+        return `scan: the body turns a carried ${shapeToString(carry[i]!)} into ${shapeToString(outs[i]!)}`;
+      }
+    }
+    return [...outs.slice(0, numCarry), ...outs.slice(numCarry).map((s) => [count, ...s])];
+  },
+  evaluate: (inputs, attrs, ctx, [body]) => {
+    const { count, numCarry, numXs, reverse } = scanAttrs(attrs);
+    let carry = inputs.slice(0, numCarry);
+    const xs = inputs.slice(numCarry, numCarry + numXs);
+    const consts = inputs.slice(numCarry + numXs);
+    const ys: Tensor[][] = [];
+    for (let k = 0; k < count; k++) {
+      const i = reverse ? count - 1 - k : k;
+      const out = ctx.runRegion(body!, [...carry, ...xs.map((x) => sliceLeading(x, i)), ...consts]);
+      carry = out.slice(0, numCarry);
+      ys[i] = out.slice(numCarry);
+    }
+    const numYs = body!.outputs.length - numCarry;
+    const stacked: Tensor[] = [];
+    for (let j = 0; j < numYs; j++) {
+      const inner = count > 0 ? ys[0]![j]!.shape : [];
+      const size = inner.reduce((a, b) => a * b, 1);
+      const t = tensor([count, ...inner]);
+      for (let i = 0; i < count; i++) t.data.set(ys[i]![j]!.data, i * size);
+      stacked.push(t);
+    }
+    return [...carry, ...stacked];
+  },
+  lowering: { kind: "control" },
+};
+
+const revBlockOp: OpDef = {
+  name: "rev_block",
+  doc: "a block of invertible updates x_j ⊕= g(reads), ⊕ ∈ {+=, −=, ×=, ÷=}; inverse derived by reversal",
+  shape: (inputs, attrs, regions) => {
+    const numVars = attrs.numVars as number;
+    const vars = inputs.slice(0, numVars);
+    const consts = inputs.slice(numVars);
+    const stmts = revStatements(attrs);
+    if (stmts.length !== regions.length) return "rev_block: one region per statement";
+    for (let k = 0; k < stmts.length; k++) {
+      const s = stmts[k]!;
+      if (s.reads.includes(s.target)) return `rev_block: statement ${k} reads the variable it updates`;
+      const err = regionSignatureError(
+        regions[k]!,
+        [...s.reads.map((r) => vars[r]!), ...consts],
+        `rev_block statement ${k}`,
+      );
+      if (err) return err;
+      const g = regions[k]!.outputs[0]!.shape;
+      const t = vars[s.target]!;
+      if (!shapeEquals(g, t)) {
+        return `rev_block: statement ${k} updates a ${shapeToString(t)} variable with a ${shapeToString(g)} value`;
+      }
+    }
+    return vars;
+  },
+  evaluate: (inputs, attrs, ctx, regions) => {
+    const numVars = attrs.numVars as number;
+    const vars = inputs.slice(0, numVars);
+    const consts = inputs.slice(numVars);
+    revStatements(attrs).forEach((s, k) => {
+      const [g] = ctx.runRegion(regions[k]!, [...s.reads.map((r) => vars[r]!), ...consts]);
+      const x = vars[s.target]!;
+      const out = tensor(x.shape);
+      for (let i = 0; i < out.data.length; i++) out.data[i] = combine64(s.combine, x.data[i]!, g!.data[i]!);
+      vars[s.target] = out;
+    });
+    return vars;
+  },
+  lowering: { kind: "control" },
+};
+
+export interface FixpointAttrs {
+  tol: number;
+  maxIter: number;
+  solver: "picard" | "anderson";
+  /** Anderson: how many past iterates the least-squares mixing uses. */
+  memory: number;
+  /** A tag for the statistics the run reports ("forward", "backward"). */
+  tag: string;
+}
+
+export function fixpointAttrs(a: Attrs): FixpointAttrs {
+  return {
+    tol: a.tol as number,
+    maxIter: a.maxIter as number,
+    solver: (a.solver as "picard" | "anderson") ?? "picard",
+    memory: (a.memory as number) ?? 5,
+    tag: (a.tag as string) ?? "fixpoint",
+  };
+}
+
+function norm(x: Float64Array): number {
+  let s = 0;
+  for (const v of x) s += v * v;
+  return Math.sqrt(s);
+}
+
+/** Solves the small least-squares system of Anderson mixing with normal equations + ridge. */
+function andersonWeights(residuals: Float64Array[]): number[] {
+  const m = residuals.length;
+  // minimise ‖Σ α_i r_i‖ subject to Σ α_i = 1 → (RᵀR + λI) a = 1, α = a / Σ a
+  const G = Array.from({ length: m }, (_, i) =>
+    Array.from({ length: m }, (_, j) => {
+      let s = 0;
+      const a = residuals[i]!;
+      const b = residuals[j]!;
+      for (let k = 0; k < a.length; k++) s += a[k]! * b[k]!;
+      return s;
+    }),
+  );
+  const scale = Math.max(...G.map((row, i) => row[i]!), 1e-300);
+  for (let i = 0; i < m; i++) G[i]![i]! += 1e-10 * scale;
+  const rhs = new Array<number>(m).fill(1);
+  // Gaussian elimination with partial pivoting (m ≤ 10).
+  const A = G.map((row, i) => [...row, rhs[i]!]);
+  for (let c = 0; c < m; c++) {
+    let p = c;
+    for (let r = c + 1; r < m; r++) if (Math.abs(A[r]![c]!) > Math.abs(A[p]![c]!)) p = r;
+    [A[c], A[p]] = [A[p]!, A[c]!];
+    for (let r = c + 1; r < m; r++) {
+      const f = A[r]![c]! / A[c]![c]!;
+      for (let k = c; k <= m; k++) A[r]![k]! -= f * A[c]![k]!;
+    }
+  }
+  const a = new Array<number>(m).fill(0);
+  for (let r = m - 1; r >= 0; r--) {
+    let s = A[r]![m]!;
+    for (let k = r + 1; k < m; k++) s -= A[r]![k]! * a[k]!;
+    a[r] = s / A[r]![r]!;
+  }
+  const total = a.reduce((x, y) => x + y, 0);
+  return a.map((x) => x / total);
+}
+
+/** Iterates z ← f(z) until ‖f(z) − z‖ ≤ tol·max(‖f(z)‖, 1) or maxIter; returns z and stats. */
+export function solveFixpoint(
+  f: (z: Tensor) => Tensor,
+  init: Tensor,
+  opts: FixpointAttrs,
+): { z: Tensor; iterations: number; residual: number } {
+  let z = init;
+  const history: { fz: Float64Array; r: Float64Array }[] = [];
+  let residual = Infinity;
+  let it = 0;
+  while (it < opts.maxIter) {
+    const fz = f(z);
+    it++;
+    const r = new Float64Array(fz.data.length);
+    for (let i = 0; i < r.length; i++) r[i] = fz.data[i]! - z.data[i]!;
+    residual = norm(r) / Math.max(norm(fz.data), 1);
+    if (residual <= opts.tol) {
+      z = fz;
+      break;
+    }
+    if (opts.solver === "anderson") {
+      history.push({ fz: fz.data, r });
+      if (history.length > opts.memory) history.shift();
+      const alpha = andersonWeights(history.map((h) => h.r));
+      const next = new Float64Array(fz.data.length);
+      history.forEach((h, i) => {
+        for (let k = 0; k < next.length; k++) next[k]! += alpha[i]! * h.fz[k]!;
+      });
+      z = { shape: fz.shape, data: next };
+    } else {
+      z = fz;
+    }
+  }
+  return { z, iterations: it, residual };
+}
+
+const fixpointOp: OpDef = {
+  name: "fixpoint",
+  doc: "z* = f(z*, consts) from an initial z, by Picard or Anderson iteration to a tolerance",
+  shape: (inputs, _attrs, [f]) => {
+    const err = regionSignatureError(f!, inputs, "fixpoint cell");
+    if (err) return err;
+    if (f!.outputs.length !== 1 || !shapeEquals(f!.outputs[0]!.shape, inputs[0]!)) {
+      return `fixpoint: the cell must return the iterate's shape ${shapeToString(inputs[0]!)}`;
+    }
+    return [inputs[0]!];
+  },
+  evaluate: (inputs, attrs, ctx: EvalContext, [f]) => {
+    const opts = fixpointAttrs(attrs);
+    const consts = inputs.slice(1);
+    const result = solveFixpoint((z) => ctx.runRegion(f!, [z, ...consts])[0]!, inputs[0]!, opts);
+    ctx.record?.(opts.tag, { iterations: result.iterations, residual: result.residual });
+    return [result.z];
+  },
+  lowering: { kind: "control" },
+};
+
+const iotaOp: OpDef = {
+  name: "iota",
+  doc: "0, 1, …, count−1 (the iteration numbers a scan body sees)",
+  shape: (_inputs, attrs) => [[attrs.count as number]],
+  evaluate: (_inputs, attrs) => {
+    const n = attrs.count as number;
+    return [tensor([n], Array.from({ length: n }, (_, i) => i))];
+  },
+  zeroGradient: true,
+  lowering: { kind: "elementwise", emit: (c) => `f32(${c.index})` },
+};
+
+export const controlOps: OpDef[] = [scanOp, revBlockOp, fixpointOp, iotaOp];

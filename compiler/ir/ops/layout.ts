@@ -1,0 +1,129 @@
+// Channel layout: slicing a channel group out of [m, n], concatenating groups, and padding a group
+// back into the full width (the VJP of a slice). The grouped reversible coupling is built on these.
+import { addDims, dimEquals, dimToString, shapeToString } from "../dims.js";
+import type { OpDef } from "../op-def.js";
+import { tensor } from "../tensor.js";
+import type { Dim } from "../types.js";
+
+const int = (x: unknown) => x as number;
+
+export const layoutOps: OpDef[] = [
+  {
+    name: "slice_cols",
+    doc: "columns [start, start+len) of [m, n]",
+    shape: ([x], attrs) => {
+      if (x!.length !== 2) return `slice_cols expects a matrix, got ${shapeToString(x!)}`;
+      const n = x![1]!;
+      const end = int(attrs.start) + int(attrs.len);
+      if (typeof n === "number" && end > n) {
+        return `columns ${attrs.start}..${end} are out of range for ${shapeToString(x!)}`;
+      }
+      return [[x![0]!, int(attrs.len)]];
+    },
+    evaluate: ([x], attrs) => {
+      const [m, n] = x!.shape as [number, number];
+      const start = int(attrs.start);
+      const len = int(attrs.len);
+      const out = tensor([m, len]);
+      for (let i = 0; i < m; i++) {
+        out.data.set(x!.data.subarray(i * n + start, i * n + start + len), i * len);
+      }
+      return [out];
+    },
+    vjp: (b, { inputs: [x], attrs }, [d]) => [
+      d && b.op("pad_cols", [d], { start: int(attrs.start), total: x!.shape[1]! }),
+    ],
+    lowering: {
+      kind: "elementwise",
+      emit: (c) => c.readAt(0, c.row, `(${c.col} + ${int(c.attrs.start)}u)`),
+    },
+  },
+  {
+    name: "pad_cols",
+    doc: "embeds [m, len] at columns [start, start+len) of a zero [m, total]",
+    shape: ([x], attrs) => {
+      if (x!.length !== 2) return `pad_cols expects a matrix, got ${shapeToString(x!)}`;
+      return [[x![0]!, attrs.total as Dim]];
+    },
+    evaluate: ([x], attrs) => {
+      const [m, len] = x!.shape as [number, number];
+      const total = int(attrs.total);
+      const start = int(attrs.start);
+      const out = tensor([m, total]);
+      for (let i = 0; i < m; i++) {
+        out.data.set(x!.data.subarray(i * len, (i + 1) * len), i * total + start);
+      }
+      return [out];
+    },
+    vjp: (b, { inputs: [x], attrs }, [d]) => [
+      d && b.op("slice_cols", [d], { start: int(attrs.start), len: x!.shape[1]! }),
+    ],
+    lowering: {
+      kind: "elementwise",
+      emit: (c) => {
+        const start = int(c.attrs.start);
+        const inside = `(${c.col} >= ${start}u && ${c.col} < ${start}u + ${c.cols(0)})`;
+        const read = c.readAt(0, c.row, `(max(${c.col}, ${start}u) - ${start}u)`);
+        return `select(0.0, ${read}, ${inside})`;
+      },
+    },
+  },
+  {
+    name: "concat_cols",
+    doc: "concatenation along the channels: [m, a] ++ [m, b] → [m, a+b]",
+    shape: (xs) => {
+      if (xs.length === 0) return "concat needs at least one tensor";
+      for (const x of xs) {
+        if (x.length !== 2) return `concat expects matrices, got ${shapeToString(x)}`;
+        if (!dimEquals(x[0]!, xs[0]![0]!)) {
+          return `concat: row counts differ (${xs.map((s) => dimToString(s[0]!)).join(" vs ")})`;
+        }
+      }
+      return [[xs[0]![0]!, xs.map((s) => s[1]!).reduce(addDims)]];
+    },
+    evaluate: (xs) => {
+      const m = xs[0]!.shape[0]!;
+      const widths = xs.map((x) => x.shape[1]!);
+      const total = widths.reduce((a, b) => a + b, 0);
+      const out = tensor([m, total]);
+      for (let i = 0; i < m; i++) {
+        let off = 0;
+        xs.forEach((x, k) => {
+          out.data.set(x.data.subarray(i * widths[k]!, (i + 1) * widths[k]!), i * total + off);
+          off += widths[k]!;
+        });
+      }
+      return [out];
+    },
+    vjp: (b, { inputs }, [d]) => {
+      if (!d) return inputs.map(() => undefined);
+      let start = 0;
+      return inputs.map((x) => {
+        const len = x.shape[1] as number;
+        const piece = b.op("slice_cols", [d], { start, len });
+        start += len;
+        return piece;
+      });
+    },
+    lowering: {
+      kind: "elementwise",
+      emit: (c) => {
+        // Nested selects over the pieces; each read clamps its column so that no lane reads out
+        // of bounds for the pieces it does not select.
+        let expr = "0.0";
+        const starts: string[] = [];
+        let acc = "0u";
+        for (let k = 0; k < c.args.length; k++) {
+          starts.push(acc);
+          acc = `(${acc} + ${c.cols(k)})`;
+        }
+        for (let k = c.args.length - 1; k >= 0; k--) {
+          const s = starts[k]!;
+          const read = c.readAt(k, c.row, `min(${c.col} - min(${c.col}, ${s}), ${c.cols(k)} - 1u)`);
+          expr = k === c.args.length - 1 ? read : `select(${expr}, ${read}, ${c.col} < ${starts[k + 1]})`;
+        }
+        return expr;
+      },
+    },
+  },
+];
