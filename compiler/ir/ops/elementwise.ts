@@ -137,7 +137,7 @@ export const elementwiseOps: OpDef[] = [
     (a) => `inverseSqrt(${a})`,
     (b, { outputs: [y] }, [d]) => [d && b.mul(b.scale(d, -0.5), b.mul(y!, b.mul(y!, y!)))],
   ),
-  unary("abs", "|x|", Math.abs, (a) => `abs(${a})`, (b, { inputs: [x] }, [d]) => [d && b.mul(d, b.unary("step", x!))]),
+  unary("abs", "|x|", Math.abs, (a) => `abs(${a})`, (b, { inputs: [x] }, [d]) => [d && b.mul(d, b.unary("sign", x!))]),
   unary(
     "softplus",
     "log(1 + exp(x))",
