@@ -4,8 +4,9 @@
 // one string) and parse the bytes of each chunk in place, writing values straight into a growing
 // typed array. Only the unfinished last line of a chunk is carried over to the next one.
 //
-// Contract the loaders rely on: row r of the result is line r+1 of the file (blank lines are only
-// tolerated at the very end), so a value found bad after parsing can still be reported by line.
+// Contract the loaders rely on: row r of the result is line r+1 of the file (a blank line is a
+// missing value or an error, except trailing ones), so a value found bad after parsing can still be
+// reported by line.
 
 import { createReadStream, readFileSync, statSync } from "node:fs";
 import { pipeline } from "node:stream/promises";
@@ -106,11 +107,31 @@ export class CsvParser<T extends Out> {
       this.carry = null;
       this.parseLine(c, 0, c.length);
     }
-    // Blank lines at the very end are ignored (editors add them); see pendingBlank.
+    if (this.pendingBlank > 0) this.flushBlank(true);
     if (this.rows === 0) throw new DataError("file is empty", { file: this.opts.file });
     const n = this.rows * this.cols;
     const data = (this.data.length === n ? this.data : this.data.slice(0, n)) as T;
     return { rows: this.rows, cols: this.cols, data };
+  }
+
+  /**
+   * Blank lines seen since the last row. In a single-column file that allows missing values a blank
+   * line is a missing value (pandas writes NaN as an empty field); anywhere else it is an error.
+   * At the end of the file they are trailing newlines, except that a single-column file still
+   * short of rowsHint rows gets missing values up to rowsHint (missing labels of the last nodes).
+   */
+  private flushBlank(atEnd: boolean): void {
+    const n = this.pendingBlank;
+    this.pendingBlank = 0;
+    const missingRows = this.opts.allowMissing === true && this.cols <= 1;
+    if (!atEnd && !missingRows) {
+      throw this.err("blank line (blank lines are only allowed at the end of the file)", undefined, this.line - n);
+    }
+    const count = atEnd ? (missingRows ? Math.min(n, Math.max(0, (this.opts.rowsHint ?? 0) - this.rows)) : 0) : n;
+    if (count === 0) return;
+    this.cols = 1;
+    if (this.rows + count > this.data.length) this.grow(this.rows + count);
+    for (let i = 0; i < count; i++) this.data[this.rows++] = NaN;
   }
 
   private keepCarry(buf: Uint8Array, start: number): void {
@@ -132,14 +153,9 @@ export class CsvParser<T extends Out> {
       this.pendingBlank++;
       return;
     }
-    if (this.pendingBlank > 0) {
-      const blankLine = this.line - this.pendingBlank;
-      throw this.err("blank line (blank lines are only allowed at the end of the file)", undefined, blankLine);
-    }
-    if (this.cols === 0) {
-      this.cols = countFields(buf, s, e);
-    }
+    if (this.cols === 0) this.cols = countFields(buf, s, e);
     if (this.data.length === 0) this.data = this.alloc(this.cols * (this.opts.rowsHint || 1024));
+    if (this.pendingBlank > 0) this.flushBlank(false);
     const cols = this.cols;
     const base = this.rows * cols;
     if (base + cols > this.data.length) this.grow(base + cols);
@@ -229,7 +245,7 @@ export class CsvParser<T extends Out> {
   }
 
   private grow(min: number): void {
-    let cap = this.data.length * 2;
+    let cap = Math.max(this.data.length * 2, 1024);
     while (cap < min) cap *= 2;
     const next = this.alloc(cap);
     next.set(this.data);
@@ -268,16 +284,23 @@ export async function readCsvGz(path: string, opts: CsvOptions & { kind: "float"
 export async function readCsvGz(path: string, opts: CsvOptions): Promise<CsvTable<Out>> {
   checkReadable(path, opts.file);
   const parser = new CsvParser<Out>(opts);
+  // pipeline() reports a throwing sink as a generic AbortError, so keep the parser's own error.
+  let parseError: unknown;
   try {
     await pipeline(
       createReadStream(path, { highWaterMark: 1 << 20 }),
       createGunzip({ chunkSize: 1 << 20 }),
       async (source: AsyncIterable<Buffer>) => {
-        for await (const chunk of source) parser.push(chunk);
+        try {
+          for await (const chunk of source) parser.push(chunk);
+        } catch (e) {
+          parseError = e;
+          throw e;
+        }
       },
     );
   } catch (e) {
-    throw asDataError(e, opts.file, parser.currentLine);
+    throw asDataError(parseError ?? e, opts.file, parser.currentLine);
   }
   return parser.finish();
 }
