@@ -204,7 +204,10 @@ export function decodeSafetensors(bytes: Uint8Array, file = "<buffer>"): Safeten
   if (expected < dataLen) fail(`${dataLen - expected} unexpected bytes after the last tensor`);
   const tensors = new Map<string, Tensor>();
   for (const s of spans) {
-    const buf = bytes.slice(dataStart + s.begin, dataStart + s.end).buffer;
+    // Copy into a fresh, aligned buffer. (Not bytes.slice: on a Node Buffer that is a view.)
+    const copy = new Uint8Array(s.end - s.begin);
+    copy.set(bytes.subarray(dataStart + s.begin, dataStart + s.end));
+    const buf = copy.buffer;
     tensors.set(s.name, { dtype: s.dtype, shape: s.shape, data: DTYPES[s.dtype].make(buf) });
   }
   return { tensors, metadata };

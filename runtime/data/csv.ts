@@ -138,8 +138,8 @@ export class CsvParser<T extends Out> {
     if (buf.length - start > MAX_LINE_BYTES) {
       throw this.err(`line is longer than ${MAX_LINE_BYTES >> 20} MiB; is this a CSV file?`, 1);
     }
-    // Copy: the chunk's memory belongs to the stream.
-    this.carry = buf.slice(start);
+    // A real copy (new Uint8Array, not Buffer#slice, which is a view): the chunk belongs to the stream.
+    this.carry = new Uint8Array(buf.subarray(start));
   }
 
   private err(detail: string, field?: number, line = this.line): DataError {

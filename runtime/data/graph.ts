@@ -37,7 +37,7 @@ export function buildGraph(
   if (dst.length !== src.length) {
     throw new RangeError(`src has ${src.length} entries but dst has ${dst.length}`);
   }
-  return buildCore(numNodes, src.length, (i) => src[i]!, (i) => dst[i]!, opts);
+  return buildCore(numNodes, src.length, src, 0, dst, 0, 1, opts);
 }
 
 /** As buildGraph, from interleaved [src0, dst0, src1, dst1, ...] pairs (how edge.csv is read). */
@@ -47,16 +47,25 @@ export function buildGraphFromPairs(
   opts: BuildOptions = {},
 ): BuiltGraph {
   if (pairs.length % 2 !== 0) throw new RangeError(`pairs has odd length ${pairs.length}`);
-  return buildCore(numNodes, pairs.length / 2, (i) => pairs[2 * i]!, (i) => pairs[2 * i + 1]!, opts);
+  return buildCore(numNodes, pairs.length / 2, pairs, 0, pairs, 1, 2, opts);
 }
 
+/**
+ * Row i of the input is (sArr[i*stride + sOff], dArr[i*stride + dOff]): one monomorphic loop for
+ * both separate arrays and interleaved pairs (closures here cost ~2x on 100M-edge graphs).
+ */
 function buildCore(
   numNodes: number,
   e: number,
-  srcAt: (i: number) => number,
-  dstAt: (i: number) => number,
+  sArr: Uint32Array,
+  sOff: number,
+  dArr: Uint32Array,
+  dOff: number,
+  stride: number,
   opts: BuildOptions,
 ): BuiltGraph {
+  const srcAt = (i: number): number => sArr[i * stride + sOff]!;
+  const dstAt = (i: number): number => dArr[i * stride + dOff]!;
   const symmetrize = opts.symmetrize ?? true;
   if (!Number.isInteger(numNodes) || numNodes < 0 || numNodes > 0xffffffff) {
     throw new RangeError(`numNodes must be an integer in [0, 2^32), got ${numNodes}`);

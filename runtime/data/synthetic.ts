@@ -193,17 +193,18 @@ function upperBound(cum: Float64Array, a: number, b: number, x: number): number 
   return lo;
 }
 
-/** Open-addressing set of unordered node pairs; far lighter than a Set of 1M+ non-Smi numbers. */
+/**
+ * Open-addressing set of unordered node pairs; far lighter than a Set of 1M+ non-Smi numbers. Keys
+ * are interleaved (min+1, max) in one array so a probe touches one cache line.
+ */
 class PairSet {
-  private readonly keysA: Uint32Array; // min endpoint + 1 (0 = empty slot)
-  private readonly keysB: Uint32Array;
+  private readonly keys: Uint32Array; // [2*slot] = min endpoint + 1 (0 = empty), [2*slot+1] = max
   private readonly mask: number;
 
   constructor(expected: number) {
     let cap = 16;
     while (cap < expected * 2) cap *= 2;
-    this.keysA = new Uint32Array(cap);
-    this.keysB = new Uint32Array(cap);
+    this.keys = new Uint32Array(2 * cap);
     this.mask = cap - 1;
   }
 
@@ -222,16 +223,17 @@ class PairSet {
     const b = u < v ? v : u;
     let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca77);
     h = (h ^ (h >>> 15)) & this.mask;
+    const keys = this.keys;
     for (;;) {
-      const ka = this.keysA[h]!;
+      const ka = keys[2 * h]!;
       if (ka === 0) {
         if (insert) {
-          this.keysA[h] = a;
-          this.keysB[h] = b;
+          keys[2 * h] = a;
+          keys[2 * h + 1] = b;
         }
         return true;
       }
-      if (ka === a && this.keysB[h] === b) return false;
+      if (ka === a && keys[2 * h + 1] === b) return false;
       h = (h + 1) & this.mask;
     }
   }
@@ -240,12 +242,13 @@ class PairSet {
 /** x_i = signal * centroid[y_i] + N(0, I); centroids ~ N(0, I). */
 function classFeatures(y: Int32Array, f: number, k: number, signal: number, rng: Rng): Float32Array {
   const centroids = new Float32Array(k * f);
-  for (let i = 0; i < centroids.length; i++) centroids[i] = signal * rng.normal();
+  rng.fillNormal(centroids, 0, k * f, 0, signal);
   const x = new Float32Array(y.length * f);
+  rng.fillNormal(x);
   for (let i = 0; i < y.length; i++) {
     const c = y[i]! * f;
     const base = i * f;
-    for (let j = 0; j < f; j++) x[base + j] = centroids[c + j]! + rng.normal();
+    for (let j = 0; j < f; j++) x[base + j]! += centroids[c + j]!;
   }
   return x;
 }
