@@ -1,0 +1,67 @@
+// The front end's API: source text in, AST and syntax diagnostics out. It never throws for a
+// mistake in the program; recovery lets one run report the errors of every broken statement.
+import type { Program } from "../compiler/ast.js";
+import { DiagnosticBag, type Diagnostic } from "../compiler/diagnostics.js";
+import { AstBuilder } from "./ast-builder.js";
+import type { ProgramCstNode } from "./cst.js";
+import { lex } from "./lexer.js";
+import { parser } from "./parser.js";
+import { SyntaxErrorReporter, type SyntaxDiagnostic } from "./syntax-errors.js";
+import { typoTokens } from "./tokens.js";
+
+export interface ParseResult {
+  /** Complete when `diagnostics` holds no error; otherwise what could be built around them. */
+  program: Program;
+  /** Syntax errors in source order, at most one per line. */
+  diagnostics: Diagnostic[];
+}
+
+export function parseProgram(text: string, file: string): ParseResult {
+  // Parser errors are kept apart: they are the ones that cascade (see firstParserErrorPerLine).
+  const others = new DiagnosticBag();
+  const parsing = new DiagnosticBag();
+  const report = (bag: DiagnosticBag, d: SyntaxDiagnostic): void =>
+    bag.error(d.message, d.span, d.hint);
+
+  const lexed = lex(text);
+  const reporter = new SyntaxErrorReporter(lexed.tokens, file);
+  lexed.errors.forEach((e) => report(others, reporter.lexingError(e, text)));
+  (lexed.groups.errors ?? []).forEach((tok) => report(others, reporter.unterminatedComment(tok)));
+  // Taken before the typos are added: those are parsed as what they stand for, so cause no cascade.
+  const lexingErrorLines = others.items.map((d) => d.span?.line);
+  for (const tok of lexed.tokens) {
+    const meant = typoTokens.get(tok.tokenType);
+    if (meant) report(others, reporter.typo(tok, meant));
+  }
+
+  parser.input = lexed.tokens;
+  const cst = parser.program() as ProgramCstNode;
+  parser.errors.forEach((e) => report(parsing, reporter.parsingError(e)));
+  const program = new AstBuilder(file, others).program(cst.children);
+
+  const diagnostics = [
+    ...others.items,
+    ...firstParserErrorPerLine(parsing.items, new Set(lexingErrorLines)),
+  ];
+  return { program, diagnostics: diagnostics.sort(bySpan) };
+}
+
+/**
+ * After one mistake, recovery often trips over the rest of the same line, and those follow-on
+ * errors only repeat the first; a character the lexer dropped makes the parser trip the same way.
+ * So a line gets at most one parser error, and none when the lexer already reported there.
+ */
+function firstParserErrorPerLine(
+  errors: Diagnostic[],
+  taken: Set<number | undefined>,
+): Diagnostic[] {
+  return [...errors].sort(bySpan).filter((d) => {
+    if (taken.has(d.span?.line)) return false;
+    taken.add(d.span?.line);
+    return true;
+  });
+}
+
+function bySpan(a: Diagnostic, b: Diagnostic): number {
+  return (a.span?.start ?? 0) - (b.span?.start ?? 0);
+}

@@ -1,0 +1,599 @@
+// Turns lexing and parsing errors into Diagnostics worded for people: what was expected, in words,
+// what was found, where an unclosed bracket was opened, and a hint for the common slips.
+//
+// The parser does not word its errors itself: its message provider (below) records what the parser
+// knew at the failure (the expected token, the rule, the kind of choice that failed) as a JSON
+// descriptor in the exception's message, and SyntaxErrorReporter turns that, the offending token
+// and its neighbours into the diagnostic.
+import {
+  EOF,
+  tokenMatcher,
+  type ILexingError,
+  type IParserErrorMessageProvider,
+  type IRecognitionException,
+  type IToken,
+  type TokenType,
+} from "chevrotain";
+import type { Span } from "../compiler/ast.js";
+import { joinSpans } from "../compiler/diagnostics.js";
+import { spanAfter, tokenSpan } from "./spans.js";
+import * as t from "./tokens.js";
+
+type ErrorDescriptor =
+  | { kind: "mismatch"; expected: string }
+  | { kind: "noViableAlt" | "earlyExit"; what: string }
+  | { kind: "notAllInput" };
+
+/** The `ERR_MSG` of each OR and AT_LEAST_ONE in parser.ts names the choice that failed. */
+export const descriptorMessages: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage: (o) => encode({ kind: "mismatch", expected: o.expected.name }),
+  buildNotAllInputParsedMessage: () => encode({ kind: "notAllInput" }),
+  buildNoViableAltMessage: (o) =>
+    encode({ kind: "noViableAlt", what: o.customUserDescription ?? o.ruleName }),
+  buildEarlyExitMessage: (o) =>
+    encode({ kind: "earlyExit", what: o.customUserDescription ?? o.ruleName }),
+};
+
+function encode(d: ErrorDescriptor): string {
+  return JSON.stringify(d);
+}
+
+export interface SyntaxDiagnostic {
+  message: string;
+  span: Span;
+  hint?: string;
+}
+
+const tokenTypeByName = new Map(t.allTokens.map((tt) => [tt.name, tt]));
+
+const statementKeywords = [t.Param, t.Let, t.Var, t.Repeat, t.Return, t.Loss, t.Output];
+const statementForms =
+  "a statement assigns (`h = …`), updates (`h += …`), or starts with `let`, `var`, `param`, " +
+  "`repeat`, `return`, `loss` or `output`";
+
+const is = (tok: IToken | undefined, ...types: TokenType[]): boolean =>
+  tok !== undefined && types.some((tt) => tokenMatcher(tok, tt));
+
+/** Tokens that can start an expression, to tell a missing `,` from a missing closer. */
+const expressionStarts = [
+  t.Identifier,
+  t.NumberLiteral,
+  t.LParen,
+  t.Minus,
+  t.Aggregate,
+  t.Reversible,
+  t.Fixpoint,
+];
+
+/** What a closing bracket closes, by the rule that expected it (and its parent rule). */
+function closedConstruct(rule: string, parent: string | undefined): string {
+  switch (rule) {
+    case "layerDecl":
+    case "modelDecl":
+      return "the parameter list";
+    case "resultTypes":
+      return "the list of result types";
+    case "dimTerm":
+      return "the parenthesised dimension";
+    case "paramStmt":
+      return "the initializer's arguments";
+    case "tuplePattern":
+      return "the tuple pattern";
+    case "argList":
+      return "the argument list";
+    case "parenExpr":
+      return "the parentheses";
+    case "aggregateExpr":
+      return "the edge endpoints `(u -> v)`";
+    case "reducer":
+      return "the score of `softmax`";
+    case "tensorType":
+      return "the tensor type";
+    case "postfixExpr":
+      return "the endpoint index";
+    case "exprBody":
+      return parent === "fixpointExpr" ? "the fixpoint body" : "the aggregate body";
+    default:
+      return "the block";
+  }
+}
+
+/** The separator hint for a list whose closer was expected where another item begins. */
+function separatorHint(rule: string): string | undefined {
+  switch (rule) {
+    case "argList":
+      return "separate arguments with `,`";
+    case "parenExpr":
+      return "separate the items of a tuple with `,`";
+    case "tensorType":
+      return "separate dimensions with `,`";
+    case "layerDecl":
+    case "modelDecl":
+      return "separate parameters with `,` and put hyperparameters after a `;`";
+    default:
+      return undefined;
+  }
+}
+
+/** Edit distance with transpositions (optimal string alignment), for "did you mean". */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.length][b.length];
+}
+
+function keywordWord(kw: TokenType): string {
+  return (kw.LABEL ?? kw.name).replace(/`/g, "");
+}
+
+/** The keyword a name is a likely misspelling of: one edit away, two for long keywords. */
+function misspelledKeyword(tok: IToken, candidates: TokenType[]): string | undefined {
+  if (!is(tok, t.Identifier) || tok.image.length < 3) return undefined;
+  const words = candidates.map(keywordWord).filter((w) => w.length >= 3);
+  return words.find((w) => editDistance(tok.image, w) <= (w.length >= 7 ? 2 : 1));
+}
+
+export class SyntaxErrorReporter {
+  constructor(
+    private readonly tokens: IToken[],
+    private readonly file: string,
+  ) {}
+
+  lexingError(err: ILexingError, text: string): SyntaxDiagnostic {
+    const chars = text.slice(err.offset, err.offset + err.length);
+    const line = err.line ?? 1;
+    const col = err.column ?? 1;
+    const span: Span = {
+      file: this.file,
+      line,
+      col,
+      endLine: line,
+      endCol: col + err.length - 1,
+      start: err.offset,
+      end: err.offset + err.length,
+    };
+    const plural = chars.length > 1 ? "s" : "";
+    let hint: string | undefined;
+    if (chars.startsWith("#")) hint = "comments start with `//`";
+    else if (/^["']/.test(chars)) hint = "the language has no strings";
+    else if (
+      chars === "." &&
+      /^\D?\.\d/.test(text.slice(Math.max(0, err.offset - 1), err.offset + 2))
+    ) {
+      hint = "write a leading zero: `0.5`";
+    }
+    return { message: `unexpected character${plural} \`${chars}\``, span, ...(hint && { hint }) };
+  }
+
+  unterminatedComment(tok: IToken): SyntaxDiagnostic {
+    const start = tokenSpan(tok, this.file);
+    return {
+      message: "unterminated block comment",
+      span: { ...start, endLine: start.line, endCol: start.col + 1, end: start.start + 2 },
+      hint: "close it with `*/`",
+    };
+  }
+
+  /** `=>` and `:=` are parsed as `->` and `=` so that parsing carries on; each is still an error. */
+  typo(tok: IToken, meant: string): SyntaxDiagnostic {
+    const hint =
+      meant === "="
+        ? "names are bound with `let x = …` or `var x = …` and assigned with `x = …`"
+        : "arrows are written `->`, as in `(u -> v)` and `-> [N, d]`";
+    return {
+      message: `\`${tok.image}\` is not an operator; did you mean \`${meant}\`?`,
+      span: tokenSpan(tok, this.file),
+      hint,
+    };
+  }
+
+  parsingError(e: IRecognitionException): SyntaxDiagnostic {
+    const d = JSON.parse(e.message) as ErrorDescriptor;
+    const rules = e.context.ruleStack;
+    const tok = e.token;
+    switch (d.kind) {
+      case "notAllInput":
+        return this.topLevel(tok);
+      case "mismatch":
+        return this.mismatch(tokenTypeByName.get(d.expected) ?? EOF, rules, tok);
+      case "noViableAlt":
+        return this.noViableAlt(d.what, rules, tok);
+      case "earlyExit":
+        return this.tuplePattern(rules, tok);
+    }
+  }
+
+  // ---- token helpers -----------------------------------------------------------------------------
+
+  /** Where `tok` is in the token list; the end of the input (EOF) is one past the last token. */
+  private indexOf(tok: IToken): number {
+    if (is(tok, EOF)) return this.tokens.length;
+    let lo = 0;
+    let hi = this.tokens.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.tokens[mid].startOffset < tok.startOffset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private at(i: number): IToken | undefined {
+    return this.tokens[i];
+  }
+
+  private before(tok: IToken): IToken | undefined {
+    return this.at(this.indexOf(tok) - 1);
+  }
+
+  private after(tok: IToken): IToken | undefined {
+    return is(tok, EOF) ? undefined : this.at(this.indexOf(tok) + 1);
+  }
+
+  private spanOf(tok: IToken | undefined): Span {
+    return tok === undefined || is(tok, EOF)
+      ? spanAfter(this.tokens.at(-1), this.file)
+      : tokenSpan(tok, this.file);
+  }
+
+  private show(tok: IToken | undefined): string {
+    return tok === undefined || is(tok, EOF) ? "the end of the file" : `\`${tok.image}\``;
+  }
+
+  /** The unmatched opening bracket before `tok`, matching `closer`. */
+  private openerOf(tok: IToken, closer: TokenType): IToken | undefined {
+    const opener = [...t.closerOf].find(([, c]) => c === closer)?.[0];
+    if (!opener) return undefined;
+    let depth = 0;
+    for (let i = this.indexOf(tok) - 1; i >= 0; i--) {
+      const cur = this.tokens[i];
+      if (tokenMatcher(cur, closer)) depth++;
+      else if (tokenMatcher(cur, opener) && depth-- === 0) return cur;
+    }
+    return undefined;
+  }
+
+  /** Hints that apply wherever a name was expected or found. */
+  private nameHint(tok: IToken): string | undefined {
+    if (t.keywords.some((kw) => tokenMatcher(tok, kw))) {
+      return `\`${tok.image}\` is a keyword and cannot be used as a name`;
+    }
+    const meant = misspelledKeyword(tok, t.keywords);
+    return meant && `\`${tok.image}\` is not a keyword; did you mean \`${meant}\`?`;
+  }
+
+  // ---- the kinds of errors -----------------------------------------------------------------------
+
+  private topLevel(tok: IToken): SyntaxDiagnostic {
+    const span = this.spanOf(tok);
+    const meant = misspelledKeyword(tok, [t.Layer, t.Model]);
+    if (meant)
+      return { message: `\`${tok.image}\` is not a keyword; did you mean \`${meant}\`?`, span };
+    let hint = "a file holds `layer` and `model` declarations";
+    if (is(tok, t.RBrace)) hint = "this `}` has no matching `{`";
+    else if (is(tok, t.Identifier, ...statementKeywords)) {
+      hint = "statements belong inside the body of a `layer` or a `model`";
+    }
+    return { message: `expected \`layer\` or \`model\`, found ${this.show(tok)}`, span, hint };
+  }
+
+  private mismatch(expected: TokenType, rules: string[], tok: IToken): SyntaxDiagnostic {
+    const rule = rules.at(-1) ?? "program";
+    const parent = rules.at(-2);
+    if (rule === "program") return this.topLevel(tok);
+    if (expected === t.RParen || expected === t.RBracket || expected === t.RBrace) {
+      return this.missingCloser(expected, rule, parent, tok);
+    }
+    const prev = this.before(tok);
+    const [what, siteHint] = this.expectation(expected, rule, parent, prev, tok);
+    const hint = siteHint ?? this.nameHint(tok);
+    return {
+      message: `expected ${what}, found ${this.show(tok)}`,
+      span: this.spanOf(tok),
+      ...(hint && { hint }),
+    };
+  }
+
+  /** What a token expected at a given place means, in words, and a hint for that place. */
+  private expectation(
+    expected: TokenType,
+    rule: string,
+    parent: string | undefined,
+    prev: IToken | undefined,
+    tok: IToken,
+  ): [string, string | undefined] {
+    const after = prev ? ` after \`${prev.image}\`` : "";
+    switch (`${rule}.${expected.name}`) {
+      case "layerDecl.Identifier":
+        return ["a name for the layer after `layer`", undefined];
+      case "modelDecl.Identifier":
+        return ["a name for the model after `model`", undefined];
+      case "layerDecl.LParen":
+      case "modelDecl.LParen":
+        return ["`(` and the parameter list", undefined];
+      case "tensorArg.Identifier":
+        return ["a parameter name", undefined];
+      case "tensorArg.Colon":
+        return [`\`:\` and a type${after}`, "parameters are written `x: [N, d]`"];
+      case "hyperArg.Identifier":
+        return ["a hyperparameter name", undefined];
+      case "hyperArg.Colon":
+        return [`\`:\` and a type${after}`, "hyperparameters are written `D: int = 64`"];
+      case "literal.NumberLiteral":
+        return [`a number${after}`, undefined];
+      case "tensorType.LBracket":
+        return [
+          "a tensor type such as `[N, d]`",
+          is(tok, t.Int, t.Float, t.Bool)
+            ? "hyperparameters go after a `;` in the parameter list: `(x: [N, F]; D: int = 64)`"
+            : undefined,
+        ];
+      case "block.LBrace":
+        return this.blockExpectation(parent, tok);
+      case "paramStmt.Identifier":
+        return is(prev, t.Equals)
+          ? ["an initializer such as `glorot`, `zeros` or `normal(0.02)`", undefined]
+          : ["a name for the parameter after `param`", undefined];
+      case "paramStmt.Colon":
+        return [`\`:\` and a shape${after}`, "parameters are written `param W: [d, d] = glorot`"];
+      case "paramStmt.Equals":
+        return ["`=` and an initializer", "parameters are written `param W: [d, d] = glorot`"];
+      case "tupleAssignStmt.Equals":
+        return ["`=` after the tuple pattern", undefined];
+      case "tuplePattern.Identifier":
+        return ["a name in the tuple pattern", undefined];
+      case "repeatStmt.Identifier":
+        return ["a name for the loop after `as`", undefined];
+      case "postfixExpr.Identifier":
+        return ["an edge endpoint such as `u` or `v` inside `[ ]`", undefined];
+      case "aggregateExpr.Over":
+        return [
+          "`over edges (u -> v)` after the aggregation",
+          "an aggregate is written `aggregate sum over edges (u -> v) { … }`",
+        ];
+      case "aggregateExpr.Identifier":
+        if (is(prev, t.Over)) return ["`edges` after `over`", undefined];
+        return is(prev, t.LParen)
+          ? ["the source endpoint's name, as `u` in `(u -> v)`", undefined]
+          : ["the destination endpoint's name, as `v` in `(u -> v)`", undefined];
+      case "aggregateExpr.LParen":
+        return ["the edge endpoints `(u -> v)` after `edges`", undefined];
+      case "aggregateExpr.Arrow":
+        return ["`->` between the edge endpoints", "the endpoints are written `(u -> v)`"];
+      case "aggregateExpr.SelfLoops":
+        return ["`self_loops` after `with`", undefined];
+      case "reducer.Identifier":
+        return [
+          "an aggregation (`sum`, `mean`, `max` or `softmax(score)`) after `aggregate`",
+          undefined,
+        ];
+      case "groupsExpr.Groups":
+        return [
+          "`groups` after `reversible`",
+          "grouped reversible layers are written `reversible groups C f(p = p) (h)`",
+        ];
+      case "groupsExpr.Identifier":
+        return ["the name of the layer to apply to each group", undefined];
+      case "argList.LParen":
+        return [
+          "`(` and the input of the grouped layer",
+          "grouped reversible layers are written `reversible groups C f (h)`",
+        ];
+      case "fixpointExpr.Identifier":
+        return ["a name for the fixpoint variable after `fixpoint`", undefined];
+      case "fixpointExpr.From":
+        return ["`from` and the initial value", "a fixpoint is written `fixpoint z from h { … }`"];
+      case "exprBody.LBrace":
+        return [
+          parent === "fixpointExpr" ? "`{` and the fixpoint body" : "`{` and the aggregate body",
+          undefined,
+        ];
+      default:
+        return [`${expected.LABEL ?? expected.name}${after}`, undefined];
+    }
+  }
+
+  private blockExpectation(parent: string | undefined, tok: IToken): [string, string | undefined] {
+    switch (parent) {
+      case "layerDecl":
+        return ["`{` to start the layer's body", undefined];
+      case "modelDecl":
+        return ["`{` to start the model's body", undefined];
+      default: {
+        const hint =
+          is(tok, t.Identifier) && !misspelledKeyword(tok, t.keywords)
+            ? `name the loop with \`as\`: \`repeat … as ${tok.image} { … }\``
+            : undefined;
+        return ["`{` to start the body of `repeat`", hint];
+      }
+    }
+  }
+
+  private missingCloser(
+    closer: TokenType,
+    rule: string,
+    parent: string | undefined,
+    tok: IToken,
+  ): SyntaxDiagnostic {
+    const span = this.spanOf(tok);
+    // A block ends at the first token that cannot start a statement; unless that token ends the
+    // file or starts the next declaration, it is a stray token rather than a missing `}`.
+    if (rule === "block" && !is(tok, EOF, t.Layer, t.Model)) {
+      const hint = this.nameHint(tok) ?? statementForms;
+      return { message: `expected a statement or \`}\`, found ${this.show(tok)}`, span, hint };
+    }
+    const opener = this.openerOf(tok, closer);
+    const where = opener ? ` started at ${opener.startLine}:${opener.startColumn}` : "";
+    const message = `expected ${closer.LABEL} to close ${closedConstruct(rule, parent)}${where}, found ${this.show(tok)}`;
+    let hint: string | undefined;
+    if (is(tok, ...expressionStarts)) hint = separatorHint(rule);
+    if (rule === "exprBody" && !is(tok, EOF)) {
+      hint = "the body holds `let` bindings followed by a single expression";
+    }
+    return { message, span, ...(hint && { hint }) };
+  }
+
+  private noViableAlt(what: string, rules: string[], tok: IToken): SyntaxDiagnostic {
+    const span = this.spanOf(tok);
+    const found = this.show(tok);
+    const prev = this.before(tok);
+    switch (what) {
+      case "assignOp":
+        return this.badStatement(prev, tok);
+      case "hyperType":
+        return {
+          message: `expected a hyperparameter type (\`int\`, \`float\` or \`bool\`), found ${found}`,
+          span,
+          ...(is(tok, t.LBracket, t.Labels, t.Multilabels) && {
+            hint: "tensor parameters come before the `;`, hyperparameters after it",
+          }),
+        };
+      case "literal":
+        return {
+          message: `expected a number, \`true\` or \`false\`, found ${found}`,
+          span,
+          hint: rules.includes("paramStmt")
+            ? "initializer arguments are numbers, as in `normal(0.02)`"
+            : "a hyperparameter's default is a constant",
+        };
+      case "resultType":
+        return {
+          message: `expected a result type such as \`[N, d]\` after \`->\`, found ${found}`,
+          span,
+          ...(is(tok, t.Reversible, t.LBrace) && {
+            hint: "a reversible layer has no result type: its results are its updated arguments",
+          }),
+        };
+      case "dim":
+        return this.badDimension(rules, prev, tok);
+      case "bindEquals":
+        return {
+          message: `expected \`=\`${prev ? ` after \`${prev.image}\`` : ""}, found ${found}`,
+          span,
+          ...(is(tok, t.Colon) && {
+            hint: "`let` and `var` take no type annotation; shapes are inferred",
+          }),
+        };
+      case "pattern":
+        return {
+          message: `expected a name or a tuple \`(a, b)\`${prev ? ` after \`${prev.image}\`` : ""}, found ${found}`,
+          span,
+          ...this.hintField(this.nameHint(tok)),
+        };
+      default:
+        return this.badExpression(prev, tok);
+    }
+  }
+
+  private hintField(hint: string | undefined): { hint?: string } {
+    return hint ? { hint } : {};
+  }
+
+  private badExpression(prev: IToken | undefined, tok: IToken): SyntaxDiagnostic {
+    const after = prev ? ` after \`${prev.image}\`` : "";
+    let hint = this.nameHint(tok);
+    if (is(tok, t.True, t.False)) {
+      hint = "`true` and `false` are only allowed as hyperparameter defaults";
+    } else if (
+      is(prev, t.Equals) &&
+      is(tok, t.Plus, t.Star, t.Slash) &&
+      prev?.endOffset !== undefined &&
+      prev.endOffset + 1 === tok.startOffset
+    ) {
+      hint = `an update is written \`x ${tok.image}= e\``;
+    } else if (is(prev, t.Comma) && is(tok, t.RParen)) {
+      hint = "remove the trailing `,`";
+    }
+    return {
+      message: `expected an expression${after}, found ${this.show(tok)}`,
+      span: this.spanOf(tok),
+      ...this.hintField(hint),
+    };
+  }
+
+  private badDimension(rules: string[], prev: IToken | undefined, tok: IToken): SyntaxDiagnostic {
+    const span = this.spanOf(tok);
+    const found = this.show(tok);
+    if (is(prev, t.Repeat)) {
+      return {
+        message: `expected a repeat count after \`repeat\`, found ${found}`,
+        span,
+        hint: "write `repeat L { … }`, where `L` is an `int` hyperparameter or a number",
+      };
+    }
+    if (rules.includes("groupsExpr") && is(prev, t.Groups)) {
+      return {
+        message: `expected the number of groups after \`reversible groups\`, found ${found}`,
+        span,
+        hint: "write `reversible groups C f(p = p) (h)`",
+      };
+    }
+    return {
+      message: `expected a dimension (a name, an integer or a parenthesised expression), found ${found}`,
+      span,
+      ...this.hintField(is(tok, t.FloatLiteral) ? "dimensions are integers" : undefined),
+    };
+  }
+
+  /** A statement that starts with a name but goes on with neither `=` nor an update operator. */
+  private badStatement(first: IToken | undefined, next: IToken): SyntaxDiagnostic {
+    const meant = first && misspelledKeyword(first, statementKeywords);
+    if (first && meant) {
+      return {
+        message: `\`${first.image}\` is not a keyword; did you mean \`${meant}\`?`,
+        span: this.spanOf(first),
+      };
+    }
+    const sameLine = first !== undefined && next.startLine === first.endLine;
+    const third = this.after(next);
+    if (sameLine && is(next, t.Plus, t.Minus, t.Star, t.Slash) && is(third, t.Equals)) {
+      return {
+        message: `\`${next.image} =\` is not an operator; did you mean \`${next.image}=\`?`,
+        span: joinSpans(this.spanOf(next), this.spanOf(third)),
+        hint: "an update operator is written without a space, as in `x += e`",
+      };
+    }
+    if (sameLine && is(next, t.LParen)) {
+      return {
+        message: "a call on its own is not a statement",
+        span: this.spanOf(first),
+        hint: "bind its result with `let y = …`, or update a variable with `h += …`",
+      };
+    }
+    return {
+      message: `expected \`=\` or an update operator${first ? ` after \`${first.image}\`` : ""}, found ${this.show(next)}`,
+      span: this.spanOf(next),
+      hint: is(next, t.LBracket) ? "an indexed read `x[u]` cannot be assigned to" : statementForms,
+    };
+  }
+
+  private tuplePattern(rules: string[], tok: IToken): SyntaxDiagnostic {
+    const span = this.spanOf(tok);
+    if (is(tok, t.RParen)) {
+      return {
+        message: "a tuple pattern needs at least two names",
+        span,
+        hint: "to bind or assign a single name, leave out the parentheses: `a = …`",
+      };
+    }
+    return {
+      message: `expected \`,\` and another name in the tuple pattern, found ${this.show(tok)}`,
+      span,
+      ...this.hintField(
+        rules.at(-2) === "tupleAssignStmt"
+          ? "a statement that starts with `(` assigns to a tuple: `(a, b) = …`"
+          : undefined,
+      ),
+    };
+  }
+}
