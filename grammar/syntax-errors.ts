@@ -491,7 +491,7 @@ export class SyntaxErrorReporter {
           ...this.hintField(this.nameHint(tok)),
         };
       default:
-        return this.badExpression(prev, tok);
+        return this.badExpression(rules, prev, tok);
     }
   }
 
@@ -499,8 +499,17 @@ export class SyntaxErrorReporter {
     return hint ? { hint } : {};
   }
 
-  private badExpression(prev: IToken | undefined, tok: IToken): SyntaxDiagnostic {
+  private badExpression(rules: string[], prev: IToken | undefined, tok: IToken): SyntaxDiagnostic {
     const after = prev ? ` after \`${prev.image}\`` : "";
+    if (is(tok, t.RBrace) && rules.at(-4) === "exprBody") {
+      return {
+        message: "expected an expression before `}`: the body's value",
+        span: this.spanOf(tok),
+        hint:
+          "an aggregate or fixpoint body ends with the expression it evaluates to; " +
+          "a line starting with `-` continues the line before, so end that `let` with `;`",
+      };
+    }
     let hint = this.nameHint(tok);
     if (is(tok, t.True, t.False)) {
       hint = "`true` and `false` are only allowed as hyperparameter defaults";
