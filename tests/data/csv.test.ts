@@ -77,6 +77,21 @@ describe("CsvParser", () => {
     expect(Array.from(whole.data)).toEqual(expected);
   });
 
+  it("converts every field exactly as Number() would, on the fast path and off it", () => {
+    const rng = new Rng(8);
+    const fields: string[] = [];
+    for (let i = 0; i < 4000; i++) {
+      const digits = 1 + rng.nextInt(18);
+      let s = rng.next() < 0.5 ? "-" : "";
+      for (let d = 0; d < digits; d++) s += String(rng.nextInt(10));
+      const dot = rng.nextInt(digits + 1);
+      if (dot > 0 && dot < digits) s = s.slice(0, s.length - dot) + "." + s.slice(s.length - dot);
+      fields.push(s);
+    }
+    const t = parseCsv(bytes(fields.join(",") + "\n"), { file: "f", kind: "float" });
+    expect(Array.from(t.data)).toEqual(fields.map((x) => Math.fround(Number(x))));
+  });
+
   it("reports line and field across chunk boundaries", () => {
     const p = new CsvParser<Uint32Array>({ file: "x.csv.gz", kind: "uint", columns: 2, what: "node id" });
     const text = bytes("1,2\n3,4\n5,-6\n");
