@@ -91,14 +91,7 @@ export interface ModelDecl {
 // ---- statements --------------------------------------------------------------------------------
 
 export type Stmt =
-  | ParamStmt
-  | LetStmt
-  | AssignStmt
-  | UpdateStmt
-  | RepeatStmt
-  | ReturnStmt
-  | LossStmt
-  | OutputStmt;
+  ParamStmt | LetStmt | AssignStmt | UpdateStmt | RepeatStmt | ReturnStmt | LossStmt | OutputStmt;
 
 /** `param W: [d, d] = glorot` ; init is a name with optional numeric arguments: normal(0.02). */
 export interface ParamStmt {

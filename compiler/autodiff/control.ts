@@ -17,7 +17,12 @@ import { revBackwardBody, carryPathError } from "../inverse/rev-backward.js";
 import { emitBackward, emitForward, type AdOptions, type Forwarded } from "./core.js";
 
 export interface ControlRule {
-  forward(b: Builder, op: Op, inputs: Value[], opts: AdOptions): { outputs: Value[]; saved: unknown };
+  forward(
+    b: Builder,
+    op: Op,
+    inputs: Value[],
+    opts: AdOptions,
+  ): { outputs: Value[]; saved: unknown };
   backward(
     b: Builder,
     op: Op,
@@ -202,7 +207,8 @@ function storedScanBackward(
   for (const o of v.backwardOps) {
     const ins = o.inputs.map((x) => {
       const m = map.get(x);
-      if (!m) throw new Error(`scan backward: residual %${x.id} (${x.hint ?? o.opcode}) was not kept`);
+      if (!m)
+        throw new Error(`scan backward: residual %${x.id} (${x.hint ?? o.opcode}) was not kept`);
       return m;
     });
     const outs = bb.emit(o.opcode, ins, o.attrs, o.regions);
@@ -211,7 +217,8 @@ function storedScanBackward(
       map.set(x, outs[i]!);
     });
   }
-  const get = (x: Value | undefined, shapeOf: Value) => (x ? map.get(x)! : bb.zerosLike(shapeOf.shape));
+  const get = (x: Value | undefined, shapeOf: Value) =>
+    x ? map.get(x)! : bb.zerosLike(shapeOf.shape);
   const dCarryOut = v.grads.slice(0, nC).map((g, i) => get(g, body.inputs[i]!));
   let k = 0;
   const accOut = constGrads.flatMap((g) => (g ? [bb.add(accIn[k++]!, map.get(g)!)] : []));
@@ -321,7 +328,12 @@ const fixpointRule: ControlRule = {
     cell.outputs = [jtg ? cb.add(jtg, dzIn) : dzIn];
     eliminateDeadCode(cell);
     const fa = fixpointAttrs(op.attrs);
-    const [g] = b.emit("fixpoint", [dz, zStar, dz, ...consts], { ...op.attrs, tag: `${fa.tag}_adjoint` }, [cell]);
+    const [g] = b.emit(
+      "fixpoint",
+      [dz, zStar, dz, ...consts],
+      { ...op.attrs, tag: `${fa.tag}_adjoint` },
+      [cell],
+    );
     // Parameter cotangents: one VJP of f at z* with the solved adjoint.
     const fwd2 = emitForward(b, f, [zStar, ...consts], opts);
     const grads = emitBackward(b, f, fwd2, [g!], opts);

@@ -102,7 +102,11 @@ export function emitBackward(
     if (rule) {
       dins = rule.backward(b, op, ins, outs, fwd.saved.get(op), douts, opts);
     } else if (def.vjp) {
-      dins = def.vjp(b, { inputs: ins, outputs: outs, attrs: op.attrs, regions: op.regions, source: op }, douts);
+      dins = def.vjp(
+        b,
+        { inputs: ins, outputs: outs, attrs: op.attrs, regions: op.regions, source: op },
+        douts,
+      );
     } else {
       throw new NotDifferentiableError(`op ${op.opcode} has no VJP rule`);
     }
@@ -124,9 +128,6 @@ export function vjpGraph(g: Graph, wrt: number[], opts: AdOptions = defaultAdOpt
   const b = new Builder(out);
   const fwd = emitForward(b, g, primal, opts);
   const grads = emitBackward(b, g, fwd, cots, opts);
-  out.outputs = [
-    ...fwd.outputs,
-    ...wrt.map((i) => grads[i] ?? b.zerosLike(g.inputs[i]!.shape)),
-  ];
+  out.outputs = [...fwd.outputs, ...wrt.map((i) => grads[i] ?? b.zerosLike(g.inputs[i]!.shape))];
   return eliminateDeadCode(out);
 }

@@ -55,14 +55,19 @@ export function carryPathError(body: Graph, numCarry: number): string | undefine
   const outputs = new Set(body.outputs);
   for (const v of dep) {
     const consumers = uses.get(v) ?? [];
-    if (consumers.length === 0 && !outputs.has(v)) return "part of the state is computed and dropped";
+    if (consumers.length === 0 && !outputs.has(v))
+      return "part of the state is computed and dropped";
     const slices = consumers.filter((o) => o.opcode === "slice_cols");
     const whole = consumers.some((o) => o.opcode !== "slice_cols") || outputs.has(v);
     if (!whole && slices.length > 0) {
       const width = v.shape[1] as number;
       const covered = new Array<boolean>(width).fill(false);
       for (const s of slices) {
-        for (let c = s.attrs.start as number; c < (s.attrs.start as number) + (s.attrs.len as number); c++) {
+        for (
+          let c = s.attrs.start as number;
+          c < (s.attrs.start as number) + (s.attrs.len as number);
+          c++
+        ) {
           covered[c] = true;
         }
       }
@@ -132,7 +137,13 @@ function walkReverse(
     const ps = pieces.get(v);
     if (!ps) throw new Error(`inverse: no way to rebuild %${v.id}`);
     ps.sort((x, y) => x.start - y.start);
-    const whole = ps.length === 1 ? ps[0]!.piece : b.op("concat_cols", ps.map((p) => p.piece));
+    const whole =
+      ps.length === 1
+        ? ps[0]!.piece
+        : b.op(
+            "concat_cols",
+            ps.map((p) => p.piece),
+          );
     known.set(v, whole);
     return whole;
   };
@@ -175,7 +186,13 @@ function walkReverse(
         // Layout VJPs read only their operands' shapes, so the body's own values serve.
         const dIns = getOp(op.opcode).vjp!(
           b,
-          { inputs: op.inputs, outputs: op.outputs, attrs: op.attrs, regions: op.regions, source: op },
+          {
+            inputs: op.inputs,
+            outputs: op.outputs,
+            attrs: op.attrs,
+            regions: op.regions,
+            source: op,
+          },
           [dOut],
         );
         op.inputs.forEach((v, i) => addCot(v, dIns[i]));
@@ -186,7 +203,12 @@ function walkReverse(
   const dCarryPre = body.inputs.slice(0, numCarry).map((v) => cot.get(v));
   let dOther: (Value | undefined)[] = body.inputs.slice(numCarry).map((v) => cot.get(v));
   if (withVjp && prefix.ops.length > 0) {
-    const viaPrefix = emitBackward(b, prefix, pre, prefix.outputs.map((v) => cot.get(v)));
+    const viaPrefix = emitBackward(
+      b,
+      prefix,
+      pre,
+      prefix.outputs.map((v) => cot.get(v)),
+    );
     dOther = dOther.map((d, i) => b.accumulate(d, viaPrefix[i]));
   }
   return { carryPre, dCarryPre, dOther };
@@ -287,7 +309,9 @@ export function revBackwardBody(body: Graph, numCarry: number, numXs: number): R
   const hasConstGrad = dConsts.map((d) => !!d);
   const hasXsGrad = dXs.map((d) => !!d);
   const consts = other.slice(numXs);
-  const accs = consts.flatMap((c, i) => (hasConstGrad[i] ? [fresh(c, `acc_d${c.hint ?? ""}`)] : []));
+  const accs = consts.flatMap((c, i) =>
+    hasConstGrad[i] ? [fresh(c, `acc_d${c.hint ?? ""}`)] : [],
+  );
   let k = 0;
   const accOut = dConsts.flatMap((d) => (d ? [b.add(accs[k++]!, d)] : []));
   const outputs = [
@@ -296,7 +320,12 @@ export function revBackwardBody(body: Graph, numCarry: number, numXs: number): R
     ...accOut,
     ...dXs.filter((d): d is Value => !!d),
   ];
-  const graph = new Graph(`${body.name}_rev_backward`, [...carryPost, ...dCarryPost, ...accs, ...other]);
+  const graph = new Graph(`${body.name}_rev_backward`, [
+    ...carryPost,
+    ...dCarryPost,
+    ...accs,
+    ...other,
+  ]);
   graph.ops.push(...scratch.ops);
   graph.outputs = outputs;
   return { graph: eliminateDeadCode(graph), hasConstGrad, hasXsGrad };

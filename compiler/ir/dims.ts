@@ -21,10 +21,28 @@ export function shapeEquals(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => dimEquals(d, b[i]!));
 }
 
+/** Splits a symbolic dimension into its top-level `+` terms (parenthesised atoms stay whole). */
+function sumTerms(d: string): string[] {
+  const terms: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < d.length; i++) {
+    const ch = d[i];
+    if (ch === "(") depth++;
+    else if (ch === ")") depth--;
+    else if (ch === "+" && depth === 0) {
+      terms.push(d.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  terms.push(d.slice(start).trim());
+  return terms;
+}
+
 /** A canonical form for sums of symbols and integers: terms sorted, integers folded. */
 export function canonicalDim(d: Dim): Dim {
   if (typeof d === "number") return d;
-  const terms = d.split("+").map((t) => t.trim());
+  const terms = sumTerms(d);
   let constant = 0;
   const symbols: string[] = [];
   for (const t of terms) {
@@ -45,11 +63,13 @@ export function addDims(a: Dim, b: Dim): Dim {
 export function evalDim(d: Dim, bindings: DimBindings): number {
   if (typeof d === "number") return d;
   let total = 0;
-  for (const term of d.split("+")) {
-    const t = term.trim();
+  for (const t of sumTerms(d)) {
     if (/^\d+$/.test(t)) total += Number(t);
     else if (t in bindings) total += bindings[t]!;
-    else throw new Error(`dimension symbol ${t} is not bound (have ${Object.keys(bindings).join(", ")})`);
+    else
+      throw new Error(
+        `dimension symbol ${t} is not bound (have ${Object.keys(bindings).join(", ")})`,
+      );
   }
   return total;
 }

@@ -21,7 +21,12 @@ export interface CsrGraph {
 export function graphView(g: CsrGraph): GraphView {
   const n = g.numNodes;
   const e = g.srcIdx.length;
-  const base: EdgeList = { numNodes: n, numEdges: e, src: new Uint32Array(e), dst: new Uint32Array(e) };
+  const base: EdgeList = {
+    numNodes: n,
+    numEdges: e,
+    src: new Uint32Array(e),
+    dst: new Uint32Array(e),
+  };
   const loops: EdgeList = {
     numNodes: n,
     numEdges: e + n,

@@ -61,6 +61,8 @@ export interface ElementwiseEmitContext {
   graphRead(buffer: "in_degree" | "out_degree", node: string): string;
   /** Number of columns of operand i (for layout ops). */
   cols(i: number): string;
+  /** WGSL u32 expression of a dimension's value (N, E, F, "E+N", 64, …). */
+  dim(d: string | number): string;
 }
 
 export type Lowering =

@@ -13,7 +13,9 @@ export function pcgHash(v: number): number {
 /** The per-op key: mixes the run's seed, the optimizer step, the op's stream id and the loop
  *  iteration (all u32). */
 export function streamKey(seed: number, step: number, stream: number, iter: number): number {
-  return pcgHash((seed >>> 0) ^ pcgHash((step >>> 0) ^ pcgHash((stream >>> 0) ^ pcgHash(iter >>> 0))));
+  return pcgHash(
+    (seed >>> 0) ^ pcgHash((step >>> 0) ^ pcgHash((stream >>> 0) ^ pcgHash(iter >>> 0))),
+  );
 }
 
 /** Uniform in [0, 1) with 24 random bits, exactly representable in float32. */

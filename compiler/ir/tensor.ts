@@ -10,7 +10,8 @@ export function tensor(shape: readonly number[], data?: ArrayLike<number>): Tens
   const n = numElements(shape);
   const buf = new Float64Array(n);
   if (data) {
-    if (data.length !== n) throw new Error(`tensor data has ${data.length} elements, shape needs ${n}`);
+    if (data.length !== n)
+      throw new Error(`tensor data has ${data.length} elements, shape needs ${n}`);
     buf.set(data);
   }
   return { shape: [...shape], data: buf };

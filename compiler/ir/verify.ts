@@ -14,12 +14,15 @@ export class IrVerifyError extends Error {
 
 export function verifyGraph(g: Graph, path = g.name): void {
   const defined = new Set<Value>(g.inputs);
-  if (new Set(g.inputs).size !== g.inputs.length) throw new IrVerifyError(`${path}: duplicate inputs`);
+  if (new Set(g.inputs).size !== g.inputs.length)
+    throw new IrVerifyError(`${path}: duplicate inputs`);
   g.ops.forEach((op, k) => {
     const where = `${path}/#${k} ${op.opcode}`;
     for (const v of op.inputs) {
       if (!defined.has(v)) {
-        throw new IrVerifyError(`${where}: reads value %${v.id} that is not defined before it in this region`);
+        throw new IrVerifyError(
+          `${where}: reads value %${v.id} that is not defined before it in this region`,
+        );
       }
     }
     const def = getOp(op.opcode);
@@ -30,7 +33,9 @@ export function verifyGraph(g: Graph, path = g.name): void {
     );
     if (typeof expected === "string") throw new IrVerifyError(`${where}: ${expected}`);
     if (expected.length !== op.outputs.length) {
-      throw new IrVerifyError(`${where}: ${op.outputs.length} results, shape rule gives ${expected.length}`);
+      throw new IrVerifyError(
+        `${where}: ${op.outputs.length} results, shape rule gives ${expected.length}`,
+      );
     }
     op.outputs.forEach((v, i) => {
       if (!shapeEquals(v.shape, expected[i]!)) {
@@ -44,6 +49,7 @@ export function verifyGraph(g: Graph, path = g.name): void {
     op.regions.forEach((r, i) => verifyGraph(r, `${where}.region${i}`));
   });
   for (const v of g.outputs) {
-    if (!defined.has(v)) throw new IrVerifyError(`${path}: returns value %${v.id} not defined in it`);
+    if (!defined.has(v))
+      throw new IrVerifyError(`${path}: returns value %${v.id} not defined in it`);
   }
 }

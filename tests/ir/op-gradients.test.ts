@@ -32,23 +32,76 @@ const cases: Case[] = [
   { op: "softplus", inputs: [[3, 4]] },
   { op: "square", inputs: [[3, 4]] },
   { op: "add", inputs: [[3, 4], [4]] },
-  { op: "sub", inputs: [[3, 4], [3, 1]] },
-  { op: "mul", inputs: [[3, 4], [3, 4]] },
+  {
+    op: "sub",
+    inputs: [
+      [3, 4],
+      [3, 1],
+    ],
+  },
+  {
+    op: "mul",
+    inputs: [
+      [3, 4],
+      [3, 4],
+    ],
+  },
   { op: "div", inputs: [[3, 4], [4]], positive: [false, true] },
-  { op: "maximum", inputs: [[3, 4], [3, 4]] },
+  {
+    op: "maximum",
+    inputs: [
+      [3, 4],
+      [3, 4],
+    ],
+  },
   { op: "row_sum", inputs: [[3, 5]] },
   { op: "row_max", inputs: [[3, 5]] },
   { op: "col_sum", inputs: [[3, 5]] },
   { op: "sum_all", inputs: [[3, 5]] },
   { op: "broadcast", inputs: [[3, 1]], attrs: { shape: [3, 4] } },
   { op: "reshape", inputs: [[3, 4]], attrs: { shape: [2, 6] } },
-  { op: "matmul", inputs: [[3, 4], [4, 5]], attrs: { transA: false, transB: false } },
-  { op: "matmul", inputs: [[4, 3], [4, 5]], attrs: { transA: true, transB: false } },
-  { op: "matmul", inputs: [[3, 4], [5, 4]], attrs: { transA: false, transB: true } },
-  { op: "matmul", inputs: [[4, 3], [5, 4]], attrs: { transA: true, transB: true } },
+  {
+    op: "matmul",
+    inputs: [
+      [3, 4],
+      [4, 5],
+    ],
+    attrs: { transA: false, transB: false },
+  },
+  {
+    op: "matmul",
+    inputs: [
+      [4, 3],
+      [4, 5],
+    ],
+    attrs: { transA: true, transB: false },
+  },
+  {
+    op: "matmul",
+    inputs: [
+      [3, 4],
+      [5, 4],
+    ],
+    attrs: { transA: false, transB: true },
+  },
+  {
+    op: "matmul",
+    inputs: [
+      [4, 3],
+      [5, 4],
+    ],
+    attrs: { transA: true, transB: true },
+  },
   { op: "slice_cols", inputs: [[3, 6]], attrs: { start: 2, len: 3 } },
   { op: "pad_cols", inputs: [[3, 2]], attrs: { start: 1, total: 5 } },
-  { op: "concat_cols", inputs: [[3, 2], [3, 3], [3, 1]] },
+  {
+    op: "concat_cols",
+    inputs: [
+      [3, 2],
+      [3, 3],
+      [3, 1],
+    ],
+  },
   { op: "gather", inputs: [["N", 3]], attrs: { side: "src", loops: false } },
   { op: "gather", inputs: [["N", 3]], attrs: { side: "dst", loops: true } },
   { op: "segment_sum", inputs: [["E", 3]], attrs: { by: "dst", loops: false } },
@@ -58,7 +111,6 @@ const cases: Case[] = [
 ];
 
 const dims = { N: 7, E: 15 };
-
 
 describe("VJP rules match finite differences", () => {
   it("every differentiable op has a case", () => {

@@ -25,15 +25,29 @@ function groupFunction(d: number, withDropout: boolean): Graph {
   const b = new Builder(g);
   const [x, W, iter] = g.inputs as [Value, Value, Value];
   let h = b.unary("tanh", b.op("matmul", [x, W], { transA: false, transB: false }));
-  if (withDropout) h = b.mul(h, b.op("dropout_mask", [iter], { p: 0.3, stream: 7, shape: ["N", d] }));
-  const agg = b.op("segment_sum", [b.op("gather", [h], { side: "src", loops: true })], { by: "dst", loops: true });
+  if (withDropout)
+    h = b.mul(h, b.op("dropout_mask", [iter], { p: 0.3, stream: 7, shape: ["N", d] }));
+  const agg = b.op("segment_sum", [b.op("gather", [h], { side: "src", loops: true })], {
+    by: "dst",
+    loops: true,
+  });
   g.outputs = [b.add(agg, b.scale(x, 0.1))];
   return g;
 }
 
 /** A statement region reading `reads` variables with the block's consts [W…, iter]. */
-function stmtRegion(d: number, numReads: number, numW: number, wIndex: number, positive: boolean): Graph {
-  const shapes = [...Array.from({ length: numReads }, () => ["N", d]), ...Array.from({ length: numW }, () => [d, d]), []];
+function stmtRegion(
+  d: number,
+  numReads: number,
+  numW: number,
+  wIndex: number,
+  positive: boolean,
+): Graph {
+  const shapes = [
+    ...Array.from({ length: numReads }, () => ["N", d]),
+    ...Array.from({ length: numW }, () => [d, d]),
+    [],
+  ];
   const g = newGraph("stmt", shapes as never);
   const b = new Builder(g);
   let input = g.inputs[0]!;
@@ -47,7 +61,12 @@ function stmtRegion(d: number, numReads: number, numW: number, wIndex: number, p
     [f.inputs[2]!, iter],
   ]);
   for (const op of f.ops) {
-    const outs = b.emit(op.opcode, op.inputs.map((v) => env.get(v)!), op.attrs, op.regions);
+    const outs = b.emit(
+      op.opcode,
+      op.inputs.map((v) => env.get(v)!),
+      op.attrs,
+      op.regions,
+    );
     op.outputs.forEach((v, i) => env.set(v, outs[i]!));
   }
   let out = env.get(f.outputs[0]!)!;
@@ -68,20 +87,42 @@ interface Stmt {
  */
 function reversibleStack(L: number, C: number, d: number, stmts: Stmt[]): Graph {
   const numW = stmts.length;
-  const body = newGraph("block", [["N", C * d], ...Array.from({ length: numW }, () => [d, d]), []] as never);
+  const body = newGraph("block", [
+    ["N", C * d],
+    ...Array.from({ length: numW }, () => [d, d]),
+    [],
+  ] as never);
   const bb = new Builder(body);
   const [h, ...rest] = body.inputs;
   const ws = rest.slice(0, numW);
   const iter = rest[numW]!;
-  const parts = Array.from({ length: C }, (_, i) => bb.op("slice_cols", [h!], { start: i * d, len: d }));
-  const regions = stmts.map((s, k) => stmtRegion(d, s.reads.length, numW, k, s.combine === "mul" || s.combine === "div"));
-  const post = bb.emit("rev_block", [...parts, ...ws, iter], { numVars: C, stmts: stmts as never }, regions);
+  const parts = Array.from({ length: C }, (_, i) =>
+    bb.op("slice_cols", [h!], { start: i * d, len: d }),
+  );
+  const regions = stmts.map((s, k) =>
+    stmtRegion(d, s.reads.length, numW, k, s.combine === "mul" || s.combine === "div"),
+  );
+  const post = bb.emit(
+    "rev_block",
+    [...parts, ...ws, iter],
+    { numVars: C, stmts: stmts as never },
+    regions,
+  );
   body.outputs = [bb.op("concat_cols", post)];
 
-  const g = newGraph("stack", [["N", C * d], ...Array.from({ length: numW }, () => [L, d, d]), ["N", C * d]] as never);
+  const g = newGraph("stack", [
+    ["N", C * d],
+    ...Array.from({ length: numW }, () => [L, d, d]),
+    ["N", C * d],
+  ] as never);
   const b = new Builder(g);
   const iota = b.op("iota", [], { count: L });
-  const [hL] = b.emit("scan", [g.inputs[0]!, ...g.inputs.slice(1, 1 + numW), iota], { count: L, numCarry: 1, numXs: numW + 1, reverse: false }, [body]);
+  const [hL] = b.emit(
+    "scan",
+    [g.inputs[0]!, ...g.inputs.slice(1, 1 + numW), iota],
+    { count: L, numCarry: 1, numXs: numW + 1, reverse: false },
+    [body],
+  );
   g.outputs = [b.op("sum_all", [b.mul(hL!, g.inputs[1 + numW]!)])];
   return g;
 }
@@ -95,7 +136,11 @@ const paperCoupling = (C: number): Stmt[] =>
 
 function inputsFor(g: Graph, rand: () => number): Tensor[] {
   return g.inputs.map((v) =>
-    randomTensor(v.shape.map((x) => (typeof x === "number" ? x : (dims as Record<string, number>)[x]!)), rand, { scale: 0.8 }),
+    randomTensor(
+      v.shape.map((x) => (typeof x === "number" ? x : (dims as Record<string, number>)[x]!)),
+      rand,
+      { scale: 0.8 },
+    ),
   );
 }
 
@@ -115,7 +160,11 @@ function forwardThenInverse(g: Graph, inputs: Tensor[], L: number) {
   };
   const ws = inputs.slice(1, inputs.length - 1);
   for (let l = 0; l < L; l++) {
-    const [next] = interpret(body, [states[l]!, ...ws.map((w) => slice(w, l)), tensor([], [l])], opts);
+    const [next] = interpret(
+      body,
+      [states[l]!, ...ws.map((w) => slice(w, l)), tensor([], [l])],
+      opts,
+    );
     states.push(next!);
   }
   let h = states[L]!;
@@ -169,7 +218,12 @@ describe("derived inverses", () => {
   it("a residual body h + f(h) is reported as not invertible", () => {
     const body = newGraph("res", [["N", 3], [3, 3], []]);
     const b = new Builder(body);
-    body.outputs = [b.add(body.inputs[0]!, b.op("matmul", [body.inputs[0]!, body.inputs[1]!], { transA: false, transB: false }))];
+    body.outputs = [
+      b.add(
+        body.inputs[0]!,
+        b.op("matmul", [body.inputs[0]!, body.inputs[1]!], { transA: false, transB: false }),
+      ),
+    ];
     expect(carryPathError(body, 1)).toMatch(/`matmul`, which is not an invertible update/);
   });
 });

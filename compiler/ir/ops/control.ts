@@ -96,7 +96,11 @@ const scanOp: OpDef = {
         return `scan: a stacked input must have a leading dimension of ${count}, got ${shapeToString(x)}`;
       }
     }
-    const err = regionSignatureError(body!, [...carry, ...xs.map((x) => x.slice(1)), ...consts], "scan body");
+    const err = regionSignatureError(
+      body!,
+      [...carry, ...xs.map((x) => x.slice(1)), ...consts],
+      "scan body",
+    );
     if (err) return err;
     const outs = body!.outputs.map((v) => v.shape);
     for (let i = 0; i < numCarry; i++) {
@@ -143,7 +147,8 @@ const revBlockOp: OpDef = {
     if (stmts.length !== regions.length) return "rev_block: one region per statement";
     for (let k = 0; k < stmts.length; k++) {
       const s = stmts[k]!;
-      if (s.reads.includes(s.target)) return `rev_block: statement ${k} reads the variable it updates`;
+      if (s.reads.includes(s.target))
+        return `rev_block: statement ${k} reads the variable it updates`;
       const err = regionSignatureError(
         regions[k]!,
         [...s.reads.map((r) => vars[r]!), ...consts],
@@ -166,7 +171,8 @@ const revBlockOp: OpDef = {
       const [g] = ctx.runRegion(regions[k]!, [...s.reads.map((r) => vars[r]!), ...consts]);
       const x = vars[s.target]!;
       const out = tensor(x.shape);
-      for (let i = 0; i < out.data.length; i++) out.data[i] = combine64(s.combine, x.data[i]!, g!.data[i]!);
+      for (let i = 0; i < out.data.length; i++)
+        out.data[i] = combine64(s.combine, x.data[i]!, g!.data[i]!);
       vars[s.target] = out;
     });
     return vars;
@@ -300,7 +306,12 @@ const iotaOp: OpDef = {
   shape: (_inputs, attrs) => [[attrs.count as number]],
   evaluate: (_inputs, attrs) => {
     const n = attrs.count as number;
-    return [tensor([n], Array.from({ length: n }, (_, i) => i))];
+    return [
+      tensor(
+        [n],
+        Array.from({ length: n }, (_, i) => i),
+      ),
+    ];
   },
   zeroGradient: true,
   lowering: { kind: "elementwise", emit: (c) => `f32(${c.index})` },

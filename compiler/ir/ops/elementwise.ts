@@ -1,5 +1,5 @@
 // Elementwise ops: unary functions, broadcasting binary arithmetic, comparisons and constants.
-import { broadcastShapes, evalShape, shapeToString } from "../dims.js";
+import { broadcastShapes, evalDim, evalShape, shapeToString } from "../dims.js";
 import type { OpDef, VjpRule } from "../op-def.js";
 import { broadcastIndexer, tensor, type Tensor } from "../tensor.js";
 import type { Attrs, Shape } from "../types.js";
@@ -66,11 +66,18 @@ const num = (attrs: Attrs, key: string): number => attrs[key] as number;
 
 // tanh and sigmoid saturate long before these bounds in float32; clamping keeps the WGSL
 // built-ins (which some drivers compute through exp) away from inf/inf = NaN.
-const sigmoid64 = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+const sigmoid64 = (x: number) =>
+  x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 const softplus64 = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 
 export const elementwiseOps: OpDef[] = [
-  unary("neg", "−x", (x) => -x, (a) => `(-${a})`, (b, _op, [d]) => [d && b.neg(d)]),
+  unary(
+    "neg",
+    "−x",
+    (x) => -x,
+    (a) => `(-${a})`,
+    (b, _op, [d]) => [d && b.neg(d)],
+  ),
   unary(
     "relu",
     "max(x, 0)",
@@ -78,8 +85,20 @@ export const elementwiseOps: OpDef[] = [
     (a) => `max(${a}, 0.0)`,
     (b, { inputs: [x] }, [d]) => [d && b.mul(d, b.unary("step", x!))],
   ),
-  unary("step", "1 where x > 0, else 0 (the derivative of relu)", (x) => (x > 0 ? 1 : 0), (a) => `select(0.0, 1.0, ${a} > 0.0)`, "zero"),
-  unary("sign", "−1, 0 or 1", (x) => Math.sign(x), (a) => `sign(${a})`, "zero"),
+  unary(
+    "step",
+    "1 where x > 0, else 0 (the derivative of relu)",
+    (x) => (x > 0 ? 1 : 0),
+    (a) => `select(0.0, 1.0, ${a} > 0.0)`,
+    "zero",
+  ),
+  unary(
+    "sign",
+    "−1, 0 or 1",
+    (x) => Math.sign(x),
+    (a) => `sign(${a})`,
+    "zero",
+  ),
   unary(
     "leaky_relu",
     "x where x > 0, else alpha·x",
@@ -97,7 +116,8 @@ export const elementwiseOps: OpDef[] = [
     "elu",
     "x where x > 0, else alpha·(exp(x) − 1)",
     (x, at) => (x > 0 ? x : num(at, "alpha") * Math.expm1(x)),
-    (a, at, f32) => `select(${f32(num(at, "alpha"))} * (exp(min(${a}, 0.0)) - 1.0), ${a}, ${a} > 0.0)`,
+    (a, at, f32) =>
+      `select(${f32(num(at, "alpha"))} * (exp(min(${a}, 0.0)) - 1.0), ${a}, ${a} > 0.0)`,
     (b, { inputs: [x], outputs: [y], attrs }, [d]) => {
       if (!d) return [undefined];
       // 1 where x > 0, else y + alpha
@@ -121,8 +141,20 @@ export const elementwiseOps: OpDef[] = [
     (a) => `tanh(clamp(${a}, -15.0, 15.0))`,
     (b, { outputs: [y] }, [d]) => [d && b.mul(d, b.sub(b.fill(1), b.mul(y!, y!)))],
   ),
-  unary("exp", "eˣ", Math.exp, (a) => `exp(${a})`, (b, { outputs: [y] }, [d]) => [d && b.mul(d, y!)]),
-  unary("log", "natural logarithm", Math.log, (a) => `log(${a})`, (b, { inputs: [x] }, [d]) => [d && b.div(d, x!)]),
+  unary(
+    "exp",
+    "eˣ",
+    Math.exp,
+    (a) => `exp(${a})`,
+    (b, { outputs: [y] }, [d]) => [d && b.mul(d, y!)],
+  ),
+  unary(
+    "log",
+    "natural logarithm",
+    Math.log,
+    (a) => `log(${a})`,
+    (b, { inputs: [x] }, [d]) => [d && b.div(d, x!)],
+  ),
   unary(
     "sqrt",
     "square root",
@@ -137,7 +169,13 @@ export const elementwiseOps: OpDef[] = [
     (a) => `inverseSqrt(${a})`,
     (b, { outputs: [y] }, [d]) => [d && b.mul(b.scale(d, -0.5), b.mul(y!, b.mul(y!, y!)))],
   ),
-  unary("abs", "|x|", Math.abs, (a) => `abs(${a})`, (b, { inputs: [x] }, [d]) => [d && b.mul(d, b.unary("sign", x!))]),
+  unary(
+    "abs",
+    "|x|",
+    Math.abs,
+    (a) => `abs(${a})`,
+    (b, { inputs: [x] }, [d]) => [d && b.mul(d, b.unary("sign", x!))],
+  ),
   unary(
     "softplus",
     "log(1 + exp(x))",
@@ -145,36 +183,97 @@ export const elementwiseOps: OpDef[] = [
     (a) => `(max(${a}, 0.0) + log(1.0 + exp(-abs(${a}))))`,
     (b, { inputs: [x] }, [d]) => [d && b.mul(d, b.unary("sigmoid", x!))],
   ),
-  unary("square", "x²", (x) => x * x, (a) => `(${a} * ${a})`, (b, { inputs: [x] }, [d]) => [d && b.mul(d, b.scale(x!, 2))]),
-  unary("stop_gradient", "x, with a zero derivative", (x) => x, (a) => a, "zero"),
+  unary(
+    "square",
+    "x²",
+    (x) => x * x,
+    (a) => `(${a} * ${a})`,
+    (b, { inputs: [x] }, [d]) => [d && b.mul(d, b.scale(x!, 2))],
+  ),
+  unary(
+    "stop_gradient",
+    "x, with a zero derivative",
+    (x) => x,
+    (a) => a,
+    "zero",
+  ),
 
-  binary("add", "a + b", (x, y) => x + y, (a, b) => `(${a} + ${b})`, (bd, { inputs: [a, c] }, [d]) =>
-    d ? [bd.sumToShape(d, a!.shape), bd.sumToShape(d, c!.shape)] : [undefined, undefined],
+  binary(
+    "add",
+    "a + b",
+    (x, y) => x + y,
+    (a, b) => `(${a} + ${b})`,
+    (bd, { inputs: [a, c] }, [d]) =>
+      d ? [bd.sumToShape(d, a!.shape), bd.sumToShape(d, c!.shape)] : [undefined, undefined],
   ),
-  binary("sub", "a − b", (x, y) => x - y, (a, b) => `(${a} - ${b})`, (bd, { inputs: [a, c] }, [d]) =>
-    d ? [bd.sumToShape(d, a!.shape), bd.sumToShape(bd.neg(d), c!.shape)] : [undefined, undefined],
+  binary(
+    "sub",
+    "a − b",
+    (x, y) => x - y,
+    (a, b) => `(${a} - ${b})`,
+    (bd, { inputs: [a, c] }, [d]) =>
+      d ? [bd.sumToShape(d, a!.shape), bd.sumToShape(bd.neg(d), c!.shape)] : [undefined, undefined],
   ),
-  binary("mul", "a · b (elementwise)", (x, y) => x * y, (a, b) => `(${a} * ${b})`, (bd, { inputs: [a, c] }, [d]) =>
-    d
-      ? [bd.sumToShape(bd.mul(d, c!), a!.shape), bd.sumToShape(bd.mul(d, a!), c!.shape)]
-      : [undefined, undefined],
+  binary(
+    "mul",
+    "a · b (elementwise)",
+    (x, y) => x * y,
+    (a, b) => `(${a} * ${b})`,
+    (bd, { inputs: [a, c] }, [d]) =>
+      d
+        ? [bd.sumToShape(bd.mul(d, c!), a!.shape), bd.sumToShape(bd.mul(d, a!), c!.shape)]
+        : [undefined, undefined],
   ),
-  binary("div", "a / b (elementwise)", (x, y) => x / y, (a, b) => `(${a} / ${b})`, (bd, { inputs: [a, c], outputs: [y] }, [d]) => {
-    if (!d) return [undefined, undefined];
-    const da = bd.div(d, c!);
-    return [bd.sumToShape(da, a!.shape), bd.sumToShape(bd.neg(bd.mul(da, y!)), c!.shape)];
-  }),
-  binary("maximum", "max(a, b) (elementwise)", Math.max, (a, b) => `max(${a}, ${b})`, (bd, { inputs: [a, c] }, [d]) => {
-    if (!d) return [undefined, undefined];
-    const pick = bd.op("ge", [a!, c!]);
-    return [
-      bd.sumToShape(bd.mul(d, pick), a!.shape),
-      bd.sumToShape(bd.mul(d, bd.sub(bd.fill(1), pick)), c!.shape),
-    ];
-  }),
-  binary("ge", "1 where a ≥ b, else 0", (x, y) => (x >= y ? 1 : 0), (a, b) => `select(0.0, 1.0, ${a} >= ${b})`, "zero"),
-  binary("eq", "1 where a = b, else 0", (x, y) => (x === y ? 1 : 0), (a, b) => `select(0.0, 1.0, ${a} == ${b})`, "zero"),
+  binary(
+    "div",
+    "a / b (elementwise)",
+    (x, y) => x / y,
+    (a, b) => `(${a} / ${b})`,
+    (bd, { inputs: [a, c], outputs: [y] }, [d]) => {
+      if (!d) return [undefined, undefined];
+      const da = bd.div(d, c!);
+      return [bd.sumToShape(da, a!.shape), bd.sumToShape(bd.neg(bd.mul(da, y!)), c!.shape)];
+    },
+  ),
+  binary(
+    "maximum",
+    "max(a, b) (elementwise)",
+    Math.max,
+    (a, b) => `max(${a}, ${b})`,
+    (bd, { inputs: [a, c] }, [d]) => {
+      if (!d) return [undefined, undefined];
+      const pick = bd.op("ge", [a!, c!]);
+      return [
+        bd.sumToShape(bd.mul(d, pick), a!.shape),
+        bd.sumToShape(bd.mul(d, bd.sub(bd.fill(1), pick)), c!.shape),
+      ];
+    },
+  ),
+  binary(
+    "ge",
+    "1 where a ≥ b, else 0",
+    (x, y) => (x >= y ? 1 : 0),
+    (a, b) => `select(0.0, 1.0, ${a} >= ${b})`,
+    "zero",
+  ),
+  binary(
+    "eq",
+    "1 where a = b, else 0",
+    (x, y) => (x === y ? 1 : 0),
+    (a, b) => `select(0.0, 1.0, ${a} == ${b})`,
+    "zero",
+  ),
 
+  {
+    name: "size",
+    doc: "the value of a dimension (N, E, F, K, …) as a scalar",
+    shape: () => [[]],
+    evaluate: (_inputs, attrs, ctx) => [
+      tensor([], [evalDim(attrs.dim as string | number, ctx.dims)]),
+    ],
+    zeroGradient: true,
+    lowering: { kind: "elementwise", emit: (c) => `f32(${c.dim(c.attrs.dim as string | number)})` },
+  },
   {
     name: "fill",
     doc: "a tensor of the given shape filled with one value",

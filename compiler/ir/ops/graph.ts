@@ -85,7 +85,8 @@ export const graphOps: OpDef[] = [
       out.data.fill(-Infinity);
       for (let e = 0; e < list.numEdges; e++) {
         const o = idx[e]! * d;
-        for (let c = 0; c < d; c++) out.data[o + c] = Math.max(out.data[o + c]!, m!.data[e * d + c]!);
+        for (let c = 0; c < d; c++)
+          out.data[o + c] = Math.max(out.data[o + c]!, m!.data[e * d + c]!);
       }
       for (let i = 0; i < out.data.length; i++) if (out.data[i] === -Infinity) out.data[i] = 0;
       return [out];

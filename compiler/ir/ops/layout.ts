@@ -120,7 +120,10 @@ export const layoutOps: OpDef[] = [
         for (let k = c.args.length - 1; k >= 0; k--) {
           const s = starts[k]!;
           const read = c.readAt(k, c.row, `min(${c.col} - min(${c.col}, ${s}), ${c.cols(k)} - 1u)`);
-          expr = k === c.args.length - 1 ? read : `select(${expr}, ${read}, ${c.col} < ${starts[k + 1]})`;
+          expr =
+            k === c.args.length - 1
+              ? read
+              : `select(${expr}, ${read}, ${c.col} < ${starts[k + 1]})`;
         }
         return expr;
       },

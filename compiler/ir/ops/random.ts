@@ -10,7 +10,8 @@ export const randomOps: OpDef[] = [
     name: "dropout_mask",
     doc: "inverted-dropout mask: 1/(1−p) with probability 1−p, else 0; keyed by (seed, step, stream, iteration, element)",
     shape: ([iter], attrs) => {
-      if (iter!.length !== 0) return `dropout_mask takes the loop iteration as a scalar, got ${shapeToString(iter!)}`;
+      if (iter!.length !== 0)
+        return `dropout_mask takes the loop iteration as a scalar, got ${shapeToString(iter!)}`;
       return [attrs.shape as Shape];
     },
     evaluate: ([iter], attrs, ctx) => {

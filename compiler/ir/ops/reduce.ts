@@ -6,7 +6,9 @@ import { broadcastIndexer, tensor } from "../tensor.js";
 import type { Shape } from "../types.js";
 
 function rank2(name: string, x: Shape): string | undefined {
-  return x.length === 2 ? undefined : `${name} expects a matrix [rows, cols], got ${shapeToString(x)}`;
+  return x.length === 2
+    ? undefined
+    : `${name} expects a matrix [rows, cols], got ${shapeToString(x)}`;
 }
 
 export const reduceOps: OpDef[] = [
@@ -102,7 +104,11 @@ export const reduceOps: OpDef[] = [
     shape: ([x], attrs) => {
       const target = attrs.shape as Shape;
       const known = (s: Shape) => s.every((d) => typeof d === "number");
-      if (known(x!) && known(target) && numElements(x as number[]) !== numElements(target as number[])) {
+      if (
+        known(x!) &&
+        known(target) &&
+        numElements(x as number[]) !== numElements(target as number[])
+      ) {
         return `cannot reshape ${shapeToString(x!)} to ${shapeToString(target)}`;
       }
       return [target];

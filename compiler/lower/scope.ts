@@ -1,0 +1,249 @@
+// Lowering scopes. Each scope builds one IR graph: the model's top level, a `repeat` body (a scan
+// region), or a statement region (a reversible update's function, a fixpoint cell). Regions are
+// closed, so a value from an enclosing scope reaches an inner one as an input, threaded through
+// every scope in between ("captures"). Parameters declared inside a `repeat` are stacked along a
+// new leading axis of size L and reach the body as per-iteration slices; in `repeat L shared` and
+// in regions they pass through unchanged.
+import { Builder } from "../ir/builder.js";
+import { Graph, Value, tensorType, type Dim } from "../ir/types.js";
+import type { Span } from "../ast.js";
+
+export type InitSpec =
+  | { kind: "glorot" }
+  | { kind: "zeros" }
+  | { kind: "ones" }
+  | { kind: "normal"; std: number }
+  | { kind: "uniform"; bound: number }
+  | { kind: "constant"; value: number };
+
+export interface ParamSpec {
+  /** Dotted path: `blocks.group1.gcn_conv.W`. */
+  name: string;
+  /** Full shape: the stack counts of enclosing repeats first, then the declared shape. */
+  shape: Dim[];
+  /** The declared shape (what each block sees). */
+  blockShape: Dim[];
+  /** Counts of the enclosing non-shared repeats, outermost first. */
+  stacked: number[];
+  init: InitSpec;
+  loc?: Span;
+}
+
+type InputRole = "carry" | "xs" | "const";
+
+interface ScopeInput {
+  local: Value;
+  role: InputRole;
+  /** The value in the parent scope that feeds this input (stacked for xs). */
+  outer: Value;
+}
+
+export abstract class Scope {
+  readonly ops = new Graph("scratch", []);
+  readonly b: Builder;
+  protected readonly own = new Set<Value>();
+  protected readonly inputs: ScopeInput[] = [];
+  private readonly captured = new Map<Value, Value>();
+  private iterationValue?: Value;
+
+  constructor(
+    readonly parent: Scope | undefined,
+    readonly name: string,
+    loc?: Span,
+  ) {
+    this.b = new Builder(this.ops, loc);
+  }
+
+  private scannedOps = 0;
+
+  /** Whether v is defined in this scope (an input or the result of one of its ops). */
+  owns(v: Value): boolean {
+    const ops = this.ops.ops;
+    while (this.scannedOps < ops.length)
+      for (const o of ops[this.scannedOps++]!.outputs) this.own.add(o);
+    return this.own.has(v);
+  }
+
+  protected addInput(role: InputRole, outer: Value, local: Value): Value {
+    this.inputs.push({ local, role, outer });
+    this.own.add(local);
+    return local;
+  }
+
+  /** A value usable in this scope for v, defined here or in any enclosing scope. */
+  import(v: Value): Value {
+    if (this.owns(v)) return v;
+    if (!this.parent) throw new Error(`lowering: value %${v.id} is not visible`);
+    const outer = this.parent.import(v);
+    const hit = this.captured.get(outer);
+    if (hit) return hit;
+    const local = this.addInput("const", outer, new Value(tensorType(outer.shape), outer.hint));
+    this.captured.set(outer, local);
+    return local;
+  }
+
+  /** Declares a parameter seen from this scope; returns the value the body reads. */
+  abstract param(spec: ParamSpec): Value;
+
+  /** The iteration number that keys dropout streams (0 outside loops; unique per block). */
+  iteration(): Value {
+    if (!this.iterationValue) this.iterationValue = this.makeIteration();
+    return this.iterationValue;
+  }
+  protected abstract makeIteration(): Value;
+}
+
+/** The model's top level: graph inputs are the model's arguments and its parameters. */
+export class ModelScope extends Scope {
+  readonly params: ParamSpec[] = [];
+  readonly paramValues: Value[] = [];
+  readonly dataInputs: Value[] = [];
+
+  constructor(name: string) {
+    super(undefined, name);
+  }
+
+  dataInput(shape: Dim[], hint: string): Value {
+    const v = new Value(tensorType(shape), hint);
+    this.dataInputs.push(v);
+    this.own.add(v);
+    return v;
+  }
+
+  param(spec: ParamSpec): Value {
+    if (this.params.some((p) => p.name === spec.name)) {
+      throw new Error(`internal: parameter ${spec.name} declared twice`);
+    }
+    const v = new Value(tensorType(spec.shape), spec.name);
+    this.params.push(spec);
+    this.paramValues.push(v);
+    this.own.add(v);
+    return v;
+  }
+
+  protected makeIteration(): Value {
+    return this.b.fill(0);
+  }
+
+  finish(outputs: Value[]): Graph {
+    const g = new Graph(this.name, [...this.dataInputs, ...this.paramValues]);
+    g.ops.push(...this.ops.ops);
+    g.outputs = outputs;
+    return g;
+  }
+}
+
+/** A `repeat L` body: a scan region. */
+export class LoopScope extends Scope {
+  private readonly carries: { local: Value; outer: Value }[] = [];
+  private iota?: Value;
+
+  constructor(
+    parent: Scope,
+    name: string,
+    readonly count: number,
+    readonly shared: boolean,
+    loc?: Span,
+  ) {
+    super(parent, name, loc);
+  }
+
+  carry(outer: Value, hint: string): Value {
+    const local = new Value(tensorType(outer.shape), hint);
+    this.carries.push({ local, outer });
+    this.own.add(local);
+    return local;
+  }
+
+  param(spec: ParamSpec): Value {
+    if (this.shared) return this.import(this.parent!.param(spec));
+    const stackedSpec: ParamSpec = {
+      ...spec,
+      shape: [this.count, ...spec.shape],
+      stacked: [this.count, ...spec.stacked],
+    };
+    const outer = this.parent!.param(stackedSpec);
+    return this.addInput("xs", outer, new Value(tensorType(spec.shape), spec.name));
+  }
+
+  protected makeIteration(): Value {
+    // Iterations of nested loops are numbered outer·L + inner, so every block has its own stream.
+    this.iota ??= this.parent!.b.op("iota", [], { count: this.count });
+    const local = this.addInput(
+      "xs",
+      this.parent!.import(this.iota),
+      new Value(tensorType([]), "iter"),
+    );
+    if (this.parent instanceof ModelScope) return local;
+    const outerIter = this.import(this.parent!.iteration());
+    return this.b.add(this.b.mul(outerIter, this.b.fill(this.count)), local);
+  }
+
+  /** Emits the scan into the parent; returns the carried values after the loop. */
+  finish(carryOut: Value[]): Value[] {
+    const xs = this.inputs.filter((i) => i.role === "xs");
+    const consts = this.inputs.filter((i) => i.role === "const");
+    const body = new Graph(this.name, [
+      ...this.carries.map((c) => c.local),
+      ...xs.map((i) => i.local),
+      ...consts.map((i) => i.local),
+    ]);
+    body.ops.push(...this.ops.ops);
+    body.outputs = carryOut;
+    return this.parent!.b.emit(
+      "scan",
+      [
+        ...this.carries.map((c) => c.outer),
+        ...xs.map((i) => i.outer),
+        ...consts.map((i) => i.outer),
+      ],
+      { count: this.count, numCarry: this.carries.length, numXs: xs.length, reverse: false },
+      [body],
+    );
+  }
+}
+
+/**
+ * A region of a control op in the parent scope (a reversible statement's function, a fixpoint
+ * cell): explicit arguments first, then whatever it captures from outside (consts).
+ */
+export class RegionScope extends Scope {
+  readonly args: Value[] = [];
+
+  constructor(parent: Scope, name: string, loc?: Span) {
+    super(parent, name, loc);
+  }
+
+  arg(shape: readonly Dim[], hint: string): Value {
+    const v = new Value(tensorType(shape), hint);
+    this.args.push(v);
+    this.own.add(v);
+    return v;
+  }
+
+  param(spec: ParamSpec): Value {
+    return this.import(this.parent!.param(spec));
+  }
+
+  protected makeIteration(): Value {
+    return this.import(this.parent!.iteration());
+  }
+
+  /** The captured outer values, in input order (what the control op passes as consts). */
+  get capturedOuter(): Value[] {
+    return this.inputs.map((i) => i.outer);
+  }
+
+  /**
+   * The region graph with inputs [args…, consts…], where consts follows `constOrder` (outer
+   * values; those this region did not capture become unused inputs).
+   */
+  finish(outputs: Value[], constOrder: Value[]): Graph {
+    const mine = new Map(this.inputs.map((i) => [i.outer, i.local]));
+    const consts = constOrder.map((o) => mine.get(o) ?? new Value(tensorType(o.shape), o.hint));
+    const g = new Graph(this.name, [...this.args, ...consts]);
+    g.ops.push(...this.ops.ops);
+    g.outputs = outputs;
+    return g;
+  }
+}
