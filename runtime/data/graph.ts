@@ -129,8 +129,9 @@ function buildCore(
     }
   }
   rowPtr[numNodes] = w;
-  const srcIdx = bySrc.slice(0, w);
-  const edgeOrigin = byDst.slice(0, w);
+  // Copy only when dedup shrank the arrays (frees the slack; ogbn-products has 124M edges).
+  const srcIdx = w === kept ? bySrc : bySrc.slice(0, w);
+  const edgeOrigin = w === kept ? byDst : byDst.slice(0, w);
   return {
     graph: graphFromCsr(numNodes, rowPtr, srcIdx),
     edgeOrigin,

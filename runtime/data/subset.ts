@@ -40,7 +40,7 @@ export function subsetDataset(ds: Dataset, nodes: Uint32Array): DatasetPart {
       inputEdges: sub.graph.numEdges,
       selfLoopsDropped: 0,
       duplicatesMerged: 0,
-      symmetrized: ds.edgeStats.symmetrized,
+      symmetrized: ds.edgeStats?.symmetrized ?? true,
     },
     split: {
       name: ds.split.name,

@@ -48,11 +48,12 @@ export interface Dataset {
   numFeatures: number;
   /** N*F row-major; empty when the dataset has no node features (F = 0). */
   features: Float32Array;
-  /** What was done to the features after reading them. */
-  featureNormalization: "row" | "none";
+  /** What was done to the features after reading them (loaders always set it). */
+  featureNormalization?: "row" | "none";
   labels: Labels;
   /** E*dim row-major, in CSR edge order. */
   edgeFeatures?: { dim: number; values: Float32Array };
   split: Split;
-  edgeStats: EdgeStats;
+  /** How the edge list became the graph (loaders always set it). */
+  edgeStats?: EdgeStats;
 }

@@ -277,6 +277,6 @@ describe("malformed datasets give a DataError naming file and line", () => {
     expect(ds.graph.numNodes).toBe(6);
     // 0-1-2 triangle and 3<->4 listed both ways: 6 + 2 directed edges, 2 merged duplicates.
     expect(ds.graph.numEdges).toBe(8);
-    expect(ds.edgeStats.duplicatesMerged).toBe(2);
+    expect(ds.edgeStats?.duplicatesMerged).toBe(2);
   });
 });
