@@ -32,6 +32,8 @@ export interface CsvOptions {
   allowMissing?: boolean;
   /** Expected number of rows, to allocate the output once instead of growing it. */
   rowsHint?: number;
+  /** readCsvGz only: stop reading (and reject) when this is aborted. */
+  signal?: AbortSignal;
   /** uint only: what a value is, for messages ("node id"). */
   what?: string;
 }
@@ -320,6 +322,7 @@ export async function readCsvGz(path: string, opts: CsvOptions): Promise<CsvTabl
           throw e;
         }
       },
+      { signal: opts.signal },
     );
   } catch (e) {
     throw asDataError(parseError ?? e, opts.file, parser.currentLine);

@@ -48,34 +48,46 @@ export async function loadOgbNodeDataset(dir: string, opts: OgbLoadOptions = {})
   const hasEdgeFeat = existsSync(f("raw/edge-feat.csv.gz"));
 
   // Gunzip runs on libuv's thread pool, so reading the files together overlaps inflate and parse.
+  // The first failure stops the other reads (no point inflating a 1 GB file after a bad edge).
+  const stop = new AbortController();
+  const signal = stop.signal;
+  const guard = <T>(p: Promise<T>): Promise<T> =>
+    p.catch((e: unknown) => {
+      stop.abort();
+      throw e;
+    });
   const [edges, labelTable, featTable, edgeFeatTable] = await Promise.all([
-    readCsvGz(f("raw/edge.csv.gz"), {
+    guard(readCsvGz(f("raw/edge.csv.gz"), {
       file: f("raw/edge.csv.gz"),
       kind: "uint",
       columns: 2,
       columnsWhat: "src,dst",
       what: "node id",
       rowsHint: numEdgesDeclared,
-    }),
-    readCsvGz(f("raw/node-label.csv.gz"), {
+      signal,
+    })),
+    guard(readCsvGz(f("raw/node-label.csv.gz"), {
       file: f("raw/node-label.csv.gz"),
       kind: "float",
       allowMissing: true,
       rowsHint: numNodes,
-    }),
+      signal,
+    })),
     hasNodeFeat
-      ? readCsvGz(f("raw/node-feat.csv.gz"), {
+      ? guard(readCsvGz(f("raw/node-feat.csv.gz"), {
           file: f("raw/node-feat.csv.gz"),
           kind: "float",
           rowsHint: numNodes,
-        })
+          signal,
+        }))
       : undefined,
     hasEdgeFeat
-      ? readCsvGz(f("raw/edge-feat.csv.gz"), {
+      ? guard(readCsvGz(f("raw/edge-feat.csv.gz"), {
           file: f("raw/edge-feat.csv.gz"),
           kind: "float",
           rowsHint: numEdgesDeclared,
-        })
+          signal,
+        }))
       : undefined,
   ]);
 
