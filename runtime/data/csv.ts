@@ -152,6 +152,8 @@ export class CsvParser<T extends Out> {
   private parseLine(buf: Uint8Array, s: number, e: number): void {
     this.line++;
     if (e > s && buf[e - 1] === CR) e--; // CRLF files
+    // A UTF-8 byte-order mark (spreadsheet exports) is not part of the first field.
+    if (this.line === 1 && e - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3;
     if (isBlank(buf, s, e)) {
       this.pendingBlank++;
       return;

@@ -29,12 +29,12 @@ describe("parseDecimal", () => {
 });
 
 describe("CsvParser", () => {
-  it("parses floats and uints, CRLF, spaces, and a missing final newline", () => {
+  it("parses floats and uints, CRLF, spaces, a BOM and a missing final newline", () => {
     const t = parseCsv(bytes("1, 2.5 ,-3\r\n4,5e-1,6"), { file: "f", kind: "float" });
     expect(t.rows).toBe(2);
     expect(t.cols).toBe(3);
     expect(Array.from(t.data)).toEqual([1, 2.5, -3, 4, 0.5, 6]);
-    const u = parseCsv(bytes("4294967295,0\n12,3.0\n"), { file: "f", kind: "uint" });
+    const u = parseCsv(bytes("\xef\xbb\xbf4294967295,0\n12,3.0\n"), { file: "f", kind: "uint" });
     expect(Array.from(u.data)).toEqual([4294967295, 0, 12, 3]);
   });
 
