@@ -258,10 +258,13 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<Loc, 
     if (isReal(op) && pattern) {
       const keyword = c.Var ? "var" : "let";
       const what = c.Var ? "declares a new variable" : "introduces a new name";
+      const hint = pattern.tuple
+        ? `\`${keyword}\` binds names with \`=\`; an update such as \`${pattern.targets[0].name} ${op.image} …\` changes one variable`
+        : `\`${keyword}\` ${what}; to update a variable write \`${pattern.text} ${op.image} …\``;
       this.diagnostics.error(
         `expected \`=\` after \`${keyword} ${pattern.text}\`, found \`${op.image}\``,
         this.tokSpan(op),
-        `\`${keyword}\` ${what}; to update a variable write \`${pattern.text} ${op.image} …\``,
+        hint,
       );
     }
     if (!pattern || !value) return undefined;

@@ -17,31 +17,32 @@ export interface ParseResult {
 }
 
 export function parseProgram(text: string, file: string): ParseResult {
-  // Parser errors are kept apart: they are the ones that cascade (see firstParserErrorPerLine).
-  const others = new DiagnosticBag();
+  // Lexing and parsing errors cascade (see firstPerLine); typos and the AST builder's errors do not.
+  const lexing = new DiagnosticBag();
   const parsing = new DiagnosticBag();
+  const independent = new DiagnosticBag();
   const report = (bag: DiagnosticBag, d: SyntaxDiagnostic): void =>
     bag.error(d.message, d.span, d.hint);
 
   const lexed = lex(text);
   const reporter = new SyntaxErrorReporter(lexed.tokens, file);
-  lexed.errors.forEach((e) => report(others, reporter.lexingError(e, text)));
-  (lexed.groups.errors ?? []).forEach((tok) => report(others, reporter.unterminatedComment(tok)));
-  // Taken before the typos are added: those are parsed as what they stand for, so cause no cascade.
-  const lexingErrorLines = others.items.map((d) => d.span?.line);
+  lexed.errors.forEach((e) => report(lexing, reporter.lexingError(e, text)));
+  (lexed.groups.errors ?? []).forEach((tok) => report(lexing, reporter.unterminatedComment(tok)));
   for (const tok of lexed.tokens) {
     const meant = typoTokens.get(tok.tokenType);
-    if (meant) report(others, reporter.typo(tok, meant));
+    if (meant) report(independent, reporter.typo(tok, meant));
   }
 
   parser.input = lexed.tokens;
   const cst = parser.program() as ProgramCstNode;
   parser.errors.forEach((e) => report(parsing, reporter.parsingError(e)));
-  const program = new AstBuilder(file, others).program(cst.children);
+  const program = new AstBuilder(file, independent).program(cst.children);
 
+  const taken = new Set<number | undefined>();
   const diagnostics = [
-    ...others.items,
-    ...firstParserErrorPerLine(parsing.items, new Set(lexingErrorLines)),
+    ...independent.items,
+    ...firstPerLine(lexing.items, taken),
+    ...firstPerLine(parsing.items, taken),
   ];
   return { program, diagnostics: diagnostics.sort(bySpan) };
 }
@@ -49,12 +50,10 @@ export function parseProgram(text: string, file: string): ParseResult {
 /**
  * After one mistake, recovery often trips over the rest of the same line, and those follow-on
  * errors only repeat the first; a character the lexer dropped makes the parser trip the same way.
- * So a line gets at most one parser error, and none when the lexer already reported there.
+ * So each line gets one lexing or parsing error at most, lexing errors first; `taken` holds the
+ * lines that have one.
  */
-function firstParserErrorPerLine(
-  errors: Diagnostic[],
-  taken: Set<number | undefined>,
-): Diagnostic[] {
+function firstPerLine(errors: Diagnostic[], taken: Set<number | undefined>): Diagnostic[] {
   return [...errors].sort(bySpan).filter((d) => {
     if (taken.has(d.span?.line)) return false;
     taken.add(d.span?.line);

@@ -7,11 +7,12 @@
 // AST builder precisely and parsing carries on normally after it:
 //  - a layer result type without `->`;
 //  - `let x += e` (an update operator where `let`/`var` need `=`).
-import { CstParser, EOF, tokenMatcher, type IToken, type TokenType } from "chevrotain";
+import type { IToken } from "chevrotain";
+import { RecoveringParser } from "./recovery.js";
 import * as t from "./tokens.js";
 import { descriptorMessages } from "./syntax-errors.js";
 
-export class GnnParser extends CstParser {
+export class GnnParser extends RecoveringParser {
   constructor() {
     super(t.allTokens, {
       recoveryEnabled: true,
@@ -28,54 +29,6 @@ export class GnnParser extends CstParser {
   private opensOnSameLine(): boolean {
     const prev: IToken = this.LA(0);
     return this.LA(1).startLine === prev.endLine;
-  }
-
-  // ---- error recovery ----------------------------------------------------------------------------
-  // After an error that single-token insertion or deletion cannot fix, chevrotain skips ahead to
-  // the first token that may follow one of the rules being parsed and resumes in that rule. These
-  // two overrides of its (internal, hence the pinned version) resync methods skip bracketed groups
-  // whole: otherwise a broken aggregate header resumes inside its `{ … }` body, and that body's
-  // `}` then closes the enclosing layer. tests/grammar/recovery.test.ts covers them.
-
-  /** An opening bracket that seems missing is usually just one token further on, as in
-   *  `repeat L blocks {`: deleting the stray token fixes that, inserting `{` before it does not. */
-  protected override canTokenTypeBeInsertedInRecovery(tokType: TokenType): boolean {
-    return !t.closerOf.has(tokType);
-  }
-
-  findReSyncTokenType(): TokenType {
-    const follows = (this as unknown as { flattenFollowSet(): TokenType[] }).flattenFollowSet();
-    // Terminates: EOF is always among the follows, and LA past the end is EOF.
-    for (let k = 1; ; k = this.afterGroup(k)) {
-      const tok = this.LA(k);
-      const match = follows.find((tt) => tokenMatcher(tok, tt));
-      if (match) return match;
-    }
-  }
-
-  reSyncTo(tokType: TokenType): IToken[] {
-    const skipped: IToken[] = [];
-    let depth = 0;
-    for (let tok = this.LA(1); !tokenMatcher(tok, EOF); tok = this.LA(1)) {
-      if (depth === 0 && tokenMatcher(tok, tokType)) break;
-      if (isOpener(tok)) depth++;
-      else if (isCloser(tok) && depth > 0) depth--;
-      skipped.push(tok);
-      this.SKIP_TOKEN();
-    }
-    return skipped;
-  }
-
-  /** The lookahead index just past the group that opens at LA(k), or k + 1 if none opens there. */
-  private afterGroup(k: number): number {
-    if (!isOpener(this.LA(k))) return k + 1;
-    let depth = 0;
-    for (; ; k++) {
-      const tok = this.LA(k);
-      if (tokenMatcher(tok, EOF)) return k;
-      if (isOpener(tok)) depth++;
-      else if (isCloser(tok) && --depth === 0) return k + 1;
-    }
   }
 
   program = this.RULE("program", () => {
@@ -535,14 +488,6 @@ export class GnnParser extends CstParser {
     this.SUBRULE(this.expression);
     this.CONSUME(t.RBrace);
   });
-}
-
-function isOpener(tok: IToken): boolean {
-  return t.closerOf.has(tok.tokenType);
-}
-
-function isCloser(tok: IToken): boolean {
-  return [...t.closerOf.values()].includes(tok.tokenType);
 }
 
 /** The one parser instance: performSelfAnalysis is slow, so it is built once and reused by

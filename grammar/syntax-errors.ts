@@ -246,6 +246,16 @@ export class SyntaxErrorReporter {
       : tokenSpan(tok, this.file);
   }
 
+  /**
+   * Where a missing token belongs: at `tok`, unless `tok` is on a later line than the token before
+   * it (or is the end of the input); then right after that token, on the line that lacks it.
+   */
+  private expectedAt(tok: IToken): Span {
+    const prev = this.before(tok);
+    const onLaterLine = is(tok, EOF) || (tok.startLine ?? 0) > (prev?.endLine ?? 0);
+    return prev && onLaterLine ? spanAfter(prev, this.file) : this.spanOf(tok);
+  }
+
   private show(tok: IToken | undefined): string {
     return tok === undefined || is(tok, EOF) ? "the end of the file" : `\`${tok.image}\``;
   }
@@ -263,11 +273,16 @@ export class SyntaxErrorReporter {
     return undefined;
   }
 
-  /** Hints that apply wherever a name was expected or found. */
-  private nameHint(tok: IToken): string | undefined {
-    if (t.keywords.some((kw) => tokenMatcher(tok, kw))) {
-      return `\`${tok.image}\` is a keyword and cannot be used as a name`;
-    }
+  /** For a keyword found where a name was expected. Statement and declaration keywords are left
+   *  out: found there, they rather mean that something before them is missing. */
+  private keywordAsNameHint(tok: IToken): string | undefined {
+    const misplaced = [...statementKeywords, t.Layer, t.Model];
+    if (!t.keywords.some((kw) => tokenMatcher(tok, kw)) || is(tok, ...misplaced)) return undefined;
+    return `\`${tok.image}\` is a keyword and cannot be used as a name`;
+  }
+
+  /** For a name found where the grammar has no place for one: perhaps a misspelt keyword. */
+  private typoHint(tok: IToken): string | undefined {
     const meant = misspelledKeyword(tok, t.keywords);
     return meant && `\`${tok.image}\` is not a keyword; did you mean \`${meant}\`?`;
   }
@@ -281,7 +296,7 @@ export class SyntaxErrorReporter {
       return { message: `\`${tok.image}\` is not a keyword; did you mean \`${meant}\`?`, span };
     let hint = "a file holds `layer` and `model` declarations";
     if (is(tok, t.RBrace)) hint = "this `}` has no matching `{`";
-    else if (is(tok, t.Identifier, ...statementKeywords)) {
+    else if (is(tok, ...statementKeywords)) {
       hint = "statements belong inside the body of a `layer` or a `model`";
     }
     return { message: `expected \`layer\` or \`model\`, found ${this.show(tok)}`, span, hint };
@@ -296,10 +311,11 @@ export class SyntaxErrorReporter {
     }
     const prev = this.before(tok);
     const [what, siteHint] = this.expectation(expected, rule, parent, prev, tok);
-    const hint = siteHint ?? this.nameHint(tok);
+    const hint =
+      siteHint ?? (expected === t.Identifier ? this.keywordAsNameHint(tok) : this.typoHint(tok));
     return {
       message: `expected ${what}, found ${this.show(tok)}`,
-      span: this.spanOf(tok),
+      span: this.expectedAt(tok),
       ...(hint && { hint }),
     };
   }
@@ -383,7 +399,10 @@ export class SyntaxErrorReporter {
           "grouped reversible layers are written `reversible groups C f(p = p) (h)`",
         ];
       case "groupsExpr.Identifier":
-        return ["the name of the layer to apply to each group", undefined];
+        return [
+          "the name of the layer to apply to each group",
+          "the number of groups comes first: `reversible groups C f (h)`",
+        ];
       case "argList.LParen":
         return [
           "`(` and the input of the grouped layer",
@@ -425,18 +444,23 @@ export class SyntaxErrorReporter {
     parent: string | undefined,
     tok: IToken,
   ): SyntaxDiagnostic {
-    const span = this.spanOf(tok);
     // A block ends at the first token that cannot start a statement; unless that token ends the
     // file or starts the next declaration, it is a stray token rather than a missing `}`.
     if (rule === "block" && !is(tok, EOF, t.Layer, t.Model)) {
-      const hint = this.nameHint(tok) ?? statementForms;
-      return { message: `expected a statement or \`}\`, found ${this.show(tok)}`, span, hint };
+      const hint = this.typoHint(tok) ?? statementForms;
+      const message = `expected a statement or \`}\`, found ${this.show(tok)}`;
+      return { message, span: this.spanOf(tok), hint };
     }
+    const span = this.expectedAt(tok);
     const opener = this.openerOf(tok, closer);
     const where = opener ? ` started at ${opener.startLine}:${opener.startColumn}` : "";
     const message = `expected ${closer.LABEL} to close ${closedConstruct(rule, parent)}${where}, found ${this.show(tok)}`;
     let hint: string | undefined;
     if (is(tok, ...expressionStarts)) hint = separatorHint(rule);
+    if (rule === "postfixExpr") hint = "a node tensor is indexed by an edge endpoint: `x[u]`";
+    if (rule === "tensorType" && is(tok, t.At)) {
+      hint = "dimensions combine names and integers with `+`, `-`, `*` and `/`";
+    }
     if (rule === "exprBody" && !is(tok, EOF)) {
       hint = "the body holds `let` bindings followed by a single expression";
     }
@@ -444,7 +468,7 @@ export class SyntaxErrorReporter {
   }
 
   private noViableAlt(what: string, rules: string[], tok: IToken): SyntaxDiagnostic {
-    const span = this.spanOf(tok);
+    const span = this.expectedAt(tok);
     const found = this.show(tok);
     const prev = this.before(tok);
     switch (what) {
@@ -470,12 +494,16 @@ export class SyntaxErrorReporter {
         return {
           message: `expected a result type such as \`[N, d]\` after \`->\`, found ${found}`,
           span,
-          ...(is(tok, t.Reversible, t.LBrace) && {
-            hint: "a reversible layer has no result type: its results are its updated arguments",
-          }),
+          ...this.hintField(
+            is(tok, t.Reversible)
+              ? "a reversible layer has no result type: its results are its updated arguments"
+              : is(tok, t.LBrace)
+                ? "a layer without a result type leaves out the `->` too"
+                : undefined,
+          ),
         };
       case "dim":
-        return this.badDimension(rules, prev, tok);
+        return this.badDimension(rules, prev, tok, span);
       case "bindEquals":
         return {
           message: `expected \`=\`${prev ? ` after \`${prev.image}\`` : ""}, found ${found}`,
@@ -488,10 +516,10 @@ export class SyntaxErrorReporter {
         return {
           message: `expected a name or a tuple \`(a, b)\`${prev ? ` after \`${prev.image}\`` : ""}, found ${found}`,
           span,
-          ...this.hintField(this.nameHint(tok)),
+          ...this.hintField(this.keywordAsNameHint(tok)),
         };
       default:
-        return this.badExpression(rules, prev, tok);
+        return this.badExpression(rules, prev, tok, span);
     }
   }
 
@@ -499,18 +527,23 @@ export class SyntaxErrorReporter {
     return hint ? { hint } : {};
   }
 
-  private badExpression(rules: string[], prev: IToken | undefined, tok: IToken): SyntaxDiagnostic {
+  private badExpression(
+    rules: string[],
+    prev: IToken | undefined,
+    tok: IToken,
+    span: Span,
+  ): SyntaxDiagnostic {
     const after = prev ? ` after \`${prev.image}\`` : "";
     if (is(tok, t.RBrace) && rules.at(-4) === "exprBody") {
       return {
         message: "expected an expression before `}`: the body's value",
         span: this.spanOf(tok),
-        hint:
-          "an aggregate or fixpoint body ends with the expression it evaluates to; " +
-          "a line starting with `-` continues the line before, so end that `let` with `;`",
+        hint: this.swallowedValue(tok)
+          ? "a line starting with `-` continues the `let` above it; end that `let` with `;`"
+          : "an aggregate or fixpoint body ends with the expression it evaluates to",
       };
     }
-    let hint = this.nameHint(tok);
+    let hint = this.keywordAsNameHint(tok);
     if (is(tok, t.True, t.False)) {
       hint = "`true` and `false` are only allowed as hyperparameter defaults";
     } else if (
@@ -525,13 +558,28 @@ export class SyntaxErrorReporter {
     }
     return {
       message: `expected an expression${after}, found ${this.show(tok)}`,
-      span: this.spanOf(tok),
+      span,
       ...this.hintField(hint),
     };
   }
 
-  private badDimension(rules: string[], prev: IToken | undefined, tok: IToken): SyntaxDiagnostic {
-    const span = this.spanOf(tok);
+  /** Whether the last `let` before `end` has a `-` at the start of a line: the body's value,
+   *  read as the rest of the `let`'s expression. */
+  private swallowedValue(end: IToken): boolean {
+    for (let i = this.indexOf(end) - 1; i > 0; i--) {
+      const tok = this.tokens[i];
+      if (is(tok, t.Let, t.Var)) return false;
+      if (is(tok, t.Minus) && (tok.startLine ?? 0) > (this.tokens[i - 1].endLine ?? 0)) return true;
+    }
+    return false;
+  }
+
+  private badDimension(
+    rules: string[],
+    prev: IToken | undefined,
+    tok: IToken,
+    span: Span,
+  ): SyntaxDiagnostic {
     const found = this.show(tok);
     if (is(prev, t.Repeat)) {
       return {
@@ -581,13 +629,13 @@ export class SyntaxErrorReporter {
     }
     return {
       message: `expected \`=\` or an update operator${first ? ` after \`${first.image}\`` : ""}, found ${this.show(next)}`,
-      span: this.spanOf(next),
+      span: this.expectedAt(next),
       hint: is(next, t.LBracket) ? "an indexed read `x[u]` cannot be assigned to" : statementForms,
     };
   }
 
   private tuplePattern(rules: string[], tok: IToken): SyntaxDiagnostic {
-    const span = this.spanOf(tok);
+    const span = this.expectedAt(tok);
     if (is(tok, t.RParen)) {
       return {
         message: "a tuple pattern needs at least two names",
