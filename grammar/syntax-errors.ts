@@ -143,6 +143,20 @@ function misspelledKeyword(tok: IToken, candidates: TokenType[]): string | undef
   return words.find((w) => editDistance(tok.image, w) <= (w.length >= 7 ? 2 : 1));
 }
 
+/** `param W` for `paramW`: a keyword run into the name after it. */
+function gluedKeyword(tok: IToken, candidates: TokenType[]): string | undefined {
+  if (!is(tok, t.Identifier)) return undefined;
+  for (const word of candidates.map(keywordWord)) {
+    const rest = tok.image.slice(word.length);
+    if (tok.image.startsWith(word) && /^[A-Za-z_]\w+$/.test(rest)) return `${word} ${rest}`;
+  }
+  return undefined;
+}
+
+function didYouMean(tok: IToken, meant: string): string {
+  return `\`${tok.image}\` is not a keyword; did you mean \`${meant}\`?`;
+}
+
 export class SyntaxErrorReporter {
   constructor(
     private readonly tokens: IToken[],
@@ -283,8 +297,8 @@ export class SyntaxErrorReporter {
 
   /** For a name found where the grammar has no place for one: perhaps a misspelt keyword. */
   private typoHint(tok: IToken): string | undefined {
-    const meant = misspelledKeyword(tok, t.keywords);
-    return meant && `\`${tok.image}\` is not a keyword; did you mean \`${meant}\`?`;
+    const meant = misspelledKeyword(tok, t.keywords) ?? gluedKeyword(tok, t.keywords);
+    return meant && didYouMean(tok, meant);
   }
 
   // ---- the kinds of errors -----------------------------------------------------------------------
@@ -292,10 +306,11 @@ export class SyntaxErrorReporter {
   private topLevel(tok: IToken): SyntaxDiagnostic {
     const span = this.spanOf(tok);
     const meant = misspelledKeyword(tok, [t.Layer, t.Model]);
-    if (meant)
-      return { message: `\`${tok.image}\` is not a keyword; did you mean \`${meant}\`?`, span };
+    if (meant) return { message: didYouMean(tok, meant), span };
+    const glued = gluedKeyword(tok, [t.Layer, t.Model]);
     let hint = "a file holds `layer` and `model` declarations";
-    if (is(tok, t.RBrace)) hint = "this `}` has no matching `{`";
+    if (glued) hint = didYouMean(tok, glued);
+    else if (is(tok, t.RBrace)) hint = "this `}` has no matching `{`";
     else if (is(tok, ...statementKeywords)) {
       hint = "statements belong inside the body of a `layer` or a `model`";
     }
@@ -430,9 +445,10 @@ export class SyntaxErrorReporter {
         return ["`{` to start the model's body", undefined];
       default: {
         const hint =
-          is(tok, t.Identifier) && !misspelledKeyword(tok, t.keywords)
+          this.typoHint(tok) ??
+          (is(tok, t.Identifier)
             ? `name the loop with \`as\`: \`repeat … as ${tok.image} { … }\``
-            : undefined;
+            : undefined);
         return ["`{` to start the body of `repeat`", hint];
       }
     }
@@ -605,12 +621,7 @@ export class SyntaxErrorReporter {
   /** A statement that starts with a name but goes on with neither `=` nor an update operator. */
   private badStatement(first: IToken | undefined, next: IToken): SyntaxDiagnostic {
     const meant = first && misspelledKeyword(first, statementKeywords);
-    if (first && meant) {
-      return {
-        message: `\`${first.image}\` is not a keyword; did you mean \`${meant}\`?`,
-        span: this.spanOf(first),
-      };
-    }
+    if (first && meant) return { message: didYouMean(first, meant), span: this.spanOf(first) };
     const sameLine = first !== undefined && next.startLine === first.endLine;
     const third = this.after(next);
     if (sameLine && is(next, t.Plus, t.Minus, t.Star, t.Slash) && is(third, t.Equals)) {
@@ -627,10 +638,14 @@ export class SyntaxErrorReporter {
         hint: "bind its result with `let y = …`, or update a variable with `h += …`",
       };
     }
+    const glued = first && gluedKeyword(first, statementKeywords);
+    let hint = statementForms;
+    if (first && glued) hint = didYouMean(first, glued);
+    else if (is(next, t.LBracket)) hint = "an indexed read `x[u]` cannot be assigned to";
     return {
       message: `expected \`=\` or an update operator${first ? ` after \`${first.image}\`` : ""}, found ${this.show(next)}`,
       span: this.expectedAt(next),
-      hint: is(next, t.LBracket) ? "an indexed read `x[u]` cannot be assigned to" : statementForms,
+      hint,
     };
   }
 
