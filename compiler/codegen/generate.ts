@@ -1,0 +1,554 @@
+// IR → kernels and a schedule.
+//
+// Partition: a value gets a buffer ("is materialised") when it is a block input or output, the
+// result of an op that is not elementwise (matmul, reductions, segment reductions, loops), an
+// operand of a matmul or a loop, or an elementwise value that several kernels would otherwise
+// recompute at some cost. Everything else is inlined into the kernels that read it. Edge values
+// ([E, d]) are never materialised: they are recomputed inside the graph kernels that reduce them.
+//
+// Kernels: a map kernel per materialised elementwise value, a row kernel per row reduction, a
+// two-stage deterministic kernel pair per column or full reduction, a CSR (by destination) or CSC
+// (by source) kernel per segment reduction, a register-blocked matmul (split-K when the inner
+// dimension is the long node axis). Loops become schedule steps over one compiled body, so the
+// number of kernels does not depend on the trip count.
+import { edgeDim, shapeToString } from "../ir/dims.js";
+import { getOp } from "../ir/registry.js";
+import { Value, tensorType, type Dim, type Graph, type Op } from "../ir/types.js";
+import { expandRevBlocks } from "./expand.js";
+import { ExprEmitter, type Coord, type RowRef, type Sink } from "./expr.js";
+import { F32_MAX, gridOf, KernelBuilder, type Grid, type KernelSpec } from "./kernel-builder.js";
+import { matmulKernels } from "./matmul.js";
+
+export type Step =
+  | { kind: "kernel"; kernel: KernelSpec; writes: Value[] }
+  | {
+      kind: "scan";
+      count: number;
+      reverse: boolean;
+      numCarry: number;
+      numXs: number;
+      inputs: Value[];
+      outputs: Value[];
+      body: Block;
+    }
+  | {
+      kind: "fixpoint";
+      attrs: Record<string, unknown>;
+      inputs: Value[];
+      output: Value;
+      body: Block;
+    }
+  | { kind: "alias"; from: Value; to: Value };
+
+export interface Block {
+  name: string;
+  inputs: Value[];
+  outputs: Value[];
+  steps: Step[];
+}
+
+export interface Program {
+  main: Block;
+  /** Every distinct kernel, in first-use order (deduplicated by WGSL text). */
+  kernels: KernelSpec[];
+  /** Sizes of workspace values that are not plain shapes (partial sums), by value. */
+  workspace: Map<
+    Value,
+    { formula: string; elements(dims: Readonly<Record<string, number>>): number }
+  >;
+}
+
+const WORKGROUP = 256;
+/** Rows per partial sum in column reductions: bounds the serial loop of each invocation. */
+const CHUNK_ROWS = 256;
+
+function isEdgeDim(d: Dim | undefined): boolean {
+  return d === edgeDim(false) || d === edgeDim(true);
+}
+
+export class CodeGenerator {
+  private readonly kernels = new Map<string, KernelSpec>();
+  private readonly workspace: Program["workspace"] = new Map();
+  private kernelCounter = 0;
+
+  generate(g: Graph): Program {
+    const main = this.block(expandRevBlocks(g));
+    return { main, kernels: [...this.kernels.values()], workspace: this.workspace };
+  }
+
+  private register(spec: KernelSpec): KernelSpec {
+    const existing = this.kernels.get(spec.code);
+    if (existing) return existing;
+    this.kernels.set(spec.code, spec);
+    return spec;
+  }
+
+  private name(kind: string, hint?: string): string {
+    const h = (hint ?? "")
+      .split(".")
+      .pop()!
+      .replace(/[^A-Za-z0-9_]/g, "_")
+      .slice(0, 24);
+    return `k${++this.kernelCounter}_${kind}${h ? "_" + h : ""}`;
+  }
+
+  // ---- partition -------------------------------------------------------------------------------
+
+  private block(g: Graph): Block {
+    const producer = new Map<Value, Op>();
+    const uses = new Map<Value, Op[]>();
+    for (const op of g.ops) {
+      for (const v of op.outputs) producer.set(v, op);
+      for (const v of op.inputs) uses.set(v, [...(uses.get(v) ?? []), op]);
+    }
+    const inputs = new Set(g.inputs);
+    const outputs = new Set(g.outputs);
+    const inlineCost = new Map<Value, number>();
+    const costOf = (v: Value): number => {
+      if (inputs.has(v)) return 0;
+      const hit = inlineCost.get(v);
+      if (hit !== undefined) return hit;
+      const op = producer.get(v)!;
+      const kind = getOp(op.opcode).lowering.kind;
+      const c =
+        kind === "elementwise" || kind === "gather"
+          ? 1 + op.inputs.reduce((a, x) => a + (materialised.has(x) ? 0 : costOf(x)), 0)
+          : 0;
+      inlineCost.set(v, c);
+      return c;
+    };
+    const materialised = new Set<Value>(g.inputs);
+    for (const op of g.ops) {
+      const kind = getOp(op.opcode).lowering.kind;
+      for (const v of op.outputs) {
+        const us = uses.get(v) ?? [];
+        const edge = v.shape.length >= 1 && isEdgeDim(v.shape[0]);
+        if (kind !== "elementwise" && kind !== "gather") {
+          materialised.add(v);
+          continue;
+        }
+        const forced =
+          outputs.has(v) ||
+          us.some((u) => ["matmul", "control", "view"].includes(getOp(u.opcode).lowering.kind));
+        if (forced) {
+          if (edge)
+            throw new Error(
+              `codegen: edge value ${shapeToString(v.shape)} would need a buffer (${op.opcode})`,
+            );
+          materialised.add(v);
+          continue;
+        }
+        if (edge || op.inputs.length === 0) continue; // recomputed where read
+        if (us.length > 1 && costOf(v) > 4) materialised.add(v);
+      }
+    }
+
+    const steps: Step[] = [];
+    for (const op of g.ops) {
+      const kind = getOp(op.opcode).lowering.kind;
+      const out = op.outputs[0]!;
+      switch (kind) {
+        case "elementwise":
+        case "gather":
+          if (materialised.has(out)) steps.push(this.mapKernel(out, producer, materialised));
+          break;
+        case "reduce":
+          steps.push(...this.reduceKernels(op, producer, materialised));
+          break;
+        case "segment":
+          steps.push(this.segmentKernel(op, producer, materialised));
+          break;
+        case "matmul":
+          steps.push(
+            ...matmulKernels(
+              op,
+              (k) => this.register(k),
+              (kind2, hint) => this.name(kind2, hint),
+              this.workspace,
+            ),
+          );
+          break;
+        case "view":
+          steps.push({ kind: "alias", from: op.inputs[0]!, to: out });
+          break;
+        case "control":
+          steps.push(this.controlStep(op));
+          break;
+      }
+    }
+    // Block outputs that are block inputs or repeated need no kernel: the executor passes views.
+    return { name: g.name, inputs: g.inputs, outputs: g.outputs, steps };
+  }
+
+  private controlStep(op: Op): Step {
+    if (op.opcode === "scan") {
+      const a = op.attrs;
+      return {
+        kind: "scan",
+        count: a.count as number,
+        reverse: !!a.reverse,
+        numCarry: a.numCarry as number,
+        numXs: a.numXs as number,
+        inputs: op.inputs,
+        outputs: op.outputs,
+        body: this.block(op.regions[0]!),
+      };
+    }
+    if (op.opcode === "fixpoint") {
+      return {
+        kind: "fixpoint",
+        attrs: { ...op.attrs },
+        inputs: op.inputs,
+        output: op.outputs[0]!,
+        body: this.block(op.regions[0]!),
+      };
+    }
+    throw new Error(`codegen: unexpected control op ${op.opcode}`);
+  }
+
+  // ---- kernels ---------------------------------------------------------------------------------
+
+  private emitter(
+    kb: KernelBuilder,
+    producer: Map<Value, Op>,
+    materialised: Set<Value>,
+    sinks: Sink[],
+  ) {
+    return new ExprEmitter(kb, (v) => materialised.has(v), producer, sinks);
+  }
+
+  /** A coordinate for rows of `rows` (node rows, or edges read through the edge arrays). */
+  private rowRef(kb: KernelBuilder, rows: Dim, expr: string, level: number): RowRef {
+    if (!isEdgeDim(rows)) return { kind: "index", expr, level };
+    const loops = rows === edgeDim(true);
+    const src = `${kb.graph(loops ? "edge_src_loops" : "edge_src")}[${expr}]`;
+    const dst = `${kb.graph(loops ? "edge_dst_loops" : "edge_dst")}[${expr}]`;
+    return { kind: "edge", src, dst, id: expr, level, srcLevel: level, dstLevel: level };
+  }
+
+  private mapKernel(out: Value, producer: Map<Value, Op>, materialised: Set<Value>): Step {
+    const build = (into?: Value) => {
+      const kb = new KernelBuilder("map");
+      if (into) kb.writeInto(out, into);
+      const s = out.shape;
+      const body: Sink = { lines: [], indent: "  " };
+      const total = s.reduce<string>(
+        (acc, d) => (acc === "1u" ? kb.dim(d) : `${acc} * ${kb.dim(d)}`),
+        "1u",
+      );
+      body.lines.push(`  if (idx >= ${total}) { return; }`);
+      let coord: Coord;
+      if (s.length === 2) {
+        const cols = kb.dim(s[1]!);
+        body.lines.push(`  let row = idx / ${cols};`, `  let col = idx % ${cols};`);
+        coord = { row: this.rowRef(kb, s[0]!, "row", 0), col: "col", colLevel: 0 };
+      } else if (s.length === 1) coord = { col: "idx", colLevel: 0 };
+      else if (s.length === 0) coord = { colLevel: 0 };
+      else coord = { flat: "idx", colLevel: 0 };
+      const ex = this.emitter(kb, producer, materialisedExcept(materialised, out), [body]);
+      const val = ex.at(out, coord);
+      const o = kb.value(out, "read_write");
+      body.lines.push(`  ${o}[${kb.offset(out)} + idx] = ${val};`);
+      const identity =
+        s.length === 2 ? `row * ${kb.dim(s[1]!)} + col` : s.length === 0 ? "0u" : "idx";
+      const header = [
+        `${shapeToString(s)} ${out.hint ?? ""}`,
+        ...(into ? [`in place: overwrites ${into.hint ?? "its input"}`] : []),
+      ];
+      const spec = kb.finish(
+        this.name(into ? "map_inplace" : "map", out.hint),
+        body.lines.join("\n"),
+        WORKGROUP,
+        header,
+        gridOf([...s]),
+      );
+      return { spec, candidates: into ? [] : kb.inPlaceCandidates(identity, out) };
+    };
+    const base = build();
+    const kernel = this.register(base.spec);
+    for (const c of base.candidates) {
+      if (c.shape.length === out.shape.length && c.shape.every((d, i) => d === out.shape[i])) {
+        kernel.inPlace.set(c, this.register(build(c).spec));
+      }
+    }
+    return { kind: "kernel", kernel, writes: [out] };
+  }
+
+  private reduceKernels(op: Op, producer: Map<Value, Op>, materialised: Set<Value>): Step[] {
+    const lowering = getOp(op.opcode).lowering as {
+      axis: "row" | "col" | "all";
+      combine: "sum" | "max";
+    };
+    const x = op.inputs[0]!;
+    const out = op.outputs[0]!;
+    if (lowering.axis === "row")
+      return [this.rowKernel(op, x, out, lowering.combine, producer, materialised)];
+    return this.columnKernels(op, x, out, lowering.axis, producer, materialised);
+  }
+
+  private rowKernel(
+    op: Op,
+    x: Value,
+    out: Value,
+    combine: "sum" | "max",
+    producer: Map<Value, Op>,
+    materialised: Set<Value>,
+  ): Step {
+    const kb = new KernelBuilder("row_reduce");
+    kb.implements.push(op.opcode);
+    const [rows, cols] = x.shape as [Dim, Dim];
+    const outer: Sink = { lines: [], indent: "  " };
+    const inner: Sink = { lines: [], indent: "    " };
+    const ex = this.emitter(kb, producer, materialised, [outer, inner]);
+    outer.lines.push(`  if (idx >= ${kb.dim(rows)}) { return; }`, "  let row = idx;");
+    const coord: Coord = { row: this.rowRef(kb, rows, "row", 0), col: "c", colLevel: 1 };
+    const val = ex.at(x, coord);
+    const init = combine === "sum" ? "0.0" : `-${F32_MAX}`;
+    const update = combine === "sum" ? `acc = acc + ${val};` : `acc = max(acc, ${val});`;
+    const o = kb.value(out, "read_write");
+    const body = [
+      ...outer.lines,
+      `  var acc = ${init};`,
+      `  for (var c = 0u; c < ${kb.dim(cols)}; c = c + 1u) {`,
+      ...inner.lines,
+      `    ${update}`,
+      "  }",
+      `  ${o}[${kb.offset(out)} + row] = acc;`,
+    ];
+    const name = this.name("row_" + combine, out.hint);
+    return {
+      kind: "kernel",
+      kernel: this.register(
+        kb.finish(
+          name,
+          body.join("\n"),
+          WORKGROUP,
+          [`${op.opcode} ${shapeToString(x.shape)} → ${shapeToString(out.shape)}`],
+          gridOf([rows]),
+        ),
+      ),
+      writes: [out],
+    };
+  }
+
+  /**
+   * col_sum [R, n] → [n] and sum_all: stage 1 sums chunks of CHUNK_ROWS rows into partials
+   * [ceil(R/CHUNK_ROWS), n]; stage 2 adds the partials in a fixed order. Deterministic, no atomics.
+   */
+  private columnKernels(
+    op: Op,
+    x: Value,
+    out: Value,
+    axis: "col" | "all",
+    producer: Map<Value, Op>,
+    materialised: Set<Value>,
+  ): Step[] {
+    const s = x.shape;
+    // View the input as rows × cols; a flat view for ranks other than 2.
+    const rank2 = s.length === 2;
+    const rows: Dim = rank2
+      ? s[0]!
+      : s.length === 0
+        ? 1
+        : (s.reduce((a, d) =>
+            typeof a === "number" && typeof d === "number" ? a * d : `${a}*${d}`,
+          ) as Dim);
+    const cols: Dim = rank2 ? s[1]! : 1;
+    const kb = new KernelBuilder("column_reduce_partials");
+    kb.implements.push(op.opcode);
+    const outer: Sink = { lines: [], indent: "  " };
+    const inner: Sink = { lines: [], indent: "    " };
+    const ex = this.emitter(kb, producer, materialised, [outer, inner]);
+    const R = rank2 || s.length === 0 ? kb.dim(rows) : s.map((d) => kb.dim(d)).join(" * ");
+    const C = kb.dim(cols);
+    const chunks = `((${R} + ${CHUNK_ROWS - 1}u) / ${CHUNK_ROWS}u)`;
+    outer.lines.push(
+      `  let col = idx % ${C};`,
+      `  let chunk = idx / ${C};`,
+      `  if (chunk >= ${chunks}) { return; }`,
+    );
+    let coord: Coord;
+    if (rank2) coord = { row: this.rowRef(kb, rows, "r", 1), col: "col", colLevel: 0 };
+    else if (s.length === 1) coord = { col: "r", colLevel: 1 };
+    else if (s.length === 0) coord = { colLevel: 0 };
+    else coord = { flat: "r", colLevel: 1 };
+    const val = ex.at(x, coord);
+    const partial = new Value(tensorType([]), `${out.hint ?? "sum"}_partials`);
+    const elements = (d: Readonly<Record<string, number>>) => {
+      const r = gridOf([rows]).threads(d);
+      const c = gridOf([cols]).threads(d);
+      return Math.max(1, Math.ceil(r / CHUNK_ROWS)) * c;
+    };
+    this.workspace.set(partial, { formula: `ceil(${rows}/${CHUNK_ROWS})*${cols}`, elements });
+    const p = kb.value(partial, "read_write");
+    const body1 = [
+      ...outer.lines,
+      `  let r0 = chunk * ${CHUNK_ROWS}u;`,
+      `  let r1 = min(r0 + ${CHUNK_ROWS}u, ${R});`,
+      "  var acc = 0.0;",
+      "  for (var r = r0; r < r1; r = r + 1u) {",
+      ...inner.lines,
+      `    acc = acc + ${val};`,
+      "  }",
+      `  ${p}[${kb.offset(partial)} + chunk * ${C} + col] = acc;`,
+    ];
+    const grid1: Grid = gridOf([rows], { divide: CHUNK_ROWS, times: [cols] });
+    const k1 = this.register(
+      kb.finish(
+        this.name("colsum_partials", out.hint),
+        body1.join("\n"),
+        WORKGROUP,
+        [`${op.opcode} ${shapeToString(s)} → ${shapeToString(out.shape)}, stage 1 of 2`],
+        grid1,
+      ),
+    );
+
+    const kb2 = new KernelBuilder("column_reduce_final");
+    kb2.implements.push(op.opcode);
+    const p2 = kb2.value(partial, "read");
+    const o = kb2.value(out, "read_write");
+    const R2 = rank2 || s.length === 0 ? kb2.dim(rows) : s.map((d) => kb2.dim(d)).join(" * ");
+    const C2 = kb2.dim(cols);
+    const chunks2 = `((${R2} + ${CHUNK_ROWS - 1}u) / ${CHUNK_ROWS}u)`;
+    const body2 =
+      axis === "col"
+        ? [
+            `  if (idx >= ${C2}) { return; }`,
+            "  var acc = 0.0;",
+            `  for (var k = 0u; k < ${chunks2}; k = k + 1u) { acc = acc + ${p2}[${kb2.offset(partial)} + k * ${C2} + idx]; }`,
+            `  ${o}[${kb2.offset(out)} + idx] = acc;`,
+          ]
+        : [
+            "  if (idx >= 1u) { return; }",
+            "  var acc = 0.0;",
+            `  for (var k = 0u; k < ${chunks2} * ${C2}; k = k + 1u) { acc = acc + ${p2}[${kb2.offset(partial)} + k]; }`,
+            `  ${o}[${kb2.offset(out)}] = acc;`,
+          ];
+    const k2 = this.register(
+      kb2.finish(
+        this.name("colsum_final", out.hint),
+        body2.join("\n"),
+        axis === "col" ? 64 : 1,
+        [`${op.opcode}, stage 2 of 2`],
+        axis === "col" ? gridOf([cols]) : gridOf([]),
+      ),
+    );
+    return [
+      { kind: "kernel", kernel: k1, writes: [partial] },
+      { kind: "kernel", kernel: k2, writes: [out] },
+    ];
+  }
+
+  /**
+   * out[v, c] = ⊕ over the edges of v of message(e, c): by destination over the CSR, by source
+   * over the CSC (the reversed graph: how gradients flow back to sources without atomics).
+   */
+  private segmentKernel(op: Op, producer: Map<Value, Op>, materialised: Set<Value>): Step {
+    const kb = new KernelBuilder(op.attrs.by === "src" ? "segment_csc" : "segment_csr");
+    kb.implements.push(op.opcode);
+    const m = op.inputs[0]!;
+    const out = op.outputs[0]!;
+    const loops = !!op.attrs.loops;
+    const byDst = op.attrs.by !== "src";
+    const width = m.shape[1]!;
+    const W = kb.dim(width);
+    const outer: Sink = { lines: [], indent: "  " };
+    const inner: Sink = { lines: [], indent: "    " };
+    const ex = this.emitter(kb, producer, materialised, [outer, inner]);
+    outer.lines.push(
+      `  if (idx >= ${kb.dim("N")} * ${W}) { return; }`,
+      `  let node = idx / ${W};`,
+      `  let col = idx % ${W};`,
+    );
+    const rowptr = kb.graph("csr_rowptr");
+    let edge: RowRef;
+    let range: [string, string];
+    if (byDst) {
+      const src = kb.graph("csr_src");
+      range = [`${rowptr}[node]`, `${rowptr}[node + 1u]`];
+      edge = {
+        kind: "edge",
+        src: `${src}[k]`,
+        dst: "node",
+        id: loops ? "(k + node)" : "k",
+        level: 1,
+        srcLevel: 1,
+        dstLevel: 0,
+      };
+    } else {
+      const colptr = kb.graph("csc_colptr");
+      const dst = kb.graph("csc_dst");
+      const eid = kb.graph("csc_eid");
+      range = [`${colptr}[node]`, `${colptr}[node + 1u]`];
+      edge = {
+        kind: "edge",
+        src: "node",
+        dst: `${dst}[k]`,
+        id: loops ? `(${eid}[k] + ${dst}[k])` : `${eid}[k]`,
+        level: 1,
+        srcLevel: 0,
+        dstLevel: 1,
+      };
+    }
+    const val = ex.at(m, { row: edge, col: "col", colLevel: 0 });
+    const sum = op.opcode === "segment_sum";
+    let selfTerm = "";
+    if (loops) {
+      const selfEdge: RowRef = {
+        kind: "edge",
+        src: "node",
+        dst: "node",
+        id: `(${rowptr}[node + 1u] + node)`,
+        level: 0,
+        srcLevel: 0,
+        dstLevel: 0,
+      };
+      selfTerm = ex.at(m, { row: selfEdge, col: "col", colLevel: 0 });
+    }
+    const o = kb.value(out, "read_write");
+    const body = sum
+      ? [
+          ...outer.lines,
+          `  var acc = ${loops ? selfTerm : "0.0"};`,
+          `  for (var k = ${range[0]}; k < ${range[1]}; k = k + 1u) {`,
+          ...inner.lines,
+          `    acc = acc + ${val};`,
+          "  }",
+          `  ${o}[${kb.offset(out)} + idx] = acc;`,
+        ]
+      : [
+          ...outer.lines,
+          `  var acc = ${loops ? selfTerm : `-${F32_MAX}`};`,
+          `  let k0 = ${range[0]};`,
+          `  let k1 = ${range[1]};`,
+          "  for (var k = k0; k < k1; k = k + 1u) {",
+          ...inner.lines,
+          `    acc = max(acc, ${val});`,
+          "  }",
+          // A node without edges (and without a self loop) aggregates 0, as in PyG.
+          `  ${o}[${kb.offset(out)} + idx] = ${loops ? "acc" : "select(0.0, acc, k1 > k0)"};`,
+        ];
+    const name = this.name(`${sum ? "sum" : "max"}_by_${byDst ? "dst" : "src"}`, out.hint);
+    const header = [
+      `${op.opcode} by ${byDst ? "destination (CSR)" : "source (CSC)"}${loops ? " with self loops" : ""}: message inlined, never stored`,
+    ];
+    return {
+      kind: "kernel",
+      kernel: this.register(
+        kb.finish(name, body.join("\n"), WORKGROUP, header, gridOf(["N", width])),
+      ),
+      writes: [out],
+    };
+  }
+}
+
+/** The output of a map kernel is computed, not read, inside its own kernel. */
+function materialisedExcept(set: Set<Value>, v: Value): Set<Value> {
+  const copy = new Set(set);
+  copy.delete(v);
+  return copy;
+}
+
+export function generateProgram(g: Graph): Program {
+  return new CodeGenerator().generate(g);
+}

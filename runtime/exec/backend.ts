@@ -1,0 +1,109 @@
+// What the executor needs from a device: buffers from an accounted pool, compiled kernels,
+// dispatches, copies, uploads and small readbacks. The GPU backend is Dawn through the command
+// stream; the dry-run backend does no work at all, so replaying a schedule on it yields the static
+// memory plan — the same allocation sequence, hence the same numbers, as a real run.
+import type { KernelSpec } from "../../compiler/codegen/kernel-builder.js";
+import type { GpuContext } from "../gpu/device.js";
+import { DryRunAllocator, MemoryPool, createGpuMemory, type DryBuffer } from "../gpu/memory.js";
+import { PipelineCache, type CompiledKernel } from "../gpu/pipelines.js";
+import { CommandStream } from "../gpu/stream.js";
+
+export interface Backend<H, K> {
+  readonly memory: MemoryPool<H>;
+  /** Largest buffer a kernel can bind (maxStorageBufferBindingSize). */
+  readonly maxBindingBytes: number;
+  readonly maxWorkgroupsPerDimension: number;
+  compile(spec: KernelSpec): Promise<K>;
+  dispatch(kernel: K, buffers: H[], params: Uint32Array, x: number, y: number): void;
+  copy(src: H, srcByteOffset: number, dst: H, dstByteOffset: number, bytes: number): void;
+  write(dst: H, data: ArrayBufferView, byteOffset?: number): void;
+  read(src: H, count: number, byteOffset?: number): Promise<Float32Array>;
+  finish(): Promise<void>;
+  readonly stats: { dispatches: number };
+}
+
+export class GpuBackend implements Backend<GPUBuffer, CompiledKernel> {
+  readonly memory: MemoryPool<GPUBuffer>;
+  readonly pipelines: PipelineCache;
+  readonly stream: CommandStream;
+  readonly maxBindingBytes: number;
+  readonly maxWorkgroupsPerDimension: number;
+
+  constructor(readonly ctx: GpuContext) {
+    this.memory = createGpuMemory(ctx);
+    this.pipelines = new PipelineCache(ctx);
+    this.stream = new CommandStream(ctx, this.memory, { label: "revgnn" });
+    this.maxBindingBytes = ctx.limits.maxStorageBufferBindingSize;
+    this.maxWorkgroupsPerDimension = ctx.limits.maxComputeWorkgroupsPerDimension;
+  }
+
+  get stats() {
+    return this.stream.stats;
+  }
+
+  compile(spec: KernelSpec): Promise<CompiledKernel> {
+    return this.pipelines.get({
+      code: spec.code,
+      entryPoint: spec.entryPoint,
+      bindings: spec.bindings,
+      label: spec.name,
+    });
+  }
+
+  dispatch(
+    kernel: CompiledKernel,
+    buffers: GPUBuffer[],
+    params: Uint32Array,
+    x: number,
+    y: number,
+  ): void {
+    this.stream.dispatch(kernel, buffers, params, x, y);
+  }
+
+  copy(src: GPUBuffer, so: number, dst: GPUBuffer, dO: number, bytes: number): void {
+    this.stream.copy(src, so, dst, dO, bytes);
+  }
+
+  write(dst: GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
+    this.stream.write(dst, data, byteOffset);
+  }
+
+  read(src: GPUBuffer, count: number, byteOffset = 0): Promise<Float32Array> {
+    return this.stream.readScalars(src, count, byteOffset);
+  }
+
+  finish(): Promise<void> {
+    return this.stream.finish();
+  }
+}
+
+/** Counts bytes and dispatches; computes nothing. */
+export class DryRunBackend implements Backend<DryBuffer, KernelSpec> {
+  readonly memory: MemoryPool<DryBuffer>;
+  readonly stats = { dispatches: 0 };
+
+  constructor(
+    readonly maxBindingBytes = 128 * 1024 * 1024,
+    readonly maxWorkgroupsPerDimension = 65535,
+    maxBufferBytes = 4 * 1024 * 1024 * 1024,
+  ) {
+    this.memory = new MemoryPool(new DryRunAllocator(), { maxBindingBytes, maxBufferBytes });
+  }
+
+  compile(spec: KernelSpec): Promise<KernelSpec> {
+    return Promise.resolve(spec);
+  }
+  dispatch(): void {
+    this.stats.dispatches++;
+  }
+  copy(): void {}
+  write(): void {}
+  read(_src: DryBuffer, count: number): Promise<Float32Array> {
+    return Promise.resolve(new Float32Array(count));
+  }
+  finish(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export type { DryBuffer };

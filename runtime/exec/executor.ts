@@ -1,0 +1,494 @@
+// Runs a generated program on a backend: allocates each materialised value from the accounted
+// pool when a step first writes it and returns it to the pool after its last use, binds views
+// (a value can live at an offset inside a larger buffer: one iteration's slice of stacked weights,
+// or of stored activations), fills the per-dispatch parameter blocks and walks loops over their
+// one compiled body. Nothing is read back except what the caller asks for.
+import type { Block, Program, Step } from "../../compiler/codegen/generate.js";
+import type { GraphBufferName, KernelSpec } from "../../compiler/codegen/kernel-builder.js";
+import {
+  evalDim,
+  evalShape,
+  numElements,
+  shapeToString,
+  type DimBindings,
+} from "../../compiler/ir/dims.js";
+import type { Value } from "../../compiler/ir/types.js";
+import type { MemoryCategory } from "../gpu/memory.js";
+import type { Backend } from "./backend.js";
+import type { Graph as GraphData } from "../data/types.js";
+
+interface Buf<H> {
+  handle: H;
+  bytes: number;
+  refs: number;
+  /** Acquired by the executor (released to the pool when the last reference goes). */
+  owned: boolean;
+  category: MemoryCategory;
+}
+
+/** A tensor: elements [offset, offset + elements) of one buffer. */
+export interface View<H> {
+  kind: "view";
+  buf: Buf<H>;
+  offset: number;
+  elements: number;
+}
+
+/** A stacked tensor [count, …] split over several buffers (each within the binding limit). */
+export interface Stack<H> {
+  kind: "stack";
+  chunks: Buf<H>[];
+  perChunk: number;
+  slot: number;
+  count: number;
+}
+
+export type TensorRef<H> = View<H> | Stack<H>;
+
+export interface RunOptions {
+  seed: number;
+  step: number;
+  /** Category of new buffers for main-block outputs (default: activations). */
+  outputCategory?: (index: number) => MemoryCategory;
+}
+
+export class ExecutionError extends Error {}
+
+interface BlockInfo {
+  /** Index of the last step that reads each value (Infinity for block outputs). */
+  lastUse: Map<Value, number>;
+  /** Values read by each kernel step only at the element it writes (candidates to overwrite). */
+  identity: Map<Step, Set<Value>>;
+}
+
+export class Executor<H, K> {
+  private readonly kernels = new Map<KernelSpec, K>();
+  private readonly graphBuffers = new Map<GraphBufferName, Buf<H>>();
+  private readonly blockInfo = new WeakMap<Block, BlockInfo>();
+  private readonly params = new Map<KernelSpec, Uint32Array>();
+  private opts: RunOptions = { seed: 0, step: 0 };
+  private readonly dimsWithSums: DimBindings;
+  /** Fill every buffer handed out with NaN, so that an element no kernel wrote shows (tests). */
+  poison = false;
+
+  constructor(
+    readonly backend: Backend<H, K>,
+    readonly program: Program,
+    readonly dims: DimBindings,
+    private readonly graph?: GraphData,
+  ) {
+    this.dimsWithSums = { ...dims };
+  }
+
+  async prepare(): Promise<void> {
+    await Promise.all(
+      this.program.kernels.map(async (k) => this.kernels.set(k, await this.backend.compile(k))),
+    );
+  }
+
+  // ---- buffers ---------------------------------------------------------------------------------
+
+  /** Wraps a caller-owned buffer as a tensor. The caller keeps its reference. */
+  external(handle: H, elements: number, category: MemoryCategory, offset = 0): View<H> {
+    return {
+      kind: "view",
+      buf: { handle, bytes: elements * 4, refs: 1, owned: false, category },
+      offset,
+      elements,
+    };
+  }
+
+  /** A new tensor from the pool, owned by the reference returned. */
+  allocate(elements: number, category: MemoryCategory, label: string): View<H> {
+    const bytes = Math.max(4, elements * 4);
+    const handle = this.backend.memory.acquire(bytes, category, label);
+    if (this.poison) this.backend.write(handle, new Float32Array(bytes / 4).fill(NaN));
+    return {
+      kind: "view",
+      buf: { handle, bytes, refs: 1, owned: true, category },
+      offset: 0,
+      elements,
+    };
+  }
+
+  retain(r: TensorRef<H>): TensorRef<H> {
+    if (r.kind === "view") r.buf.refs++;
+    else r.chunks.forEach((c) => c.refs++);
+    return r;
+  }
+
+  release(r: TensorRef<H>): void {
+    const drop = (b: Buf<H>) => {
+      b.refs--;
+      if (b.refs === 0 && b.owned) this.backend.memory.release(b.handle);
+    };
+    if (r.kind === "view") drop(r.buf);
+    else r.chunks.forEach(drop);
+  }
+
+  elementsOf(v: Value): number {
+    const ws = this.program.workspace.get(v);
+    if (ws) return ws.elements(this.dims);
+    return numElements(evalShape(v.shape, this.dims));
+  }
+
+  private allocateStack(v: Value, label: string): TensorRef<H> {
+    const shape = evalShape(v.shape, this.dims);
+    const count = shape[0]!;
+    const slot = numElements(shape.slice(1));
+    const total = count * slot * 4;
+    if (total <= this.backend.maxBindingBytes)
+      return this.allocate(count * slot, "activations", label);
+    const perChunk = Math.max(1, Math.floor(this.backend.maxBindingBytes / (slot * 4)));
+    const chunks: Buf<H>[] = [];
+    for (let start = 0; start < count; start += perChunk) {
+      const n = Math.min(perChunk, count - start);
+      const bytes = n * slot * 4;
+      const handle = this.backend.memory.acquire(bytes, "activations", `${label}[${start}..]`);
+      if (this.poison) this.backend.write(handle, new Float32Array(bytes / 4).fill(NaN));
+      chunks.push({ handle, bytes, refs: 1, owned: true, category: "activations" });
+    }
+    return { kind: "stack", chunks, perChunk, slot, count };
+  }
+
+  private slice(r: TensorRef<H>, i: number, slot: number): View<H> {
+    if (r.kind === "view")
+      return { kind: "view", buf: r.buf, offset: r.offset + i * slot, elements: slot };
+    const c = Math.floor(i / r.perChunk);
+    return {
+      kind: "view",
+      buf: r.chunks[c]!,
+      offset: (i - c * r.perChunk) * r.slot,
+      elements: r.slot,
+    };
+  }
+
+  // ---- graph structure -------------------------------------------------------------------------
+
+  private graphBuffer(name: GraphBufferName): Buf<H> {
+    const hit = this.graphBuffers.get(name);
+    if (hit) return hit;
+    const g = this.graph;
+    if (!g) throw new ExecutionError("this program reads a graph, but none was given");
+    const n = g.numNodes;
+    const data = graphArray(g, name, n);
+    const bytes = Math.max(4, data.byteLength);
+    const handle = this.backend.memory.acquire(bytes, "graph", name);
+    if (data.byteLength > 0) this.backend.write(handle, data);
+    const buf: Buf<H> = { handle, bytes, refs: 1, owned: true, category: "graph" };
+    this.graphBuffers.set(name, buf);
+    return buf;
+  }
+
+  /** Returns the graph buffers to the pool (when switching graphs or finishing). */
+  releaseGraph(): void {
+    for (const b of this.graphBuffers.values()) this.backend.memory.release(b.handle);
+    this.graphBuffers.clear();
+  }
+
+  // ---- running ---------------------------------------------------------------------------------
+
+  /**
+   * Runs the main block. Inputs are lent: the executor takes its own references and drops them
+   * after their last use (a buffer the caller has released by then may be overwritten in place).
+   * Returns the outputs; the caller owns those references.
+   */
+  run(inputs: TensorRef<H>[], opts: RunOptions): TensorRef<H>[] {
+    this.opts = opts;
+    return this.runBlock(this.program.main, inputs, new Map(), opts.outputCategory);
+  }
+
+  private info(block: Block): BlockInfo {
+    let info = this.blockInfo.get(block);
+    if (info) return info;
+    const lastUse = new Map<Value, number>();
+    const identity = new Map<Step, Set<Value>>();
+    block.steps.forEach((s, i) => {
+      for (const v of readsOf(s)) lastUse.set(v, i);
+    });
+    for (const v of block.outputs) lastUse.set(v, Infinity);
+    for (const s of block.steps)
+      if (s.kind === "kernel") identity.set(s, new Set(s.kernel.inPlace.keys()));
+    info = { lastUse, identity };
+    this.blockInfo.set(block, info);
+    return info;
+  }
+
+  private runBlock(
+    block: Block,
+    inputs: TensorRef<H>[],
+    preBound: Map<Value, View<H>>,
+    outputCategory?: (index: number) => MemoryCategory,
+  ): TensorRef<H>[] {
+    const { lastUse, identity } = this.info(block);
+    const env = new Map<Value, TensorRef<H>>();
+    const set = (v: Value, r: TensorRef<H>) => {
+      const prev = env.get(v);
+      env.set(v, this.retain(r));
+      if (prev) this.release(prev);
+    };
+    block.inputs.forEach((v, i) => set(v, inputs[i]!));
+    // Values never read (dead inputs) can go at once.
+    for (const v of block.inputs) if (!lastUse.has(v)) this.drop(env, v);
+    const outIndex = new Map(block.outputs.map((v, i) => [v, i]));
+    block.steps.forEach((step, i) => {
+      switch (step.kind) {
+        case "kernel":
+          this.runKernel(
+            step,
+            env,
+            preBound,
+            identity.get(step),
+            lastUse,
+            i,
+            outIndex,
+            outputCategory,
+          );
+          break;
+        case "alias":
+          set(step.to, this.get(env, step.from));
+          break;
+        case "scan":
+          this.runScan(step, env);
+          break;
+        case "fixpoint":
+          throw new ExecutionError(
+            "fixpoint loops run on the GPU only through the DEQ runtime (not in this build)",
+          );
+      }
+      for (const v of readsOf(step)) if (lastUse.get(v) === i) this.drop(env, v);
+      if (step.kind !== "alias")
+        for (const v of writesOf(step)) if (!lastUse.has(v)) this.drop(env, v);
+    });
+    const outs = block.outputs.map((v) => this.retain(this.get(env, v)));
+    for (const r of env.values()) this.release(r);
+    return outs;
+  }
+
+  private get(env: Map<Value, TensorRef<H>>, v: Value): TensorRef<H> {
+    const r = env.get(v);
+    if (!r) throw new ExecutionError(`internal: value %${v.id} (${v.hint ?? "?"}) has no storage`);
+    return r;
+  }
+
+  private drop(env: Map<Value, TensorRef<H>>, v: Value): void {
+    const r = env.get(v);
+    if (!r) return;
+    env.delete(v);
+    this.release(r);
+  }
+
+  private runKernel(
+    step: Extract<Step, { kind: "kernel" }>,
+    env: Map<Value, TensorRef<H>>,
+    preBound: Map<Value, View<H>>,
+    identity: Set<Value> | undefined,
+    lastUse: Map<Value, number>,
+    index: number,
+    outIndex: Map<Value, number>,
+    outputCategory?: (index: number) => MemoryCategory,
+  ): void {
+    let spec = step.kernel;
+    for (const w of step.writes) {
+      const bound = preBound.get(w);
+      if (bound) {
+        env.set(w, this.retain(bound));
+        continue;
+      }
+      const elements = this.elementsOf(w);
+      // Overwrite in place an input read only at the written element and dead afterwards.
+      let donor: { view: View<H>; value: Value } | undefined;
+      for (const v of identity ?? []) {
+        const r = env.get(v);
+        if (
+          r &&
+          r.kind === "view" &&
+          r.buf.refs === 1 &&
+          r.elements === elements &&
+          lastUse.get(v) === index
+        ) {
+          donor = { view: r, value: v };
+          break;
+        }
+      }
+      if (donor) {
+        env.set(w, this.retain(donor.view));
+        spec = spec.inPlace.get(donor.value)!;
+        continue;
+      }
+      const o = outIndex.get(w);
+      const category: MemoryCategory = this.program.workspace.has(w)
+        ? "workspace"
+        : o !== undefined && outputCategory
+          ? outputCategory(o)
+          : "activations";
+      env.set(w, this.allocate(elements, category, w.hint ?? `t${w.id}`));
+    }
+    const kernel = this.kernels.get(spec);
+    if (!kernel) throw new ExecutionError(`kernel ${spec.name} was not prepared`);
+    const buffers: H[] = [];
+    const offsets: number[] = [0];
+    for (const operand of spec.operands) {
+      if (operand.kind === "graph") {
+        buffers.push(this.graphBuffer(operand.name).handle);
+        offsets.push(0);
+        continue;
+      }
+      const r = this.get(env, operand.value);
+      if (r.kind !== "view") {
+        throw new ExecutionError(
+          `kernel ${spec.name} reads the whole of a stacked tensor that was split into chunks`,
+        );
+      }
+      buffers.push(r.buf.handle);
+      offsets.push(r.offset);
+    }
+    let params = this.params.get(spec);
+    if (!params) {
+      params = new Uint32Array(Math.max(1, spec.params.length));
+      this.params.set(spec, params);
+    }
+    spec.params.forEach((w, i) => {
+      switch (w.kind) {
+        case "dim":
+          params![i] = evalDim(w.dim, this.dimsWithSums);
+          break;
+        case "offset":
+          params![i] = offsets[w.binding]!;
+          break;
+        case "seed":
+          params![i] = this.opts.seed >>> 0;
+          break;
+        case "step":
+          params![i] = this.opts.step >>> 0;
+          break;
+      }
+    });
+    const threads = spec.grid.threads(this.dims);
+    const groups = Math.ceil(threads / spec.workgroupSize);
+    if (groups === 0) return;
+    const maxX = this.backend.maxWorkgroupsPerDimension;
+    const x = Math.min(groups, maxX);
+    const y = Math.ceil(groups / x);
+    this.backend.dispatch(kernel, buffers, params, x, y);
+  }
+
+  private runScan(step: Extract<Step, { kind: "scan" }>, env: Map<Value, TensorRef<H>>): void {
+    const { count, reverse, numCarry: nc, numXs, body } = step;
+    const ins = step.inputs.map((v) => this.get(env, v));
+    let carry = ins.slice(0, nc).map((r) => this.retain(r));
+    const xs = ins.slice(nc, nc + numXs);
+    const consts = ins.slice(nc + numXs);
+    const xsSlot = step.inputs
+      .slice(nc, nc + numXs)
+      .map((v) => numElements(evalShape(v.shape.slice(1), this.dims)));
+    const ysValues = step.outputs.slice(nc);
+    const ys = ysValues.map((v) => this.allocateStack(v, v.hint ?? "stacked"));
+    const ysSlot = ysValues.map((v) => numElements(evalShape(v.shape.slice(1), this.dims)));
+    const bodyYs = body.outputs.slice(nc);
+    for (let k = 0; k < count; k++) {
+      const i = reverse ? count - 1 - k : k;
+      const slices = xs.map((r, j) => this.slice(r, i, xsSlot[j]!));
+      const preBound = new Map<Value, View<H>>();
+      bodyYs.forEach((v, j) => {
+        if (!body.inputs.includes(v) && !body.outputs.slice(0, nc).includes(v))
+          preBound.set(v, this.slice(ys[j]!, i, ysSlot[j]!));
+      });
+      const outs = this.runBlock(body, [...carry, ...slices, ...consts], preBound);
+      // A stored value that no kernel wrote in place (a body input kept as a residual) is copied.
+      bodyYs.forEach((v, j) => {
+        if (preBound.has(v)) return;
+        const src = outs[nc + j]! as View<H>;
+        const dst = this.slice(ys[j]!, i, ysSlot[j]!);
+        this.backend.copy(
+          src.buf.handle,
+          src.offset * 4,
+          dst.buf.handle,
+          dst.offset * 4,
+          ysSlot[j]! * 4,
+        );
+      });
+      outs.slice(nc).forEach((r) => this.release(r));
+      carry.forEach((r) => this.release(r));
+      carry = outs.slice(0, nc);
+    }
+    step.outputs.forEach((v, j) => {
+      const r = j < nc ? carry[j]! : ys[j - nc]!;
+      const prev = env.get(v);
+      env.set(v, r);
+      if (prev) this.release(prev);
+    });
+  }
+}
+
+function readsOf(s: Step): Value[] {
+  switch (s.kind) {
+    case "kernel":
+      return s.kernel.operands.flatMap((o) =>
+        o.kind === "value" && !s.writes.includes(o.value) ? [o.value] : [],
+      );
+    case "alias":
+      return [s.from];
+    case "scan":
+    case "fixpoint":
+      return s.inputs;
+  }
+}
+
+function writesOf(s: Step): Value[] {
+  switch (s.kind) {
+    case "kernel":
+      return s.writes;
+    case "alias":
+      return [s.to];
+    case "scan":
+      return s.outputs;
+    case "fixpoint":
+      return [s.output];
+  }
+}
+
+function graphArray(g: GraphData, name: GraphBufferName, n: number): Uint32Array | Float32Array {
+  const e = g.numEdges;
+  switch (name) {
+    case "csr_rowptr":
+      return g.dstRowPtr;
+    case "csr_src":
+      return g.srcIdx;
+    case "csc_colptr":
+      return g.srcColPtr;
+    case "csc_dst":
+      return g.dstIdx;
+    case "csc_eid":
+      return g.cscToCsr;
+    case "in_degree":
+      return g.inDegree;
+    case "out_degree": {
+      const out = new Float32Array(n);
+      for (let k = 0; k < e; k++) out[g.srcIdx[k]!]!++;
+      return out;
+    }
+    case "edge_src":
+    case "edge_dst": {
+      const out = new Uint32Array(e);
+      for (let v = 0; v < n; v++) {
+        for (let k = g.dstRowPtr[v]!; k < g.dstRowPtr[v + 1]!; k++)
+          out[k] = name === "edge_src" ? g.srcIdx[k]! : v;
+      }
+      return out;
+    }
+    case "edge_src_loops":
+    case "edge_dst_loops": {
+      const out = new Uint32Array(e + n);
+      let p = 0;
+      for (let v = 0; v < n; v++) {
+        for (let k = g.dstRowPtr[v]!; k < g.dstRowPtr[v + 1]!; k++)
+          out[p++] = name === "edge_src_loops" ? g.srcIdx[k]! : v;
+        out[p++] = v;
+      }
+      return out;
+    }
+  }
+}
+
+export { shapeToString };
