@@ -559,16 +559,17 @@ export class SyntaxErrorReporter {
           : "an aggregate or fixpoint body ends with the expression it evaluates to",
       };
     }
+    // `x =+ e`: the two characters of an update operator, swapped.
+    const adjacent = (prev?.endOffset ?? NaN) + 1 === tok.startOffset;
+    if (prev && adjacent && is(prev, t.Equals) && is(tok, t.Plus, t.Star, t.Slash)) {
+      return {
+        message: `unexpected \`=${tok.image}\`; an update is written \`x ${tok.image}= e\``,
+        span: joinSpans(this.spanOf(prev), this.spanOf(tok)),
+      };
+    }
     let hint = this.keywordAsNameHint(tok);
     if (is(tok, t.True, t.False)) {
       hint = "`true` and `false` are only allowed as hyperparameter defaults";
-    } else if (
-      is(prev, t.Equals) &&
-      is(tok, t.Plus, t.Star, t.Slash) &&
-      prev?.endOffset !== undefined &&
-      prev.endOffset + 1 === tok.startOffset
-    ) {
-      hint = `an update is written \`x ${tok.image}= e\``;
     } else if (is(prev, t.Comma) && is(tok, t.RParen)) {
       hint = "remove the trailing `,`";
     }
@@ -622,6 +623,8 @@ export class SyntaxErrorReporter {
   private badStatement(first: IToken | undefined, next: IToken): SyntaxDiagnostic {
     const meant = first && misspelledKeyword(first, statementKeywords);
     if (first && meant) return { message: didYouMean(first, meant), span: this.spanOf(first) };
+    const glued = first && gluedKeyword(first, statementKeywords);
+    const gluedHint = first && glued && didYouMean(first, glued);
     const sameLine = first !== undefined && next.startLine === first.endLine;
     const third = this.after(next);
     if (sameLine && is(next, t.Plus, t.Minus, t.Star, t.Slash) && is(third, t.Equals)) {
@@ -635,13 +638,11 @@ export class SyntaxErrorReporter {
       return {
         message: "a call on its own is not a statement",
         span: this.spanOf(first),
-        hint: "bind its result with `let y = …`, or update a variable with `h += …`",
+        hint: gluedHint ?? "bind its result with `let y = …`, or update a variable with `h += …`",
       };
     }
-    const glued = first && gluedKeyword(first, statementKeywords);
-    let hint = statementForms;
-    if (first && glued) hint = didYouMean(first, glued);
-    else if (is(next, t.LBracket)) hint = "an indexed read `x[u]` cannot be assigned to";
+    let hint = gluedHint ?? statementForms;
+    if (!gluedHint && is(next, t.LBracket)) hint = "an indexed read `x[u]` cannot be assigned to";
     return {
       message: `expected \`=\` or an update operator${first ? ` after \`${first.image}\`` : ""}, found ${this.show(next)}`,
       span: this.expectedAt(next),
