@@ -11,6 +11,7 @@
 import { Builder } from "../ir/builder.js";
 import { eliminateDeadCode } from "../ir/dce.js";
 import { fixpointAttrs, revStatements, scanAttrs } from "../ir/ops/control.js";
+import { getOp } from "../ir/registry.js";
 import { Graph, Value, tensorType, type Op } from "../ir/types.js";
 import { inlineGraph } from "../ir/inline.js";
 import { revBackwardBody, carryPathError } from "../inverse/rev-backward.js";
@@ -118,8 +119,40 @@ function bodyVjp(body: Graph, opts: AdOptions): BodyVjp {
     for (const v of o.inputs) live.add(v);
   }
   backwardOps.reverse();
-  const residuals = [...live].filter((v) => forwardDefined.has(v));
-  return { primal, cots, forwardOps, forwardOutputs: fwd.outputs, backwardOps, grads, residuals };
+  // Cheap values are recomputed in the backward rather than stored: edge values (storing an
+  // [E, d] tensor per iteration is exactly what the fused graph kernels avoid) and values made
+  // from nothing (constants, dropout masks: the hash RNG regenerates them).
+  const producer = new Map<Value, Op>();
+  for (const o of forwardOps) for (const v of o.outputs) producer.set(v, o);
+  const recompute = new Set<Op>();
+  const residualSet = new Set<Value>();
+  const visit = (v: Value) => {
+    if (!forwardDefined.has(v) || residualSet.has(v)) return;
+    const o = producer.get(v);
+    if (o && !recompute.has(o) && isCheapToRecompute(o, v)) {
+      recompute.add(o);
+      o.inputs.forEach(visit);
+    } else if (!o || !recompute.has(o)) residualSet.add(v);
+  };
+  [...live].forEach(visit);
+  const recomputed = forwardOps.filter((o) => recompute.has(o));
+  const residuals = [...residualSet];
+  return {
+    primal,
+    cots,
+    forwardOps,
+    forwardOutputs: fwd.outputs,
+    backwardOps: [...recomputed, ...backwardOps],
+    grads,
+    residuals,
+  };
+}
+
+function isCheapToRecompute(op: Op, v: Value): boolean {
+  const kind = getOp(op.opcode).lowering.kind;
+  if (kind !== "elementwise" && kind !== "gather") return false;
+  const edge = v.shape.length === 2 && (v.shape[0] === "E" || v.shape[0] === "E+N");
+  return edge || op.inputs.length === 0 || op.opcode === "dropout_mask";
 }
 
 function scanPolicy(op: Op, opts: AdOptions): "store" | "reversible" {

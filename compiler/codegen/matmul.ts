@@ -90,13 +90,15 @@ export function matmulKernels(
       );
     }
   }
+  const tiles = (d: Readonly<Record<string, number>>) =>
+    Math.ceil(gridOf([m]).threads(d) / T) * Math.ceil(gridOf([n]).threads(d) / T);
   const grid = splitK
-    ? gridOf([k], { divide: CHUNK_K, times: [Math.ceil(1), ...tileDims(m, n)] })
-    : {
-        formula: `ceil(${m}/${T})*ceil(${n}/${T})`,
+    ? {
+        formula: `ceil(${k}/${CHUNK_K})*ceil(${m}/${T})*ceil(${n}/${T})`,
         threads: (d: Readonly<Record<string, number>>) =>
-          Math.ceil(gridOf([m]).threads(d) / T) * Math.ceil(gridOf([n]).threads(d) / T),
-      };
+          Math.ceil(gridOf([k]).threads(d) / CHUNK_K) * tiles(d),
+      }
+    : { formula: `ceil(${m}/${T})*ceil(${n}/${T})`, threads: tiles };
   const k1 = register(
     kb.finish(
       name(splitK ? "matmul_splitk" : "matmul", C.hint),
@@ -134,11 +136,4 @@ export function matmulKernels(
   );
   steps.push({ kind: "kernel", kernel: k2, writes: [C] });
   return steps;
-}
-
-/** Tiles per chunk in the split-K grid: ceil(m/4)·ceil(n/4), as dimensions. */
-function tileDims(m: Dim, n: Dim): Dim[] {
-  if (typeof m !== "number" || typeof n !== "number")
-    throw new Error("split-K needs static output sizes");
-  return [Math.ceil(m / T) * Math.ceil(n / T)];
 }

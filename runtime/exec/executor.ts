@@ -70,6 +70,8 @@ export class Executor<H, K> {
   private readonly dimsWithSums: DimBindings;
   /** Fill every buffer handed out with NaN, so that an element no kernel wrote shows (tests). */
   poison = false;
+  /** Debugging: every value written, kept alive until the caller releases them (`trace`). */
+  trace?: { value: Value; ref: TensorRef<H> }[];
 
   constructor(
     readonly backend: Backend<H, K>,
@@ -275,7 +277,8 @@ export class Executor<H, K> {
     const r = env.get(v);
     if (!r) return;
     env.delete(v);
-    this.release(r);
+    if (this.trace) this.trace.push({ value: v, ref: r });
+    else this.release(r);
   }
 
   private runKernel(
@@ -386,12 +389,17 @@ export class Executor<H, K> {
     const ys = ysValues.map((v) => this.allocateStack(v, v.hint ?? "stacked"));
     const ysSlot = ysValues.map((v) => numElements(evalShape(v.shape.slice(1), this.dims)));
     const bodyYs = body.outputs.slice(nc);
+    // Stored values a kernel writes go straight into their slot; others (inputs kept as
+    // residuals, aliases) are copied there after the iteration.
+    const kernelWritten = new Set(
+      body.steps.flatMap((st) => (st.kind === "kernel" ? st.writes : [])),
+    );
     for (let k = 0; k < count; k++) {
       const i = reverse ? count - 1 - k : k;
       const slices = xs.map((r, j) => this.slice(r, i, xsSlot[j]!));
       const preBound = new Map<Value, View<H>>();
       bodyYs.forEach((v, j) => {
-        if (!body.inputs.includes(v) && !body.outputs.slice(0, nc).includes(v))
+        if (kernelWritten.has(v) && !body.outputs.slice(0, nc).includes(v))
           preBound.set(v, this.slice(ys[j]!, i, ysSlot[j]!));
       });
       const outs = this.runBlock(body, [...carry, ...slices, ...consts], preBound);
