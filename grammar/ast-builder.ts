@@ -3,6 +3,9 @@
 // recovery left the node too incomplete to build; parents drop those. A partial AST only feeds
 // error reporting (later passes run on error-free programs), so dropping is always safe.
 //
+// The methods call each other through `sub` rather than chevrotain's untyped `visit`, so that each
+// returns its own AST type; the base visitor still checks that every grammar rule has a method.
+//
 // It also reports the syntax errors the grammar lets through on purpose (see parser.ts) and the
 // ones that depend on a name rather than a token: reducers, `edges`, the argument lists of
 // `reversible groups`, fixpoint options.
@@ -145,14 +148,9 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<Loc, 
 
   hyperArg(c: cst.HyperArgCstChildren, loc: Loc): ast.HyperArg | undefined {
     const name = this.ident(c.Identifier?.[0]);
-    const type: ast.HyperType | undefined = c.Int
-      ? "int"
-      : c.Float
-        ? "float"
-        : c.Bool
-          ? "bool"
-          : undefined;
-    if (!name || !type) return undefined;
+    const typeKeyword = c.Int?.[0] ?? c.Float?.[0] ?? c.Bool?.[0];
+    if (!name || !isReal(typeKeyword)) return undefined;
+    const type = typeKeyword.image as ast.HyperType;
     const dflt = this.sub(c.literal?.[0], this.literal);
     return { name, type, ...(dflt && { default: dflt }), span: this.span(loc) };
   }

@@ -12,7 +12,7 @@ import { typoTokens } from "./tokens.js";
 export interface ParseResult {
   /** Complete when `diagnostics` holds no error; otherwise what could be built around them. */
   program: Program;
-  /** Syntax errors in source order, at most one per line. */
+  /** Syntax errors in source order. */
   diagnostics: Diagnostic[];
 }
 

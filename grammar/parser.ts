@@ -7,7 +7,6 @@
 // AST builder precisely and parsing carries on normally after it:
 //  - a layer result type without `->`;
 //  - `let x += e` (an update operator where `let`/`var` need `=`).
-import type { IToken } from "chevrotain";
 import { RecoveringParser } from "./recovery.js";
 import * as t from "./tokens.js";
 import { descriptorMessages } from "./syntax-errors.js";
@@ -17,7 +16,7 @@ export class GnnParser extends RecoveringParser {
     super(t.allTokens, {
       recoveryEnabled: true,
       nodeLocationTracking: "full",
-      maxLookahead: 3,
+      maxLookahead: 2,
       errorMessageProvider: descriptorMessages,
     });
     this.performSelfAnalysis();
@@ -27,8 +26,7 @@ export class GnnParser extends RecoveringParser {
    *  `x(a, b)`. A call's, an index's or a grouped layer's argument list therefore only continues
    *  an expression when it opens on the line where the previous token ends. */
   private opensOnSameLine(): boolean {
-    const prev: IToken = this.LA(0);
-    return this.LA(1).startLine === prev.endLine;
+    return this.LA(1).startLine === this.LA(0).endLine;
   }
 
   program = this.RULE("program", () => {

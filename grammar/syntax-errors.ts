@@ -19,19 +19,20 @@ import { joinSpans } from "../compiler/diagnostics.js";
 import { spanAfter, tokenSpan } from "./spans.js";
 import * as t from "./tokens.js";
 
+/** `expected` is a token type's name; `what`, the `ERR_MSG` of the OR in parser.ts that failed.
+ *  The grammar's only AT_LEAST_ONE is the tuple pattern's, so an early exit needs no detail. */
 type ErrorDescriptor =
   | { kind: "mismatch"; expected: string }
-  | { kind: "noViableAlt" | "earlyExit"; what: string }
+  | { kind: "noViableAlt"; what: string }
+  | { kind: "earlyExit" }
   | { kind: "notAllInput" };
 
-/** The `ERR_MSG` of each OR and AT_LEAST_ONE in parser.ts names the choice that failed. */
 export const descriptorMessages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage: (o) => encode({ kind: "mismatch", expected: o.expected.name }),
   buildNotAllInputParsedMessage: () => encode({ kind: "notAllInput" }),
   buildNoViableAltMessage: (o) =>
     encode({ kind: "noViableAlt", what: o.customUserDescription ?? o.ruleName }),
-  buildEarlyExitMessage: (o) =>
-    encode({ kind: "earlyExit", what: o.customUserDescription ?? o.ruleName }),
+  buildEarlyExitMessage: () => encode({ kind: "earlyExit" }),
 };
 
 function encode(d: ErrorDescriptor): string {
@@ -186,7 +187,7 @@ export class SyntaxErrorReporter {
     ) {
       hint = "write a leading zero: `0.5`";
     }
-    return { message: `unexpected character${plural} \`${chars}\``, span, ...(hint && { hint }) };
+    return { message: `unexpected character${plural} \`${chars}\``, span, hint };
   }
 
   unterminatedComment(tok: IToken): SyntaxDiagnostic {
@@ -331,7 +332,7 @@ export class SyntaxErrorReporter {
     return {
       message: `expected ${what}, found ${this.show(tok)}`,
       span: this.expectedAt(tok),
-      ...(hint && { hint }),
+      hint,
     };
   }
 
@@ -480,7 +481,7 @@ export class SyntaxErrorReporter {
     if (rule === "exprBody" && !is(tok, EOF)) {
       hint = "the body holds `let` bindings followed by a single expression";
     }
-    return { message, span, ...(hint && { hint }) };
+    return { message, span, hint };
   }
 
   private noViableAlt(what: string, rules: string[], tok: IToken): SyntaxDiagnostic {
@@ -494,9 +495,9 @@ export class SyntaxErrorReporter {
         return {
           message: `expected a hyperparameter type (\`int\`, \`float\` or \`bool\`), found ${found}`,
           span,
-          ...(is(tok, t.LBracket, t.Labels, t.Multilabels) && {
-            hint: "tensor parameters come before the `;`, hyperparameters after it",
-          }),
+          hint: is(tok, t.LBracket, t.Labels, t.Multilabels)
+            ? "tensor parameters come before the `;`, hyperparameters after it"
+            : undefined,
         };
       case "literal":
         return {
@@ -510,13 +511,11 @@ export class SyntaxErrorReporter {
         return {
           message: `expected a result type such as \`[N, d]\` after \`->\`, found ${found}`,
           span,
-          ...this.hintField(
-            is(tok, t.Reversible)
-              ? "a reversible layer has no result type: its results are its updated arguments"
-              : is(tok, t.LBrace)
-                ? "a layer without a result type leaves out the `->` too"
-                : undefined,
-          ),
+          hint: is(tok, t.Reversible)
+            ? "a reversible layer has no result type: its results are its updated arguments"
+            : is(tok, t.LBrace)
+              ? "a layer without a result type leaves out the `->` too"
+              : undefined,
         };
       case "dim":
         return this.badDimension(rules, prev, tok, span);
@@ -524,23 +523,19 @@ export class SyntaxErrorReporter {
         return {
           message: `expected \`=\`${prev ? ` after \`${prev.image}\`` : ""}, found ${found}`,
           span,
-          ...(is(tok, t.Colon) && {
-            hint: "`let` and `var` take no type annotation; shapes are inferred",
-          }),
+          hint: is(tok, t.Colon)
+            ? "`let` and `var` take no type annotation; shapes are inferred"
+            : undefined,
         };
       case "pattern":
         return {
           message: `expected a name or a tuple \`(a, b)\`${prev ? ` after \`${prev.image}\`` : ""}, found ${found}`,
           span,
-          ...this.hintField(this.keywordAsNameHint(tok)),
+          hint: this.keywordAsNameHint(tok),
         };
       default:
         return this.badExpression(rules, prev, tok, span);
     }
-  }
-
-  private hintField(hint: string | undefined): { hint?: string } {
-    return hint ? { hint } : {};
   }
 
   private badExpression(
@@ -573,11 +568,7 @@ export class SyntaxErrorReporter {
     } else if (is(prev, t.Comma) && is(tok, t.RParen)) {
       hint = "remove the trailing `,`";
     }
-    return {
-      message: `expected an expression${after}, found ${this.show(tok)}`,
-      span,
-      ...this.hintField(hint),
-    };
+    return { message: `expected an expression${after}, found ${this.show(tok)}`, span, hint };
   }
 
   /** Whether the last `let` before `end` has a `-` at the start of a line: the body's value,
@@ -615,7 +606,7 @@ export class SyntaxErrorReporter {
     return {
       message: `expected a dimension (a name, an integer or a parenthesised expression), found ${found}`,
       span,
-      ...this.hintField(is(tok, t.FloatLiteral) ? "dimensions are integers" : undefined),
+      hint: is(tok, t.FloatLiteral) ? "dimensions are integers" : undefined,
     };
   }
 
@@ -662,11 +653,10 @@ export class SyntaxErrorReporter {
     return {
       message: `expected \`,\` and another name in the tuple pattern, found ${this.show(tok)}`,
       span,
-      ...this.hintField(
+      hint:
         rules.at(-2) === "tupleAssignStmt"
           ? "a statement that starts with `(` assigns to a tuple: `(a, b) = …`"
           : undefined,
-      ),
     };
   }
 }
