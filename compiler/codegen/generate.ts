@@ -70,17 +70,29 @@ export class CodeGenerator {
   private readonly kernels = new Map<string, KernelSpec>();
   private readonly workspace: Program["workspace"] = new Map();
   private kernelCounter = 0;
+  private readonly pendingInPlace = new Map<
+    Step,
+    { candidates: Value[]; variant: (c: Value) => KernelSpec }
+  >();
 
   generate(g: Graph): Program {
     const main = this.block(expandRevBlocks(g));
     return { main, kernels: [...this.kernels.values()], workspace: this.workspace };
   }
 
+  /**
+   * Kernels with the same text (but for the name line) are compiled once: the two groups of a
+   * coupling, the forward and the rebuild of a block. Each use gets an instance: the shared code
+   * with its own operands and in-place variants.
+   */
   private register(spec: KernelSpec): KernelSpec {
-    const existing = this.kernels.get(spec.code);
-    if (existing) return existing;
-    this.kernels.set(spec.code, spec);
-    return spec;
+    const key = spec.code.slice(spec.code.indexOf("\n") + 1);
+    let canonical = this.kernels.get(key);
+    if (!canonical) {
+      canonical = spec;
+      this.kernels.set(key, spec);
+    }
+    return { ...canonical, operands: spec.operands, inPlace: new Map() };
   }
 
   private name(kind: string, hint?: string): string {
@@ -176,8 +188,9 @@ export class CodeGenerator {
           break;
       }
     }
-    // Block outputs that are block inputs or repeated need no kernel: the executor passes views.
-    return { name: g.name, inputs: g.inputs, outputs: g.outputs, steps };
+    const block: Block = { name: g.name, inputs: g.inputs, outputs: g.outputs, steps };
+    this.addInPlaceVariants(block);
+    return block;
   }
 
   private controlStep(op: Op): Step {
@@ -266,12 +279,37 @@ export class CodeGenerator {
     };
     const base = build();
     const kernel = this.register(base.spec);
-    for (const c of base.candidates) {
-      if (c.shape.length === out.shape.length && c.shape.every((d, i) => d === out.shape[i])) {
-        kernel.inPlace.set(c, this.register(build(c).spec));
-      }
-    }
-    return { kind: "kernel", kernel, writes: [out] };
+    const step: Step = { kind: "kernel", kernel, writes: [out] };
+    const candidates = base.candidates.filter(
+      (c) => c.shape.length === out.shape.length && c.shape.every((d, i) => d === out.shape[i]),
+    );
+    if (candidates.length)
+      this.pendingInPlace.set(step, { candidates, variant: (c) => this.register(build(c).spec) });
+    return step;
+  }
+
+  /**
+   * In-place variants only where they can be used: for the first candidate whose last read in the
+   * block is this very kernel (the executor still checks that nothing else holds it).
+   */
+  private addInPlaceVariants(block: Block): void {
+    const lastUse = new Map<Value, number>();
+    block.steps.forEach((st, i) => {
+      const reads =
+        st.kind === "kernel"
+          ? st.kernel.operands.flatMap((o) => (o.kind === "value" ? [o.value] : []))
+          : st.kind === "alias"
+            ? [st.from]
+            : st.inputs;
+      for (const v of reads) lastUse.set(v, i);
+    });
+    const outputs = new Set(block.outputs);
+    block.steps.forEach((st, i) => {
+      const pending = st.kind === "kernel" ? this.pendingInPlace.get(st) : undefined;
+      if (!pending || st.kind !== "kernel") return;
+      const c = pending.candidates.find((v) => lastUse.get(v) === i && !outputs.has(v));
+      if (c) st.kernel.inPlace.set(c, pending.variant(c));
+    });
   }
 
   private reduceKernels(op: Op, producer: Map<Value, Op>, materialised: Set<Value>): Step[] {

@@ -50,6 +50,11 @@ export interface RunOptions {
   step: number;
   /** Category of new buffers for main-block outputs (default: activations). */
   outputCategory?: (index: number) => MemoryCategory;
+  /**
+   * Inputs whose reference the run takes over (the caller must not release them): once such an
+   * input is dead, a kernel may overwrite it in place — how parameters are updated without a copy.
+   */
+  consume?: readonly boolean[];
 }
 
 export class ExecutionError extends Error {}
@@ -62,7 +67,8 @@ interface BlockInfo {
 }
 
 export class Executor<H, K> {
-  private readonly kernels = new Map<KernelSpec, K>();
+  /** Compiled kernels by WGSL text (instances of one kernel share it). */
+  private readonly kernels = new Map<string, K>();
   private readonly graphBuffers = new Map<GraphBufferName, Buf<H>>();
   private readonly blockInfo = new WeakMap<Block, BlockInfo>();
   private readonly params = new Map<KernelSpec, Uint32Array>();
@@ -84,7 +90,9 @@ export class Executor<H, K> {
 
   async prepare(): Promise<void> {
     await Promise.all(
-      this.program.kernels.map(async (k) => this.kernels.set(k, await this.backend.compile(k))),
+      this.program.kernels.map(async (k) =>
+        this.kernels.set(k.code, await this.backend.compile(k)),
+      ),
     );
   }
 
@@ -197,7 +205,7 @@ export class Executor<H, K> {
    */
   run(inputs: TensorRef<H>[], opts: RunOptions): TensorRef<H>[] {
     this.opts = opts;
-    return this.runBlock(this.program.main, inputs, new Map(), opts.outputCategory);
+    return this.runBlock(this.program.main, inputs, new Map(), opts.outputCategory, opts.consume);
   }
 
   private info(block: Block): BlockInfo {
@@ -221,6 +229,7 @@ export class Executor<H, K> {
     inputs: TensorRef<H>[],
     preBound: Map<Value, View<H>>,
     outputCategory?: (index: number) => MemoryCategory,
+    consume?: readonly boolean[],
   ): TensorRef<H>[] {
     const { lastUse, identity } = this.info(block);
     const env = new Map<Value, TensorRef<H>>();
@@ -230,6 +239,8 @@ export class Executor<H, K> {
       if (prev) this.release(prev);
     };
     block.inputs.forEach((v, i) => set(v, inputs[i]!));
+    // A consumed input's caller reference passes to the run, so that it can die inside it.
+    consume?.forEach((c, i) => c && this.release(inputs[i]!));
     // Values never read (dead inputs) can go at once.
     for (const v of block.inputs) if (!lastUse.has(v)) this.drop(env, v);
     const outIndex = new Map(block.outputs.map((v, i) => [v, i]));
@@ -327,7 +338,7 @@ export class Executor<H, K> {
           : "activations";
       env.set(w, this.allocate(elements, category, w.hint ?? `t${w.id}`));
     }
-    const kernel = this.kernels.get(spec);
+    const kernel = this.kernels.get(spec.code);
     if (!kernel) throw new ExecutionError(`kernel ${spec.name} was not prepared`);
     const buffers: H[] = [];
     const offsets: number[] = [0];

@@ -1,0 +1,131 @@
+// The programs a training run executes, built in IR so that they compile to the same fused kernels
+// as the model itself:
+//   training step  forward + derived backward + optimizer update, one program per step;
+//   evaluation     the dropout-free forward, the loss on the training nodes and, for single-label
+//                  tasks, the number of correct predictions on the train/valid/test nodes (so only
+//                  scalars are read back; multi-label tasks read back logits for ROC-AUC).
+import { emitBackward, emitForward, type AdOptions } from "./autodiff/core.js";
+import { Builder } from "./ir/builder.js";
+import { eliminateDeadCode } from "./ir/dce.js";
+import { Graph, Value, tensorType, type Dim } from "./ir/types.js";
+import type { LoweredModel } from "./lower/lower.js";
+
+export type OptimizerKind = "sgd" | "adam" | "adamw";
+
+export interface OptimizerConfig {
+  kind: OptimizerKind;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+}
+
+export const defaultOptimizer = (kind: OptimizerKind, weightDecay: number): OptimizerConfig => ({
+  kind,
+  weightDecay,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+});
+
+/** Per-step scalars the host computes and writes: lr, 1/(1−β1ᵗ), 1/sqrt(1−β2ᵗ). */
+export function stepScalars(opt: OptimizerConfig, lr: number, t: number): Float32Array {
+  if (opt.kind === "sgd") return Float32Array.of(lr, 1, 1);
+  return Float32Array.of(lr, 1 / (1 - opt.beta1 ** t), 1 / Math.sqrt(1 - opt.beta2 ** t));
+}
+
+export interface StepGraph {
+  /**
+   * inputs  [model inputs…, params…, first moments…, second moments…, lr, c1, c2]
+   * outputs [loss, params'…, first moments'…, second moments'…]
+   */
+  graph: Graph;
+  numData: number;
+  numParams: number;
+  /** Optimizer state tensors per parameter (0 for SGD, 2 for Adam/AdamW). */
+  statesPerParam: number;
+}
+
+export function optimizerStates(kind: OptimizerKind): number {
+  return kind === "sgd" ? 0 : 2;
+}
+
+const fresh = (shape: readonly Dim[], hint: string) => new Value(tensorType(shape), hint);
+
+export function trainingStepGraph(m: LoweredModel, opt: OptimizerConfig, ad: AdOptions): StepGraph {
+  const numData = m.inputs.length;
+  const params = m.graph.inputs.slice(numData);
+  const data = m.graph.inputs.slice(0, numData).map((v) => fresh(v.shape, v.hint ?? "data"));
+  const p = params.map((v) => fresh(v.shape, v.hint ?? "param"));
+  const states = optimizerStates(opt.kind);
+  const m1 = states ? params.map((v) => fresh(v.shape, `m.${v.hint}`)) : [];
+  const m2 = states ? params.map((v) => fresh(v.shape, `v.${v.hint}`)) : [];
+  const [lr, c1, c2] = ["lr", "bias1", "bias2"].map((h) => fresh([], h)) as [Value, Value, Value];
+  const g = new Graph(`${m.name}_train_step`, [...data, ...p, ...m1, ...m2, lr, c1, c2]);
+  const b = new Builder(g);
+  const fwd = emitForward(b, m.graph, [...data, ...p], ad);
+  const grads = emitBackward(b, m.graph, fwd, [b.fill(1), undefined], ad).slice(numData);
+
+  const newP: Value[] = [];
+  const newM1: Value[] = [];
+  const newM2: Value[] = [];
+  const wd = opt.weightDecay;
+  p.forEach((param, i) => {
+    let grad = grads[i] ?? b.zerosLike(param.shape);
+    if (opt.kind !== "adamw" && wd !== 0) grad = b.add(grad, b.scale(param, wd));
+    if (opt.kind === "sgd") {
+      newP.push(b.sub(param, b.mul(grad, lr)));
+      return;
+    }
+    const mNew = b.add(b.scale(m1[i]!, opt.beta1), b.scale(grad, 1 - opt.beta1));
+    const vNew = b.add(b.scale(m2[i]!, opt.beta2), b.scale(b.unary("square", grad), 1 - opt.beta2));
+    const denom = b.add(b.mul(b.unary("sqrt", vNew), c2), b.fill(opt.eps));
+    const update = b.div(b.mul(mNew, b.mul(lr, c1)), denom);
+    const base =
+      opt.kind === "adamw" && wd !== 0 ? b.sub(param, b.scale(b.mul(param, lr), wd)) : param;
+    newP.push(b.sub(base, update));
+    newM1.push(mNew);
+    newM2.push(vNew);
+  });
+  [...newP, ...newM1, ...newM2].forEach(
+    (v, i) =>
+      (v.hint =
+        ["p", "m", "v"][Math.floor(i / p.length)] + "." + (params[i % p.length]!.hint ?? "")),
+  );
+  g.outputs = [fwd.outputs[0]!, ...newP, ...newM1, ...newM2];
+  return { graph: eliminateDeadCode(g), numData, numParams: p.length, statesPerParam: states };
+}
+
+export interface EvalGraph {
+  /** inputs [model inputs…, params…, valid_mask, test_mask]; outputs: see `outputs`. */
+  graph: Graph;
+  /** "counts": [loss, correct train, correct valid, correct test]; "logits": [loss, logits]. */
+  outputs: "counts" | "logits";
+}
+
+export function evaluationGraph(m: LoweredModel): EvalGraph {
+  const numData = m.inputs.length;
+  const ins = m.graph.inputs.map((v) => fresh(v.shape, v.hint ?? "in"));
+  const valid = fresh(["N", 1], "valid_mask");
+  const test = fresh(["N", 1], "test_mask");
+  const g = new Graph(`${m.name}_eval`, [...ins, valid, test]);
+  const b = new Builder(g);
+  const fwd = emitForward(b, m.graph, ins);
+  const [loss, logits] = fwd.outputs as [Value, Value];
+  if (m.lossKind !== "cross_entropy") {
+    g.outputs = [loss, logits];
+    return { graph: eliminateDeadCode(g), outputs: "logits" };
+  }
+  const labelsIndex = m.inputs.findIndex((i) => i.role === "labels");
+  const trainIndex = m.inputs.findIndex((i) => i.role === "train_mask");
+  const y = ins[labelsIndex]!;
+  // A prediction is right when the label's logit is the row maximum.
+  const picked = b.op("row_sum", [
+    b.mul(b.op("one_hot", [y], { classes: logits.shape[1]! }), logits),
+  ]);
+  const correct = b.op("eq", [picked, b.op("row_max", [logits])]);
+  const count = (mask: Value) => b.op("sum_all", [b.mul(correct, mask)]);
+  g.outputs = [loss, count(ins[trainIndex]!), count(valid), count(test)];
+  void numData;
+  return { graph: eliminateDeadCode(g), outputs: "counts" };
+}

@@ -1,0 +1,290 @@
+// The device side of a training run: compiled programs (training step, evaluation), the
+// parameters and optimizer state living on the device, and the data of the graph being trained
+// on. Generic over the backend, so the same code either trains on the GPU or, on the dry-run
+// backend, replays exactly the same allocations to produce the static memory plan.
+import type { AdOptions } from "../../compiler/autodiff/core.js";
+import { generateProgram, type Program } from "../../compiler/codegen/generate.js";
+import type { CompiledModel } from "../../compiler/compile.js";
+import { evalShape, numElements, type DimBindings } from "../../compiler/ir/dims.js";
+import type { ModelInput } from "../../compiler/lower/lower.js";
+import {
+  evaluationGraph,
+  optimizerStates,
+  stepScalars,
+  trainingStepGraph,
+  type EvalGraph,
+  type OptimizerConfig,
+  type StepGraph,
+} from "../../compiler/training.js";
+import type { Dataset } from "../data/types.js";
+import type { MemoryCategory } from "../gpu/memory.js";
+import type { Backend } from "../exec/backend.js";
+import { Executor, type TensorRef, type View } from "../exec/executor.js";
+
+export class DataShapeError extends Error {}
+
+/** Binds the model's symbolic sizes (N, E, F, K, …) to a dataset's, checking fixed ones. */
+export function bindDims(inputs: readonly ModelInput[], ds: Dataset): Record<string, number> {
+  const dims: Record<string, number> = { N: ds.graph.numNodes, E: ds.graph.numEdges };
+  const bind = (d: string | number, value: number, what: string) => {
+    if (typeof d === "number") {
+      if (d !== value)
+        throw new DataShapeError(`the model declares ${what} = ${d}, the data has ${value}`);
+      return;
+    }
+    if (d in dims && dims[d] !== value) {
+      throw new DataShapeError(
+        `dimension ${d} is ${dims[d]} from an earlier input but ${value} for ${what}`,
+      );
+    }
+    dims[d] = value;
+  };
+  const features = inputs.filter((i) => i.role === "features");
+  if (features.length > 1)
+    throw new DataShapeError(
+      `the model takes ${features.length} node feature inputs; a dataset provides one`,
+    );
+  for (const inp of inputs) {
+    switch (inp.role) {
+      case "features":
+        bind(inp.shape[1]!, ds.numFeatures, `the width of ${inp.name}`);
+        break;
+      case "edge_features":
+        if (!ds.edgeFeatures)
+          throw new DataShapeError(
+            `the model reads edge features (${inp.name}); the dataset has none`,
+          );
+        bind(inp.shape[1]!, ds.edgeFeatures.dim, `the width of ${inp.name}`);
+        break;
+      case "labels":
+        if (ds.labels.kind !== "single") {
+          throw new DataShapeError(
+            "the model uses single-label `labels[N, K]`; the dataset is multi-label (use multilabels[N, T] and bce_with_logits)",
+          );
+        }
+        bind(inp.shape[0]!, ds.labels.numClasses, "the number of classes");
+        break;
+      case "multilabels":
+        if (ds.labels.kind !== "multi") {
+          throw new DataShapeError(
+            "the model uses `multilabels[N, T]`; the dataset is single-label (use labels[N, K] and cross_entropy)",
+          );
+        }
+        bind(inp.shape[1]!, ds.labels.numTasks, "the number of tasks");
+        break;
+      case "train_mask":
+        break;
+    }
+  }
+  return dims;
+}
+
+function mask(n: number, index: Uint32Array): Float32Array {
+  const m = new Float32Array(n);
+  for (const i of index) m[i] = 1;
+  return m;
+}
+
+/** Host arrays for the model's data inputs, in input order. */
+export function dataArrays(inputs: readonly ModelInput[], ds: Dataset): Float32Array[] {
+  const n = ds.graph.numNodes;
+  return inputs.map((inp) => {
+    switch (inp.role) {
+      case "features":
+        return ds.features;
+      case "edge_features":
+        return ds.edgeFeatures!.values;
+      case "labels":
+        return ds.labels.kind === "single" ? Float32Array.from(ds.labels.y) : new Float32Array(n);
+      case "multilabels":
+        return ds.labels.kind === "multi"
+          ? ds.labels.y.map((v) => (Number.isNaN(v) ? 0 : v))
+          : new Float32Array(n);
+      case "train_mask":
+        return mask(n, ds.split.train);
+    }
+  });
+}
+
+export interface SessionOptions {
+  optimizer: OptimizerConfig;
+  /** Plain stored-activation backprop even for reversible loops (A/B checks). */
+  storeActivations: boolean;
+}
+
+/** A graph's data on the device, with executors sized for it. */
+interface Bound<H, K> {
+  dims: DimBindings;
+  data: View<H>[];
+  valid: View<H>;
+  test: View<H>;
+  step: Executor<H, K>;
+  eval: Executor<H, K>;
+}
+
+export class Session<H, K> {
+  readonly stepGraph: StepGraph;
+  readonly evalGraph: EvalGraph;
+  readonly stepProgram: Program;
+  readonly evalProgram: Program;
+  params: View<H>[] = [];
+  states: View<H>[] = [];
+  private scalars?: View<H>;
+  private bound?: Bound<H, K>;
+
+  constructor(
+    readonly backend: Backend<H, K>,
+    readonly model: CompiledModel,
+    readonly options: SessionOptions,
+  ) {
+    const ad: AdOptions = { scanPolicy: options.storeActivations ? "store" : "auto" };
+    this.stepGraph = trainingStepGraph(model.train, options.optimizer, ad);
+    this.evalGraph = evaluationGraph(model.eval);
+    this.stepProgram = generateProgram(this.stepGraph.graph);
+    this.evalProgram = generateProgram(this.evalGraph.graph);
+  }
+
+  get dims(): DimBindings | undefined {
+    return this.bound?.dims;
+  }
+
+  private upload(
+    data: Float32Array,
+    category: MemoryCategory,
+    label: string,
+    ex: Executor<H, K>,
+  ): View<H> {
+    const v = ex.allocate(data.length, category, label);
+    if (data.length > 0) this.backend.write(v.buf.handle, data);
+    return v;
+  }
+
+  /** Puts a dataset (the full graph or one partition) on the device. */
+  async bind(ds: Dataset): Promise<void> {
+    this.unbind();
+    const dims = bindDims(this.model.train.inputs, ds);
+    const step = new Executor(this.backend, this.stepProgram, dims, ds.graph);
+    const evalEx = new Executor(this.backend, this.evalProgram, dims, ds.graph);
+    await Promise.all([step.prepare(), evalEx.prepare()]);
+    const arrays = dataArrays(this.model.train.inputs, ds);
+    const data = arrays.map((a, i) =>
+      this.upload(a, "graph", this.model.train.inputs[i]!.name, step),
+    );
+    const n = ds.graph.numNodes;
+    const valid = this.upload(mask(n, ds.split.valid), "graph", "valid_mask", step);
+    const test = this.upload(mask(n, ds.split.test), "graph", "test_mask", step);
+    this.bound = { dims, data, valid, test, step, eval: evalEx };
+  }
+
+  unbind(): void {
+    const b = this.bound;
+    if (!b) return;
+    [...b.data, b.valid, b.test].forEach((v) => b.step.release(v));
+    b.step.releaseGraph();
+    b.eval.releaseGraph();
+    this.bound = undefined;
+  }
+
+  private get b(): Bound<H, K> {
+    if (!this.bound) throw new Error("session: no dataset bound");
+    return this.bound;
+  }
+
+  /** Shapes of the parameters under the bound data's sizes. */
+  paramShapes(dims: DimBindings = this.b.dims): number[][] {
+    return this.model.train.params.map((p) => evalShape(p.shape, dims));
+  }
+
+  /** Uploads parameter values (and optimizer state; zeros when not given). */
+  setParameters(values: Float32Array[], states?: Float32Array[]): void {
+    const ex = this.b.step;
+    this.params.forEach((v) => ex.release(v));
+    this.states.forEach((v) => ex.release(v));
+    this.params = values.map((a, i) =>
+      this.upload(a, "parameters", this.model.train.params[i]!.name, ex),
+    );
+    const k = optimizerStates(this.options.optimizer.kind);
+    this.states = [];
+    for (let s = 0; s < k; s++) {
+      values.forEach((a, i) => {
+        const given = states?.[s * values.length + i];
+        const st = given ?? new Float32Array(a.length);
+        this.states.push(
+          this.upload(
+            st,
+            "optimizer",
+            `${s === 0 ? "m" : "v"}.${this.model.train.params[i]!.name}`,
+            ex,
+          ),
+        );
+      });
+    }
+    this.scalars ??= ex.allocate(3, "workspace", "step_scalars");
+  }
+
+  /**
+   * One optimizer step at optimizer time t (1-based): forward, backward, update in place.
+   * Returns the training loss (read back: the only synchronisation of a step).
+   */
+  async step(lr: number, t: number, seed: number): Promise<number> {
+    const b = this.b;
+    const ex = b.step;
+    this.backend.write(this.scalars!.buf.handle, stepScalars(this.options.optimizer, lr, t));
+    const np = this.params.length;
+    const scalarViews = [0, 1, 2].map<View<H>>((i) => ({
+      ...this.scalars!,
+      offset: i,
+      elements: 1,
+    }));
+    const inputs: TensorRef<H>[] = [...b.data, ...this.params, ...this.states, ...scalarViews];
+    const consume = inputs.map(
+      (_, i) => i >= b.data.length && i < b.data.length + np + this.states.length,
+    );
+    const outs = ex.run(inputs, {
+      seed,
+      step: t,
+      consume,
+      outputCategory: (i) => (i === 0 ? "activations" : i <= np ? "parameters" : "optimizer"),
+    });
+    this.params = outs.slice(1, 1 + np) as View<H>[];
+    this.states = outs.slice(1 + np) as View<H>[];
+    const lossRef = outs[0]! as View<H>;
+    const [loss] = await this.backend.read(lossRef.buf.handle, 1, lossRef.offset * 4);
+    ex.release(lossRef);
+    return loss!;
+  }
+
+  /** Evaluates without dropout: loss on the training nodes and correct counts, or the logits. */
+  async evaluate(): Promise<{
+    loss: number;
+    counts?: [number, number, number];
+    logits?: Float32Array;
+  }> {
+    const b = this.b;
+    const outs = b.eval.run([...b.data, ...this.params, b.valid, b.test], { seed: 0, step: 0 });
+    const read = async (r: TensorRef<H>) => {
+      const v = r as View<H>;
+      return this.backend.read(v.buf.handle, v.elements, v.offset * 4);
+    };
+    const values = await Promise.all(outs.map(read));
+    outs.forEach((r) => b.eval.release(r));
+    if (this.evalGraph.outputs === "counts") {
+      return { loss: values[0]![0]!, counts: [values[1]![0]!, values[2]![0]!, values[3]![0]!] };
+    }
+    return { loss: values[0]![0]!, logits: values[1]! };
+  }
+
+  /** Current parameter values and optimizer state, read back (for checkpoints). */
+  async readState(): Promise<{ params: Float32Array[]; states: Float32Array[] }> {
+    const read = (v: View<H>) => this.backend.read(v.buf.handle, v.elements, v.offset * 4);
+    return {
+      params: await Promise.all(this.params.map(read)),
+      states: await Promise.all(this.states.map(read)),
+    };
+  }
+
+  /** Dispatches per training step and per evaluation (from the last runs' counters). */
+  elementsOf(shape: number[]): number {
+    return numElements(shape);
+  }
+}
