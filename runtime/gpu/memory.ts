@@ -1,0 +1,302 @@
+// Exact GPU memory accounting and a buffer pool.
+//
+// Every buffer the project creates goes through a MemoryPool, which charges its exact byte size to
+// one category. The pool is generic over the buffer handle and talks to the device only through
+// an Allocator, so a dry-run allocator (no GPU at all) replaying the same acquire/release sequence
+// yields exactly the numbers a real run would: that is how static memory plans are produced and
+// checked.
+//
+// Free lists are keyed by exact size (and buffer kind). Tensor sizes in a deep GNN repeat layer
+// after layer, so exact-size reuse hits almost always, and not rounding sizes up keeps the
+// reported numbers equal to what the tensors need. Reusing a released buffer inside one command
+// stream is safe because WebGPU executes a queue's dispatches in order.
+
+export const MEMORY_CATEGORIES = [
+  "parameters",
+  "optimizer",
+  "activations",
+  "workspace",
+  "graph",
+] as const;
+export type MemoryCategory = (typeof MEMORY_CATEGORIES)[number];
+
+/** storage: STORAGE|COPY_SRC|COPY_DST; uniform: UNIFORM|COPY_DST; readback: MAP_READ|COPY_DST. */
+export type BufferKind = "storage" | "uniform" | "readback";
+
+export interface Allocator<H> {
+  create(bytes: number, label: string, kind: BufferKind): H;
+  destroy(handle: H): void;
+  /** Optional: rename a reused buffer so that error messages name the current tensor. */
+  relabel?(handle: H, label: string): void;
+}
+
+export type CategoryBytes = Record<MemoryCategory, number>;
+
+export interface MemorySnapshot {
+  /** Bytes currently acquired (in use), per category. */
+  live: CategoryBytes;
+  /** Highest `live` value each category has reached since the last resetPeak(). */
+  peak: CategoryBytes;
+  liveTotal: number;
+  /** Highest value of the sum over categories (the peak of the sum, not the sum of peaks). */
+  peakTotal: number;
+  /** Bytes held in free lists: allocated on the device but not in use. */
+  pooled: number;
+  /** Highest value of everything allocated on the device (in use + pooled). */
+  peakAllocated: number;
+  /** Buffers created on the device so far, and acquisitions served from a free list. */
+  created: number;
+  reused: number;
+}
+
+export interface PoolLimits {
+  /** Largest buffer the device accepts (maxBufferSize). */
+  maxBufferBytes?: number;
+  /** Largest storage buffer binding (maxStorageBufferBindingSize): storage buffers are bound whole. */
+  maxBindingBytes?: number;
+}
+
+interface Entry {
+  bytes: number;
+  kind: BufferKind;
+  category: MemoryCategory;
+  label: string;
+  inUse: boolean;
+}
+
+export class MemoryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MemoryError";
+  }
+}
+
+const zeroBytes = (): CategoryBytes => ({
+  parameters: 0,
+  optimizer: 0,
+  activations: 0,
+  workspace: 0,
+  graph: 0,
+});
+
+export class MemoryPool<H> {
+  private readonly entries = new Map<H, Entry>();
+  private readonly free = new Map<string, H[]>();
+  private live = zeroBytes();
+  private peak = zeroBytes();
+  private liveTotal = 0;
+  private peakTotal = 0;
+  private pooled = 0;
+  private peakAllocated = 0;
+  private created = 0;
+  private reused = 0;
+
+  constructor(
+    readonly allocator: Allocator<H>,
+    private readonly limits: PoolLimits = {},
+  ) {}
+
+  /** A buffer of exactly `bytes` bytes (a multiple of 4, at least 4) charged to `category`. */
+  acquire(bytes: number, category: MemoryCategory, label: string, kind: BufferKind = "storage"): H {
+    this.validate(bytes, label, kind);
+    const key = freeKey(kind, bytes);
+    const list = this.free.get(key);
+    let handle: H;
+    if (list && list.length > 0) {
+      // LIFO: the most recently released buffer is the likeliest to still sit in caches.
+      handle = list.pop()!;
+      const e = this.entries.get(handle)!;
+      e.inUse = true;
+      e.category = category;
+      e.label = label;
+      this.pooled -= bytes;
+      this.reused++;
+      this.allocator.relabel?.(handle, label);
+    } else {
+      handle = this.allocator.create(bytes, label, kind);
+      this.entries.set(handle, { bytes, kind, category, label, inUse: true });
+      this.created++;
+    }
+    this.charge(category, bytes);
+    return handle;
+  }
+
+  /** Returns a buffer to its free list; it is destroyed only by trim() or destroyAll(). */
+  release(handle: H): void {
+    const e = this.entries.get(handle);
+    if (!e) throw new MemoryError("release() of a buffer this pool does not own");
+    if (!e.inUse) throw new MemoryError(`buffer "${e.label}" released twice`);
+    e.inUse = false;
+    this.charge(e.category, -e.bytes);
+    this.pooled += e.bytes;
+    const key = freeKey(e.kind, e.bytes);
+    let list = this.free.get(key);
+    if (!list) this.free.set(key, (list = []));
+    list.push(handle);
+  }
+
+  /** Destroys every free buffer; in-use buffers stay. */
+  trim(): void {
+    for (const list of this.free.values()) {
+      for (const h of list) {
+        this.entries.delete(h);
+        this.allocator.destroy(h);
+      }
+    }
+    this.free.clear();
+    this.pooled = 0;
+  }
+
+  /** Destroys everything, in use or not (end of a run). */
+  destroyAll(): void {
+    for (const h of this.entries.keys()) this.allocator.destroy(h);
+    this.entries.clear();
+    this.free.clear();
+    this.live = zeroBytes();
+    this.liveTotal = 0;
+    this.pooled = 0;
+  }
+
+  sizeOf(handle: H): number {
+    const e = this.entries.get(handle);
+    if (!e) throw new MemoryError("sizeOf() of a buffer this pool does not own");
+    return e.bytes;
+  }
+
+  labelOf(handle: H): string {
+    return this.entries.get(handle)?.label ?? "<unknown buffer>";
+  }
+
+  snapshot(): MemorySnapshot {
+    return {
+      live: { ...this.live },
+      peak: { ...this.peak },
+      liveTotal: this.liveTotal,
+      peakTotal: this.peakTotal,
+      pooled: this.pooled,
+      peakAllocated: this.peakAllocated,
+      created: this.created,
+      reused: this.reused,
+    };
+  }
+
+  /** Starts a new peak window at the current live values (e.g. to measure one training step). */
+  resetPeak(): void {
+    this.peak = { ...this.live };
+    this.peakTotal = this.liveTotal;
+    this.peakAllocated = this.liveTotal + this.pooled;
+  }
+
+  private charge(category: MemoryCategory, delta: number): void {
+    const v = (this.live[category] += delta);
+    this.liveTotal += delta;
+    if (v > this.peak[category]) this.peak[category] = v;
+    if (this.liveTotal > this.peakTotal) this.peakTotal = this.liveTotal;
+    const allocated = this.liveTotal + this.pooled;
+    if (allocated > this.peakAllocated) this.peakAllocated = allocated;
+  }
+
+  private validate(bytes: number, label: string, kind: BufferKind): void {
+    if (!Number.isInteger(bytes) || bytes < 4 || bytes % 4 !== 0) {
+      throw new MemoryError(
+        `buffer "${label}": size ${bytes} bytes is not a positive multiple of 4`,
+      );
+    }
+    const { maxBufferBytes, maxBindingBytes } = this.limits;
+    if (maxBufferBytes !== undefined && bytes > maxBufferBytes) {
+      throw new MemoryError(
+        `buffer "${label}": ${bytes} bytes exceeds the device's maxBufferSize (${maxBufferBytes})`,
+      );
+    }
+    if (kind === "storage" && maxBindingBytes !== undefined && bytes > maxBindingBytes) {
+      throw new MemoryError(
+        `buffer "${label}": ${bytes} bytes exceeds the device's maxStorageBufferBindingSize ` +
+          `(${maxBindingBytes}); split the tensor (e.g. into channel groups) to fit`,
+      );
+    }
+  }
+}
+
+function freeKey(kind: BufferKind, bytes: number): string {
+  return kind + bytes;
+}
+
+/** Allocates real GPU buffers. `onError` receives out-of-memory errors found asynchronously. */
+export function gpuAllocator(
+  device: GPUDevice,
+  onError?: (err: Error) => void,
+): Allocator<GPUBuffer> {
+  const usageOf: Record<BufferKind, number> = {
+    storage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    uniform: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    readback: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  };
+  return {
+    create(bytes, label, kind) {
+      device.pushErrorScope("out-of-memory");
+      const buffer = device.createBuffer({ size: bytes, usage: usageOf[kind], label });
+      void device.popErrorScope().then((err) => {
+        if (err)
+          onError?.(
+            new MemoryError(`allocating buffer "${label}" (${bytes} bytes): ${err.message}`),
+          );
+      });
+      return buffer;
+    },
+    destroy(buffer) {
+      buffer.destroy();
+    },
+    relabel(buffer, label) {
+      buffer.label = label;
+    },
+  };
+}
+
+/** A handle of the dry-run allocator: what a GPU buffer would have been. */
+export interface DryBuffer {
+  readonly id: number;
+  readonly bytes: number;
+  readonly kind: BufferKind;
+  label: string;
+  destroyed: boolean;
+}
+
+/** Allocates nothing; lets a MemoryPool replay an allocation sequence without a device. */
+export class DryRunAllocator implements Allocator<DryBuffer> {
+  private nextId = 1;
+  created = 0;
+  destroyed = 0;
+
+  create(bytes: number, label: string, kind: BufferKind): DryBuffer {
+    this.created++;
+    return { id: this.nextId++, bytes, kind, label, destroyed: false };
+  }
+
+  destroy(handle: DryBuffer): void {
+    handle.destroyed = true;
+    this.destroyed++;
+  }
+
+  relabel(handle: DryBuffer, label: string): void {
+    handle.label = label;
+  }
+}
+
+/** A pool backed by the real device, with the device's size limits applied. */
+export function createGpuMemory(ctx: {
+  device: GPUDevice;
+  limits: GPUSupportedLimits;
+  report(err: Error): void;
+}): MemoryPool<GPUBuffer> {
+  return new MemoryPool(
+    gpuAllocator(ctx.device, (e) => ctx.report(e)),
+    poolLimitsOf(ctx.limits),
+  );
+}
+
+export function poolLimitsOf(limits: GPUSupportedLimits): PoolLimits {
+  return {
+    maxBufferBytes: limits.maxBufferSize,
+    maxBindingBytes: limits.maxStorageBufferBindingSize,
+  };
+}

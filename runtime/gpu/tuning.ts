@@ -1,0 +1,87 @@
+// Per-adapter tuning: which kernel variant and which tile / workgroup shapes the templates use.
+// Chosen from the adapter class; the numbers for "cpu" were measured on Mesa lavapipe (llvmpipe,
+// 8-wide AVX2 SIMD across invocations, 2 cores) with bench/kernels.ts; the "gpu" numbers are the
+// conventional choices for NVIDIA/AMD-class hardware (not measured here: no GPU in CI).
+import type { AdapterDescription } from "./device.js";
+
+export interface MatmulBlock {
+  /** Invocations per workgroup (a multiple of the subgroup size). */
+  workgroupSize: number;
+  /** Rows of C per invocation. */
+  rows: number;
+  /** Columns of C per workgroup (multiple of 4), shared by all its invocations. */
+  cols: number;
+}
+
+export interface Tuning {
+  adapterClass: AdapterDescription["class"];
+  /** The adapter's fixed subgroup size when subgroups are usable, else null. */
+  subgroupSize: number | null;
+  maxWorkgroupsPerDim: number;
+  matmul: {
+    variant: "subgroup" | "tiled";
+    /** Block shape for the "nn"/"nt" forms (lanes walk rows of C). */
+    nn: MatmulBlock;
+    /** Block shape for the "tn" form (lanes walk groups of 4 rows of C). */
+    tn: MatmulBlock;
+  };
+  /** K rows per split-K chunk (multiple of 4): more chunks = more parallelism + workspace. */
+  splitKRows: number;
+  spmm: {
+    /** "subgroup": a subgroup shares one destination row and its edge list (see spmm.ts). */
+    variant: "subgroup" | "plain";
+    workgroupSize: number;
+  };
+  /** Workgroup size of elementwise and small reduction kernels. */
+  elementwiseWorkgroup: number;
+  /** Rows per chunk in column reductions (stage 1). */
+  reduceRowsPerChunk: number;
+}
+
+export function chooseTuning(
+  info: AdapterDescription,
+  limits: GPUSupportedLimits,
+  subgroups: {
+    enabled: boolean;
+    minSize: number;
+    maxSize: number;
+  },
+): Tuning {
+  const maxWorkgroupsPerDim = limits.maxComputeWorkgroupsPerDimension;
+  const fixedSubgroup =
+    subgroups.enabled && subgroups.minSize > 0 && subgroups.minSize === subgroups.maxSize
+      ? subgroups.minSize
+      : null;
+  if (info.class === "cpu" && fixedSubgroup !== null && 64 % fixedSubgroup === 0) {
+    return {
+      adapterClass: info.class,
+      subgroupSize: fixedSubgroup,
+      maxWorkgroupsPerDim,
+      // 64 invocations x 2 rows x 16 columns: 32 vec4 accumulators fit the registers; more
+      // rows or columns spill and measured slower, fewer waste the broadcast tile.
+      matmul: {
+        variant: "subgroup",
+        nn: { workgroupSize: 64, rows: 2, cols: 16 },
+        tn: { workgroupSize: 32, rows: 4, cols: 8 },
+      },
+      splitKRows: 2048,
+      spmm: { variant: "subgroup", workgroupSize: 64 },
+      elementwiseWorkgroup: 64,
+      reduceRowsPerChunk: 2048,
+    };
+  }
+  return {
+    adapterClass: info.class,
+    subgroupSize: fixedSubgroup,
+    maxWorkgroupsPerDim,
+    matmul: {
+      variant: "tiled",
+      nn: { workgroupSize: 256, rows: 4, cols: 64 },
+      tn: { workgroupSize: 256, rows: 4, cols: 64 },
+    },
+    splitKRows: 512,
+    spmm: { variant: "plain", workgroupSize: 128 },
+    elementwiseWorkgroup: 256,
+    reduceRowsPerChunk: 256,
+  };
+}
