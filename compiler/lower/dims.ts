@@ -53,7 +53,7 @@ export function evalDimExpr(
       if (h !== undefined) {
         if (typeof h !== "number" || !Number.isInteger(h)) {
           throw new LowerError(
-            `hyperparameter \`${e.name}\` is not an int, so it cannot size a tensor`,
+            `hyperparameter \`${e.name}\` is a ${typeof h === "boolean" ? "bool" : "float"}; sizes and counts must be ints`,
             e.span,
           );
         }

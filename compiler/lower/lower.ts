@@ -934,6 +934,13 @@ export class Lowerer {
       positional.slice(layer.args.length).forEach((a, i) => {
         const h = layer.hypers[i];
         if (!h) throw new LowerError(`too many arguments to ${layer.name.name}`, a.span);
+        if (this.lowerExpr(a.value, f).kind !== "number") {
+          throw new LowerError(
+            `${layer.name.name} takes ${layer.args.length} tensor argument${layer.args.length === 1 ? "" : "s"} (${layer.args.map((x) => x.name.name).join(", ")}), got ${positional.length - i}`,
+            a.span,
+            `after the tensors come hyperparameters: ${layer.hypers.map((x) => x.name.name).join(", ") || "(none)"}`,
+          );
+        }
         extraHypers.push({ ...a, name: { name: h.name.name, span: a.span } });
       });
     }

@@ -86,8 +86,11 @@ export class DryRunBackend implements Backend<DryBuffer, KernelSpec> {
     readonly maxBindingBytes = 128 * 1024 * 1024,
     readonly maxWorkgroupsPerDimension = 65535,
     maxBufferBytes = 4 * 1024 * 1024 * 1024,
+    /** The command stream's parameter ring, which a real run allocates up front. */
+    paramRingBytes = 2048 * 256 + 256,
   ) {
     this.memory = new MemoryPool(new DryRunAllocator(), { maxBindingBytes, maxBufferBytes });
+    this.memory.acquire(paramRingBytes, "workspace", "stream/params", "uniform");
   }
 
   compile(spec: KernelSpec): Promise<KernelSpec> {
@@ -99,6 +102,14 @@ export class DryRunBackend implements Backend<DryBuffer, KernelSpec> {
   copy(): void {}
   write(): void {}
   read(_src: DryBuffer, count: number): Promise<Float32Array> {
+    // Like the command stream: a staging buffer for the duration of the read.
+    const staging = this.memory.acquire(
+      Math.max(4, count * 4),
+      "workspace",
+      "readback",
+      "readback",
+    );
+    this.memory.release(staging);
     return Promise.resolve(new Float32Array(count));
   }
   finish(): Promise<void> {

@@ -83,7 +83,7 @@ export class Executor<H, K> {
     readonly backend: Backend<H, K>,
     readonly program: Program,
     readonly dims: DimBindings,
-    private readonly graph?: GraphData,
+    private readonly graph?: GraphData | GraphSize,
   ) {
     this.dimsWithSums = { ...dims };
   }
@@ -181,10 +181,13 @@ export class Executor<H, K> {
     const g = this.graph;
     if (!g) throw new ExecutionError("this program reads a graph, but none was given");
     const n = g.numNodes;
-    const data = graphArray(g, name, n);
-    const bytes = Math.max(4, data.byteLength);
+    const bytes = Math.max(4, graphArrayElements(name, n, g.numEdges) * 4);
     const handle = this.backend.memory.acquire(bytes, "graph", name);
-    if (data.byteLength > 0) this.backend.write(handle, data);
+    // A graph given by its sizes only (memory planning) has no arrays to upload.
+    if ("dstRowPtr" in g) {
+      const data = graphArray(g, name, n);
+      if (data.byteLength > 0) this.backend.write(handle, data);
+    }
     const buf: Buf<H> = { handle, bytes, refs: 1, owned: true, category: "graph" };
     this.graphBuffers.set(name, buf);
     return buf;
@@ -464,6 +467,28 @@ function writesOf(s: Step): Value[] {
       return s.outputs;
     case "fixpoint":
       return [s.output];
+  }
+}
+
+/** A graph known by its sizes only: enough to plan memory. */
+export interface GraphSize {
+  numNodes: number;
+  numEdges: number;
+}
+
+function graphArrayElements(name: GraphBufferName, n: number, e: number): number {
+  switch (name) {
+    case "csr_rowptr":
+    case "csc_colptr":
+      return n + 1;
+    case "in_degree":
+    case "out_degree":
+      return n;
+    case "edge_src_loops":
+    case "edge_dst_loops":
+      return e + n;
+    default:
+      return e;
   }
 }
 

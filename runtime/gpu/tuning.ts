@@ -31,6 +31,9 @@ export interface Tuning {
     /** "subgroup": a subgroup shares one destination row and its edge list (see spmm.ts). */
     variant: "subgroup" | "plain";
     workgroupSize: number;
+    /** "subgroup" variant: vec4 channel quads per lane, and whether a lane's quads interleave. */
+    quadsPerLane: number;
+    interleave: boolean;
   };
   /** Workgroup size of elementwise and small reduction kernels. */
   elementwiseWorkgroup: number;
@@ -65,7 +68,7 @@ export function chooseTuning(
         tn: { workgroupSize: 32, rows: 4, cols: 8 },
       },
       splitKRows: 2048,
-      spmm: { variant: "subgroup", workgroupSize: 64 },
+      spmm: { variant: "subgroup", workgroupSize: 64, quadsPerLane: 4, interleave: false },
       elementwiseWorkgroup: 64,
       reduceRowsPerChunk: 2048,
     };
@@ -80,7 +83,7 @@ export function chooseTuning(
       tn: { workgroupSize: 256, rows: 4, cols: 64 },
     },
     splitKRows: 512,
-    spmm: { variant: "plain", workgroupSize: 128 },
+    spmm: { variant: "plain", workgroupSize: 128, quadsPerLane: 1, interleave: true },
     elementwiseWorkgroup: 256,
     reduceRowsPerChunk: 256,
   };

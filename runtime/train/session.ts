@@ -149,30 +149,40 @@ export class Session<H, K> {
   }
 
   private upload(
-    data: Float32Array,
+    elements: number,
+    data: Float32Array | undefined,
     category: MemoryCategory,
     label: string,
     ex: Executor<H, K>,
   ): View<H> {
-    const v = ex.allocate(data.length, category, label);
-    if (data.length > 0) this.backend.write(v.buf.handle, data);
+    const v = ex.allocate(elements, category, label);
+    if (data && data.length > 0) this.backend.write(v.buf.handle, data);
     return v;
   }
 
   /** Puts a dataset (the full graph or one partition) on the device. */
-  async bind(ds: Dataset): Promise<void> {
+  bind(ds: Dataset): Promise<void> {
+    return this.bindSized(bindDims(this.model.train.inputs, ds), ds);
+  }
+
+  /**
+   * Allocates the data buffers for graphs of the given sizes and, when a dataset is given, fills
+   * them. Planning calls it without data: the same allocations, nothing computed.
+   */
+  async bindSized(dims: Record<string, number>, ds?: Dataset): Promise<void> {
     this.unbind();
-    const dims = bindDims(this.model.train.inputs, ds);
-    const step = new Executor(this.backend, this.stepProgram, dims, ds.graph);
-    const evalEx = new Executor(this.backend, this.evalProgram, dims, ds.graph);
+    const graph = ds?.graph ?? { numNodes: dims.N!, numEdges: dims.E! };
+    const step = new Executor(this.backend, this.stepProgram, dims, graph);
+    const evalEx = new Executor(this.backend, this.evalProgram, dims, graph);
     await Promise.all([step.prepare(), evalEx.prepare()]);
-    const arrays = dataArrays(this.model.train.inputs, ds);
-    const data = arrays.map((a, i) =>
-      this.upload(a, "graph", this.model.train.inputs[i]!.name, step),
-    );
-    const n = ds.graph.numNodes;
-    const valid = this.upload(mask(n, ds.split.valid), "graph", "valid_mask", step);
-    const test = this.upload(mask(n, ds.split.test), "graph", "test_mask", step);
+    const arrays = ds ? dataArrays(this.model.train.inputs, ds) : undefined;
+    const n = dims.N!;
+    const data = this.model.train.inputs.map((inp, i) => {
+      const elements = numElements(evalShape(inp.role === "labels" ? ["N", 1] : inp.shape, dims));
+      return this.upload(elements, arrays?.[i], "graph", inp.name, step);
+    });
+    const valid = this.upload(n, ds && mask(n, ds.split.valid), "graph", "valid_mask", step);
+    const test = this.upload(n, ds && mask(n, ds.split.test), "graph", "test_mask", step);
     this.bound = { dims, data, valid, test, step, eval: evalEx };
   }
 
@@ -201,7 +211,7 @@ export class Session<H, K> {
     this.params.forEach((v) => ex.release(v));
     this.states.forEach((v) => ex.release(v));
     this.params = values.map((a, i) =>
-      this.upload(a, "parameters", this.model.train.params[i]!.name, ex),
+      this.upload(a.length, a, "parameters", this.model.train.params[i]!.name, ex),
     );
     const k = optimizerStates(this.options.optimizer.kind);
     this.states = [];
@@ -211,6 +221,7 @@ export class Session<H, K> {
         const st = given ?? new Float32Array(a.length);
         this.states.push(
           this.upload(
+            st.length,
             st,
             "optimizer",
             `${s === 0 ? "m" : "v"}.${this.model.train.params[i]!.name}`,
@@ -281,10 +292,5 @@ export class Session<H, K> {
       params: await Promise.all(this.params.map(read)),
       states: await Promise.all(this.states.map(read)),
     };
-  }
-
-  /** Dispatches per training step and per evaluation (from the last runs' counters). */
-  elementsOf(shape: number[]): number {
-    return numElements(shape);
   }
 }

@@ -1,0 +1,224 @@
+// `revgnn compile`: check a program and print or write what the compiler makes of it.
+import { mkdirSync } from "node:fs";
+import { basename, join } from "node:path";
+import { vjpGraph } from "../compiler/autodiff/core.js";
+import { generateProgram, type Program } from "../compiler/codegen/generate.js";
+import { compileFile, type CompiledModel } from "../compiler/compile.js";
+import { CompileError } from "../compiler/diagnostics.js";
+import { shapeToString } from "../compiler/ir/dims.js";
+import { carryPathError, inverseBody } from "../compiler/inverse/rev-backward.js";
+import { countOps, printGraph } from "../compiler/ir/print.js";
+import type { Graph } from "../compiler/ir/types.js";
+import { defaultOptimizer, evaluationGraph, trainingStepGraph } from "../compiler/training.js";
+import { parseProgram } from "../grammar/index.js";
+import { readFileSync } from "node:fs";
+import { writeFileAtomicSync } from "../runtime/util/atomic-write.js";
+import { reportError, UsageError } from "./errors.js";
+
+export const EMITS = ["summary", "ast", "ir", "backward", "inverse", "wgsl", "params"] as const;
+export type Emit = (typeof EMITS)[number];
+
+export interface CompileCommandOptions {
+  set: Record<string, string>;
+  model?: string;
+  emit: Emit;
+  out?: string;
+}
+
+function lossOnly(m: CompiledModel): Graph {
+  const g = m.train.graph;
+  return { ...g, outputs: [g.outputs[0]!] } as Graph;
+}
+
+/** The derived backward: loss gradients with respect to every parameter. */
+export function backwardGraph(m: CompiledModel): Graph {
+  const numData = m.train.inputs.length;
+  return vjpGraph(
+    lossOnly(m),
+    m.train.params.map((_, i) => numData + i),
+  );
+}
+
+/** The derived inverse of every reversible loop body of the model. */
+export function inverseGraphs(m: CompiledModel): { label: string; graph: Graph }[] {
+  const out: { label: string; graph: Graph }[] = [];
+  const visit = (g: Graph) => {
+    for (const op of g.ops) {
+      if (op.opcode === "scan") {
+        const body = op.regions[0]!;
+        const nc = op.attrs.numCarry as number;
+        if (body.outputs.length === nc && !carryPathError(body, nc))
+          out.push({ label: body.name, graph: inverseBody(body, nc) });
+      }
+      op.regions.forEach(visit);
+    }
+  };
+  visit(m.train.graph);
+  return out;
+}
+
+/** The programs a training run executes (Adam step and evaluation), for `--emit wgsl`. */
+export function trainingPrograms(m: CompiledModel): { step: Program; eval: Program } {
+  return {
+    step: generateProgram(
+      trainingStepGraph(m.train, defaultOptimizer("adam", 0), { scanPolicy: "auto" }).graph,
+    ),
+    eval: generateProgram(evaluationGraph(m.eval).graph),
+  };
+}
+
+function manifest(m: CompiledModel, programs: { step: Program; eval: Program }) {
+  const entry = (p: Program) =>
+    p.kernels.map((k) => ({
+      file: `${k.name}.wgsl`,
+      entryPoint: k.entryPoint,
+      kind: k.kind,
+      implements: k.implements,
+      workgroupSize: [k.workgroupSize, 1, 1],
+      bindings: k.bindings.map((b, i) => ({ binding: i, group: 0, name: b.name, kind: b.kind })),
+      parameters: k.params.map((w) =>
+        w.kind === "dim"
+          ? { dim: String(w.dim) }
+          : w.kind === "offset"
+            ? { offsetOf: k.bindings[w.binding]!.name }
+            : { [w.kind]: true },
+      ),
+      invocations: k.grid.formula,
+      dispatch: `x = min(ceil((${k.grid.formula})/${k.workgroupSize}), maxComputeWorkgroupsPerDimension), y = ceil(ceil((${k.grid.formula})/${k.workgroupSize}) / x)`,
+    }));
+  return {
+    model: m.name,
+    source: m.source.file,
+    hyperparameters: m.train.hypers,
+    conventions: {
+      parameters:
+        "binding 0 is a uniform block of u32 words, in the order listed under `parameters`: symbolic sizes, element offsets of each storage binding, dropout seed and step",
+      tensors: "row-major float32; every tensor binding is read at its element offset",
+      invocationIndex:
+        "(workgroup_id.y * num_workgroups.x + workgroup_id.x) * workgroup_size + local_invocation_index",
+    },
+    trainingStep: entry(programs.step),
+    evaluation: entry(programs.eval),
+  };
+}
+
+function summary(m: CompiledModel, ms: number): string {
+  const t = m.train;
+  const lines = [`${m.name} (${m.source.file})`];
+  lines.push(
+    `  hyperparameters: ${Object.entries(t.hypers)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(", ")}`,
+  );
+  lines.push(
+    `  inputs: ${t.inputs.map((i) => `${i.name} ${i.role} ${shapeToString(i.shape)}`).join("; ")}`,
+  );
+  lines.push(`  parameters: ${t.params.length} tensors`);
+  for (const r of t.repeats)
+    lines.push(`  repeat ${r.label} × ${r.count}${r.shared ? " (weights tied)" : ""}`);
+  const loops: string[] = [];
+  const visit = (g: Graph) => {
+    for (const op of g.ops) {
+      if (op.opcode === "scan") {
+        const body = op.regions[0]!;
+        const nc = op.attrs.numCarry as number;
+        const why =
+          body.outputs.length === nc
+            ? carryPathError(body, nc)
+            : "the loop also returns per-iteration values";
+        loops.push(
+          why
+            ? `  ${body.name}: stored activations (${why})`
+            : `  ${body.name}: reversible — the backward rebuilds each block's input from its output`,
+        );
+      }
+      op.regions.forEach(visit);
+    }
+  };
+  visit(t.graph);
+  lines.push(...loops);
+  const ops = countOps(t.graph);
+  lines.push(`  forward IR: ${[...ops.values()].reduce((a, b) => a + b, 0)} ops`);
+  const programs = trainingPrograms(m);
+  lines.push(
+    `  kernels: ${programs.step.kernels.length} for a training step, ${programs.eval.kernels.length} for evaluation (independent of the repeat counts)`,
+  );
+  lines.push(`compiled in ${ms.toFixed(0)} ms`);
+  return lines.join("\n");
+}
+
+export function compileCommand(file: string, o: CompileCommandOptions): number {
+  const t0 = performance.now();
+  if (o.emit === "ast") {
+    const text = readFileSync(file, "utf8");
+    const parsed = parseProgram(text, file);
+    if (parsed.diagnostics.length)
+      return reportError(new CompileError(parsed.diagnostics), new Map([[file, text]]));
+    return emitText(
+      o,
+      basename(file) + ".ast.json",
+      JSON.stringify(parsed.program, (k, v) => (k === "span" ? undefined : v), 2) + "\n",
+    );
+  }
+  const r = compileFile(file, { set: o.set, model: o.model });
+  if (!r.model) return reportError(new CompileError(r.diagnostics), r.sources);
+  const m = r.model;
+  const ms = performance.now() - t0;
+  switch (o.emit) {
+    case "summary":
+      return emitText(o, `${m.name}.summary.txt`, summary(m, ms) + "\n");
+    case "ir":
+      return emitText(o, `${m.name}.ir`, printGraph(m.train.graph));
+    case "backward":
+      return emitText(o, `${m.name}.backward.ir`, printGraph(backwardGraph(m)));
+    case "inverse": {
+      const invs = inverseGraphs(m);
+      if (!invs.length) {
+        console.error(`${m.name} has no reversible loop`);
+        return 1;
+      }
+      return emitText(
+        o,
+        `${m.name}.inverse.ir`,
+        invs.map((i) => `// inverse of ${i.label}\n${printGraph(i.graph)}`).join("\n"),
+      );
+    }
+    case "params":
+      return emitText(
+        o,
+        `${m.name}.params.txt`,
+        m.train.params
+          .map((p) => `${p.name}\t${shapeToString(p.shape)}\t${p.init.kind}`)
+          .join("\n") + "\n",
+      );
+    case "wgsl": {
+      if (!o.out) throw new UsageError("--emit wgsl writes one file per kernel: give --out DIR");
+      const programs = trainingPrograms(m);
+      mkdirSync(o.out, { recursive: true });
+      const seen = new Set<string>();
+      for (const k of [...programs.step.kernels, ...programs.eval.kernels]) {
+        if (seen.has(k.name)) continue;
+        seen.add(k.name);
+        writeFileAtomicSync(join(o.out, `${k.name}.wgsl`), k.code);
+      }
+      writeFileAtomicSync(
+        join(o.out, "manifest.json"),
+        JSON.stringify(manifest(m, programs), null, 2) + "\n",
+      );
+      console.log(`wrote ${seen.size} kernels and manifest.json to ${o.out}`);
+      return 0;
+    }
+  }
+  return 0;
+}
+
+function emitText(o: CompileCommandOptions, name: string, text: string): number {
+  if (!o.out) {
+    process.stdout.write(text);
+    return 0;
+  }
+  mkdirSync(o.out, { recursive: true });
+  writeFileAtomicSync(join(o.out, name), text);
+  console.log(`wrote ${join(o.out, name)}`);
+  return 0;
+}

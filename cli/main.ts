@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+// The `revgnn` command: compile, train, plan (and check, bench), built on commander.
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { compileCommand, EMITS, type Emit } from "./compile-cmd.js";
+import { reportError, UsageError } from "./errors.js";
+import { planCommand, trainCommand } from "./train-cmd.js";
+
+function collectSet(value: string, previous: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf("=");
+  if (eq <= 0) throw new InvalidArgumentError(`expected K=V, got "${value}"`);
+  return { ...previous, [value.slice(0, eq).trim()]: value.slice(eq + 1).trim() };
+}
+
+function number(what: string, integer = false) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(`${what} must be ${integer ? "a whole number" : "a number"}`);
+    }
+    return n;
+  };
+}
+
+const setOption = () =>
+  new Option("--set <K=V>", "override a hyperparameter of the model (repeatable)")
+    .argParser(collectSet)
+    .default({});
+
+const program = new Command();
+program
+  .name("revgnn")
+  .description(
+    "Compile and train reversible graph neural networks hundreds to thousands of layers deep, on WebGPU",
+  )
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command("compile")
+  .description("check a .gnn program and print or write the compiler's view of it")
+  .argument("<file>", "the .gnn source")
+  .addOption(setOption())
+  .option("--model <name>", "which model of the file")
+  .addOption(new Option("--emit <what>", "what to print").choices([...EMITS]).default("summary"))
+  .option("--out <dir>", "write to files in this directory instead of standard output")
+  .action(
+    (
+      file: string,
+      o: { set: Record<string, string>; model?: string; emit: Emit; out?: string },
+    ) => {
+      process.exitCode = compileCommand(file, o);
+    },
+  );
+
+program
+  .command("train")
+  .description("train a model on a dataset (OGB node-property layout, or synthetic:N:E:F:K)")
+  .argument("<model>", "the .gnn source")
+  .requiredOption("--data <dir|synthetic:N:E:F:K>", "dataset directory or a synthetic graph")
+  .option("--split <name>", "split scheme under <dir>/split (default: the only one)")
+  .addOption(setOption())
+  .option("--model <name>", "which model of the file")
+  .option("--epochs <n>", "training epochs", number("--epochs", true), 200)
+  .option("--lr <x>", "learning rate", number("--lr"), 0.01)
+  .addOption(
+    new Option("--optimizer <kind>", "optimizer").choices(["adam", "adamw", "sgd"]).default("adam"),
+  )
+  .option(
+    "--weight-decay <x>",
+    "weight decay (default 5e-4 for adam/adamw, 0 for sgd)",
+    number("--weight-decay"),
+  )
+  .option("--seed <n>", "random seed (weights, dropout, partitions)", number("--seed", true), 0)
+  .option(
+    "--partitions <p>",
+    "mini-batch training on P random node partitions per epoch",
+    number("--partitions", true),
+    1,
+  )
+  .option("--eval-every <k>", "evaluate every k epochs", number("--eval-every", true), 1)
+  .option("--save <file>", "checkpoint (safetensors), written atomically after each evaluation")
+  .option("--init-save <file>", "write the initial weights")
+  .option("--resume <file>", "continue a run from a checkpoint")
+  .option("--report <file>", "write a JSON report of the run")
+  .option(
+    "--store-activations",
+    "plain stored-activation backprop, even for reversible blocks",
+    false,
+  )
+  .option("--quiet", "no progress output", false)
+  .action(async (file: string, o) => {
+    process.exitCode = await trainCommand(file, o);
+  });
+
+program
+  .command("plan")
+  .description("predict the peak GPU memory of a training step, by category, without a GPU")
+  .argument("<model>", "the .gnn source")
+  .addOption(setOption())
+  .option("--model <name>", "which model of the file")
+  .requiredOption("--nodes <N>", "number of nodes", number("--nodes", true))
+  .requiredOption("--edges <E>", "number of directed edges", number("--edges", true))
+  .option("--features <F>", "input features (default 128)", number("--features", true))
+  .option("--classes <K>", "classes or tasks (default 40)", number("--classes", true))
+  .addOption(
+    new Option("--optimizer <kind>", "optimizer").choices(["adam", "adamw", "sgd"]).default("adam"),
+  )
+  .option(
+    "--partitions <p>",
+    "plan mini-batch training on P partitions",
+    number("--partitions", true),
+    1,
+  )
+  .option("--store-activations", "plan stored-activation backprop", false)
+  .action(async (file: string, o) => {
+    process.exitCode = await planCommand(file, o);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Help and version exit 0; usage errors (already printed by commander) exit 2.
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else {
+    process.exitCode = reportError(err);
+  }
+}
+void UsageError;

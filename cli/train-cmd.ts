@@ -1,0 +1,263 @@
+// `revgnn train` and `revgnn plan`.
+import cliProgress from "cli-progress";
+import { compileFile, expectModel, type CompiledModel } from "../compiler/compile.js";
+import { defaultOptimizer, type OptimizerKind } from "../compiler/training.js";
+import { loadDataset } from "../runtime/data/load.js";
+import type { Dataset } from "../runtime/data/types.js";
+import { acquireGpu } from "../runtime/gpu/device.js";
+import { GpuBackend } from "../runtime/exec/backend.js";
+import { MEMORY_CATEGORIES } from "../runtime/gpu/memory.js";
+import { planMemory, type CategoryPlan } from "../runtime/train/plan.js";
+import { bindDims } from "../runtime/train/session.js";
+import { median, train, type Progress, type TrainOptions } from "../runtime/train/trainer.js";
+import { writeFileAtomic } from "../runtime/util/atomic-write.js";
+import { UsageError } from "./errors.js";
+
+export interface TrainCommandOptions {
+  data: string;
+  split?: string;
+  set: Record<string, string>;
+  model?: string;
+  epochs: number;
+  lr: number;
+  optimizer: OptimizerKind;
+  weightDecay?: number;
+  seed: number;
+  partitions: number;
+  evalEvery: number;
+  save?: string;
+  initSave?: string;
+  resume?: string;
+  report?: string;
+  storeActivations: boolean;
+  quiet?: boolean;
+}
+
+/** Weight decay unless given: 5e-4 for Adam/AdamW (GCN's setting), 0 for SGD (so that one SGD
+ *  step with lr 1 moves the weights by exactly the gradient). */
+export function defaultWeightDecay(kind: OptimizerKind): number {
+  return kind === "sgd" ? 0 : 5e-4;
+}
+
+const pct = (x: number | undefined) =>
+  x === undefined || Number.isNaN(x) ? "  —  " : `${(100 * x).toFixed(2)}%`;
+
+function progressFor(quiet: boolean, metric: string): Progress {
+  if (quiet) return { start() {}, epoch() {}, message: (m) => console.error(m), stop() {} };
+  if (process.stderr.isTTY) {
+    const bars = new cliProgress.MultiBar(
+      {
+        format:
+          "epoch {value}/{total} [{bar}] loss {loss} | valid {valid} test {test} | best {best} @{bestEpoch} | ETA {eta_formatted}",
+        stream: process.stderr,
+        hideCursor: true,
+        etaBuffer: 20,
+        clearOnComplete: false,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    let bar: cliProgress.SingleBar | undefined;
+    return {
+      start: (total, first) => {
+        bar = bars.create(total, first - 1, {
+          loss: "—",
+          valid: "—",
+          test: "—",
+          best: "—",
+          bestEpoch: "—",
+        });
+      },
+      epoch: (e, best) =>
+        bar?.update(e.epoch, {
+          loss: e.loss.toFixed(4),
+          ...(e.valid !== undefined ? { valid: pct(e.valid), test: pct(e.test) } : {}),
+          best: pct(best?.test),
+          bestEpoch: best?.epoch ?? "—",
+        }),
+      message: (m) => bars.log(m + "\n"),
+      stop: () => bars.stop(),
+    };
+  }
+  return {
+    start: (total, first) =>
+      console.error(`training epochs ${first}..${total} (${metric} on valid/test)`),
+    epoch: (e, best) => {
+      if (e.valid === undefined) return;
+      console.error(
+        `epoch ${e.epoch}  loss ${e.loss.toFixed(4)}  train ${pct(e.train)}  valid ${pct(e.valid)}  test ${pct(e.test)}  ` +
+          `best test ${pct(best?.test)} @${best?.epoch}  ${e.seconds.toFixed(2)}s`,
+      );
+    },
+    message: (m) => console.error(m),
+    stop() {},
+  };
+}
+
+function formatBytes(b: number): string {
+  if (b >= 1 << 30) return `${(b / (1 << 30)).toFixed(2)} GiB`;
+  if (b >= 1 << 20) return `${(b / (1 << 20)).toFixed(2)} MiB`;
+  if (b >= 1 << 10) return `${(b / (1 << 10)).toFixed(1)} KiB`;
+  return `${b} B`;
+}
+
+export function memoryTable(rows: Record<string, CategoryPlan>): string {
+  const cols = Object.keys(rows);
+  const cats = [...MEMORY_CATEGORIES, "total"] as const;
+  const lines = [`${"category".padEnd(12)}${cols.map((c) => c.padStart(14)).join("")}`];
+  for (const cat of cats)
+    lines.push(
+      `${cat.padEnd(12)}${cols.map((c) => formatBytes(rows[c]![cat]).padStart(14)).join("")}`,
+    );
+  return lines.join("\n");
+}
+
+async function loadData(o: TrainCommandOptions, m: CompiledModel): Promise<Dataset> {
+  const ds = await loadDataset(o.data, o.split ? { split: o.split } : {});
+  void m;
+  return ds;
+}
+
+export async function trainCommand(file: string, o: TrainCommandOptions): Promise<number> {
+  if (!(o.epochs >= 1)) throw new UsageError("--epochs must be at least 1");
+  if (!(o.partitions >= 1)) throw new UsageError("--partitions must be at least 1");
+  if (!(o.evalEvery >= 1)) throw new UsageError("--eval-every must be at least 1");
+  const model = expectModel(compileFile(file, { set: o.set, model: o.model }));
+  const ds = await loadData(o, model);
+  const dims = bindDims(model.train.inputs, ds);
+  const ctx = await acquireGpu();
+  const backend = new GpuBackend(ctx);
+  const optimizer = defaultOptimizer(o.optimizer, o.weightDecay ?? defaultWeightDecay(o.optimizer));
+  const opts: TrainOptions = {
+    epochs: o.epochs,
+    lr: o.lr,
+    optimizer,
+    seed: o.seed,
+    partitions: o.partitions,
+    evalEvery: o.evalEvery,
+    storeActivations: o.storeActivations,
+    save: o.save,
+    initSave: o.initSave,
+    resume: o.resume,
+  };
+  const metricName = ds.labels.kind === "single" ? "accuracy" : "ROC-AUC";
+  console.error(
+    `${model.name} on ${ds.name}: ${ds.graph.numNodes} nodes, ${ds.graph.numEdges} edges, ${ds.numFeatures} features; ` +
+      `${ctx.adapterInfo.description}`,
+  );
+  const t0 = performance.now();
+  const result = await train(backend, model, ds, opts, progressFor(!!o.quiet, metricName));
+  const total = (performance.now() - t0) / 1000;
+  const peak = { total: result.memory.peakTotal } as CategoryPlan;
+  for (const c of MEMORY_CATEGORIES) peak[c] = result.memory.peak[c];
+  const plan = await planMemory(model, dims, {
+    optimizer,
+    storeActivations: o.storeActivations,
+    partitions: o.partitions,
+    maxBindingBytes: ctx.limits.maxStorageBufferBindingSize,
+  });
+  console.log(
+    `${result.stopped === "completed" ? "done" : "stopped"}: best valid ${metricName} ${pct(result.valid)} at epoch ${result.bestEpoch}, ` +
+      `test ${pct(result.test)}; median step ${(median(result.stepSeconds) * 1000).toFixed(1)} ms, ${result.dispatchesPerStep} dispatches/step`,
+  );
+  console.log(memoryTable({ "peak (measured)": peak, plan: plan }));
+  if (o.report) {
+    const report = {
+      version: 1,
+      model: {
+        file,
+        name: model.name,
+        hyperparameters: model.train.hypers,
+        parameter_tensors: model.train.params.length,
+      },
+      dataset: {
+        source: ds.source,
+        name: ds.name,
+        nodes: ds.graph.numNodes,
+        edges: ds.graph.numEdges,
+        features: ds.numFeatures,
+        ...(ds.labels.kind === "single"
+          ? { classes: ds.labels.numClasses }
+          : { tasks: ds.labels.numTasks }),
+        split: {
+          name: ds.split.name,
+          train: ds.split.train.length,
+          valid: ds.split.valid.length,
+          test: ds.split.test.length,
+        },
+      },
+      training: {
+        epochs: o.epochs,
+        lr: o.lr,
+        optimizer: optimizer.kind,
+        weight_decay: optimizer.weightDecay,
+        seed: o.seed,
+        partitions: o.partitions,
+        eval_every: o.evalEvery,
+        store_activations: o.storeActivations,
+        resumed_from: o.resume ?? null,
+      },
+      log: result.epochs,
+      result: {
+        metric: result.metric,
+        valid: result.valid,
+        test: result.test,
+        best_epoch: result.bestEpoch,
+        stopped: result.stopped,
+      },
+      timing: {
+        step_seconds_median: median(result.stepSeconds),
+        eval_seconds_median: median(result.evalSeconds),
+        total_seconds: total,
+        dispatches_per_step: result.dispatchesPerStep,
+      },
+      memory: { peak, plan },
+      adapter: ctx.adapterInfo,
+    };
+    await writeFileAtomic(o.report, JSON.stringify(report, null, 2) + "\n");
+    console.log(`report written to ${o.report}`);
+  }
+  return result.stopped === "completed" ? 0 : 1;
+}
+
+export interface PlanCommandOptions {
+  set: Record<string, string>;
+  model?: string;
+  nodes: number;
+  edges: number;
+  features?: number;
+  classes?: number;
+  optimizer: OptimizerKind;
+  partitions: number;
+  storeActivations: boolean;
+}
+
+export async function planCommand(file: string, o: PlanCommandOptions): Promise<number> {
+  const model = expectModel(compileFile(file, { set: o.set, model: o.model }));
+  const dims: Record<string, number> = { N: o.nodes, E: o.edges };
+  for (const inp of model.train.inputs) {
+    const bindSym = (d: string | number | undefined, v: number) => {
+      if (typeof d === "string" && !(d in dims)) dims[d] = v;
+    };
+    if (inp.role === "features") bindSym(inp.shape[1], o.features ?? 128);
+    if (inp.role === "labels") bindSym(inp.shape[0], o.classes ?? 40);
+    if (inp.role === "multilabels") bindSym(inp.shape[1], o.classes ?? 112);
+    if (inp.role === "edge_features") bindSym(inp.shape[1], 8);
+  }
+  const optimizer = defaultOptimizer(o.optimizer, defaultWeightDecay(o.optimizer));
+  const plan = await planMemory(model, dims, {
+    optimizer,
+    storeActivations: o.storeActivations,
+    partitions: o.partitions,
+  });
+  console.log(
+    `${model.name} with ${Object.entries(model.train.hypers)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(", ")} on ` +
+      `${Object.entries(dims)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(", ")}${o.partitions > 1 ? `, ${o.partitions} partitions` : ""}` +
+      `${o.storeActivations ? ", stored activations" : ""}: predicted peak GPU memory`,
+  );
+  console.log(memoryTable({ plan }));
+  return 0;
+}

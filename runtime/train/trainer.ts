@@ -1,0 +1,217 @@
+// A training run: epochs of full-batch or partition-wise steps, evaluation every k epochs, the
+// best-validation result, checkpoints (atomic safetensors), resumption, NaN detection, the run's
+// report. Progress goes to a callback so that the CLI decides how to show it.
+import type { CompiledModel } from "../../compiler/compile.js";
+import { optimizerStates, type OptimizerConfig } from "../../compiler/training.js";
+import { randomPartition } from "../data/graph.js";
+import { Rng } from "../data/rng.js";
+import { subsetDataset } from "../data/subset.js";
+import type { Dataset } from "../data/types.js";
+import type { MemorySnapshot } from "../gpu/memory.js";
+import type { Backend } from "../exec/backend.js";
+import { rocAuc } from "../metrics.js";
+import { loadCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
+import { initParameters } from "./init.js";
+import { Session } from "./session.js";
+
+export interface TrainOptions {
+  epochs: number;
+  lr: number;
+  optimizer: OptimizerConfig;
+  seed: number;
+  partitions: number;
+  evalEvery: number;
+  storeActivations: boolean;
+  save?: string;
+  initSave?: string;
+  resume?: string;
+}
+
+export interface EpochLog {
+  epoch: number;
+  loss: number;
+  /** Metrics on train/valid/test nodes (accuracy or mean ROC-AUC) when evaluated this epoch. */
+  train?: number;
+  valid?: number;
+  test?: number;
+  evalLoss?: number;
+  seconds: number;
+}
+
+export interface TrainResult {
+  metric: "accuracy" | "rocauc";
+  valid: number;
+  test: number;
+  bestEpoch: number;
+  epochs: EpochLog[];
+  stopped: "completed" | "non-finite loss";
+  stepSeconds: number[];
+  evalSeconds: number[];
+  dispatchesPerStep: number;
+  memory: MemorySnapshot;
+}
+
+export class NonFiniteLossError extends Error {}
+
+export interface Progress {
+  start(total: number, startEpoch: number): void;
+  epoch(log: EpochLog, best: { valid: number; test: number; epoch: number } | undefined): void;
+  message(text: string): void;
+  stop(): void;
+}
+
+function evaluationMetric(
+  ds: Dataset,
+  ev: Awaited<ReturnType<Session<unknown, unknown>["evaluate"]>>,
+) {
+  const s = ds.split;
+  if (ev.counts) {
+    const [tr, va, te] = ev.counts;
+    return {
+      train: tr / Math.max(1, s.train.length),
+      valid: va / Math.max(1, s.valid.length),
+      test: te / Math.max(1, s.test.length),
+    };
+  }
+  const labels = ds.labels;
+  if (labels.kind !== "multi")
+    throw new Error("internal: logits evaluation of a single-label dataset");
+  const auc = (idx: Uint32Array) => rocAuc(ev.logits!, labels.y, labels.numTasks, idx).mean;
+  return { train: auc(s.train), valid: auc(s.valid), test: auc(s.test) };
+}
+
+const median = (xs: number[]) => {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+export { median };
+
+export async function train<H, K>(
+  backend: Backend<H, K>,
+  model: CompiledModel,
+  ds: Dataset,
+  opts: TrainOptions,
+  progress: Progress,
+): Promise<TrainResult> {
+  const session = new Session(backend, model, {
+    optimizer: opts.optimizer,
+    storeActivations: opts.storeActivations,
+  });
+  await session.bind(ds);
+  const dims = session.dims!;
+  const shapes = session.paramShapes(dims);
+  const metric: TrainResult["metric"] = ds.labels.kind === "single" ? "accuracy" : "rocauc";
+
+  let startEpoch = 1;
+  let t = 0; // optimizer steps taken
+  let log: EpochLog[] = [];
+  let best: { valid: number; test: number; epoch: number } | undefined;
+  if (opts.resume) {
+    const ck = loadCheckpoint(
+      opts.resume,
+      model,
+      session.paramShapes(),
+      optimizerStates(opts.optimizer.kind),
+      opts.optimizer,
+    );
+    session.setParameters(ck.params, ck.states);
+    startEpoch = ck.epoch + 1;
+    t = ck.step;
+    log = ck.log;
+    best = ck.best;
+    progress.message(`resumed from ${opts.resume} after epoch ${ck.epoch}`);
+  } else {
+    session.setParameters(initParameters(model.train.params, dims, opts.seed));
+  }
+  const state = (epoch: number): Promise<CheckpointState> =>
+    session
+      .readState()
+      .then((s) => ({ ...s, epoch, step: t, log, best, seed: opts.seed, data: ds.source }));
+  if (opts.initSave)
+    await saveCheckpoint(opts.initSave, model, opts.optimizer, await state(startEpoch - 1), shapes);
+
+  const stepSeconds: number[] = [];
+  const evalSeconds: number[] = [];
+  let dispatchesPerStep = 0;
+  let stopped: TrainResult["stopped"] = "completed";
+  progress.start(opts.epochs, startEpoch);
+  try {
+    for (let epoch = startEpoch; epoch <= opts.epochs; epoch++) {
+      const t0 = performance.now();
+      let lossSum = 0;
+      if (opts.partitions <= 1) {
+        const d0 = backend.stats.dispatches;
+        const s0 = performance.now();
+        lossSum = await session.step(opts.lr, ++t, opts.seed);
+        stepSeconds.push((performance.now() - s0) / 1000);
+        dispatchesPerStep = backend.stats.dispatches - d0;
+      } else {
+        // The paper's mini-batch training: a fresh random partition of the nodes every epoch, one
+        // optimizer step on the subgraph induced by each part.
+        const parts = randomPartition(
+          ds.graph.numNodes,
+          opts.partitions,
+          new Rng(opts.seed * 1_000_003 + epoch),
+        );
+        for (const nodes of parts) {
+          const part = subsetDataset(ds, nodes).dataset;
+          await session.bind(part);
+          const d0 = backend.stats.dispatches;
+          const s0 = performance.now();
+          lossSum += await session.step(opts.lr, ++t, opts.seed);
+          stepSeconds.push((performance.now() - s0) / 1000);
+          dispatchesPerStep = backend.stats.dispatches - d0;
+        }
+        await session.bind(ds);
+      }
+      const loss = lossSum / Math.max(1, opts.partitions);
+      if (!Number.isFinite(loss)) {
+        stopped = "non-finite loss";
+        throw new NonFiniteLossError(
+          `the training loss became ${loss} at epoch ${epoch}; stopping` +
+            (opts.save ? ` (the last good checkpoint is kept in ${opts.save})` : "") +
+            ". Try a smaller --lr.",
+        );
+      }
+      const entry: EpochLog = { epoch, loss, seconds: 0 };
+      if (epoch % opts.evalEvery === 0 || epoch === opts.epochs) {
+        const e0 = performance.now();
+        const ev = await session.evaluate();
+        evalSeconds.push((performance.now() - e0) / 1000);
+        Object.assign(entry, evaluationMetric(ds, ev), { evalLoss: ev.loss });
+        if (!best || entry.valid! > best.valid)
+          best = { valid: entry.valid!, test: entry.test!, epoch };
+        entry.seconds = (performance.now() - t0) / 1000;
+        log.push(entry);
+        if (opts.save)
+          await saveCheckpoint(opts.save, model, opts.optimizer, await state(epoch), shapes);
+      } else {
+        entry.seconds = (performance.now() - t0) / 1000;
+        log.push(entry);
+      }
+      progress.epoch(entry, best);
+    }
+  } catch (err) {
+    if (!(err instanceof NonFiniteLossError)) throw err;
+    progress.message(err.message);
+  } finally {
+    progress.stop();
+  }
+  if (opts.save && stopped === "completed")
+    await saveCheckpoint(opts.save, model, opts.optimizer, await state(opts.epochs), shapes);
+  const memory = backend.memory.snapshot();
+  session.unbind();
+  return {
+    metric,
+    valid: best?.valid ?? NaN,
+    test: best?.test ?? NaN,
+    bestEpoch: best?.epoch ?? 0,
+    epochs: log,
+    stopped,
+    stepSeconds,
+    evalSeconds,
+    dispatchesPerStep,
+    memory,
+  };
+}
