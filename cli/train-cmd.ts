@@ -239,7 +239,7 @@ export async function planCommand(file: string, o: PlanCommandOptions): Promise<
       if (typeof d === "string" && !(d in dims)) dims[d] = v;
     };
     if (inp.role === "features") bindSym(inp.shape[1], o.features ?? 128);
-    if (inp.role === "labels") bindSym(inp.shape[0], o.classes ?? 40);
+    if (inp.role === "labels") bindSym(inp.shape[1], o.classes ?? 40);
     if (inp.role === "multilabels") bindSym(inp.shape[1], o.classes ?? 112);
     if (inp.role === "edge_features") bindSym(inp.shape[1], 8);
   }

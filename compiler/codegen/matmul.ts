@@ -32,7 +32,9 @@ export function matmulKernels(
   const [m, n] = C.shape as [Dim, Dim];
   const k: Dim = tA ? A.shape[0]! : A.shape[1]!;
   const desc = `${tA ? "Aᵀ" : "A"}·${tB ? "Bᵀ" : "B"}: ${shapeToString(A.shape)}, ${shapeToString(B.shape)} → ${shapeToString(C.shape)}`;
-  const splitK = typeof k !== "number";
+  // Split only along the graph's sizes (N, E): those are the long reductions (weight gradients);
+  // a data width such as F (input features) is short enough for one pass.
+  const splitK = typeof k === "string" && /(^|\+)\s*(N|E)\s*($|\+)/.test(k);
 
   const kb = new KernelBuilder(splitK ? "matmul_splitk_partials" : "matmul");
   kb.implements.push("matmul");

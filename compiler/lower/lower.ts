@@ -104,7 +104,7 @@ export class Lowerer {
             );
           }
           const v = scope.dataInput(["N", 1], arg.name.name);
-          inputs.push({ name: arg.name.name, role: "labels", shape: [dims[1]!] });
+          inputs.push({ name: arg.name.name, role: "labels", shape: ["N", dims[1]!] });
           labels = { value: v, role: "labels", classes: dims[1] };
           frame.vars.declare(arg.name.name, { value: v, mutable: false, declaredAt: arg.span });
           return;

@@ -62,7 +62,7 @@ export function bindDims(inputs: readonly ModelInput[], ds: Dataset): Record<str
             "the model uses single-label `labels[N, K]`; the dataset is multi-label (use multilabels[N, T] and bce_with_logits)",
           );
         }
-        bind(inp.shape[0]!, ds.labels.numClasses, "the number of classes");
+        bind(inp.shape[1]!, ds.labels.numClasses, "the number of classes");
         break;
       case "multilabels":
         if (ds.labels.kind !== "multi") {
