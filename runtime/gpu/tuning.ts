@@ -34,6 +34,8 @@ export interface Tuning {
     /** "subgroup" variant: vec4 channel quads per lane, and whether a lane's quads interleave. */
     quadsPerLane: number;
     interleave: boolean;
+    /** "subgroup" variant: touch the source rows of a chunk of edges before walking them. */
+    prefetch: "none" | "chunk";
   };
   /** Workgroup size of elementwise and small reduction kernels. */
   elementwiseWorkgroup: number;
@@ -68,7 +70,13 @@ export function chooseTuning(
         tn: { workgroupSize: 32, rows: 4, cols: 8 },
       },
       splitKRows: 2048,
-      spmm: { variant: "subgroup", workgroupSize: 64, quadsPerLane: 4, interleave: false },
+      spmm: {
+        variant: "subgroup",
+        workgroupSize: 64,
+        quadsPerLane: 4,
+        interleave: false,
+        prefetch: "chunk",
+      },
       elementwiseWorkgroup: 64,
       reduceRowsPerChunk: 2048,
     };
@@ -83,7 +91,13 @@ export function chooseTuning(
       tn: { workgroupSize: 256, rows: 4, cols: 64 },
     },
     splitKRows: 512,
-    spmm: { variant: "plain", workgroupSize: 128, quadsPerLane: 1, interleave: true },
+    spmm: {
+      variant: "plain",
+      workgroupSize: 128,
+      quadsPerLane: 1,
+      interleave: true,
+      prefetch: "none",
+    },
     elementwiseWorkgroup: 256,
     reduceRowsPerChunk: 256,
   };

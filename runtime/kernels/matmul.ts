@@ -43,7 +43,7 @@ export type MatmulEpilogue = SlabEpilogue;
 export interface MatmulOptions {
   form: MatmulForm;
   /**
-   * The caller guarantees that every leading dimension, every offset, K and N (and M for "tn")
+   * The caller guarantees that every leading dimension, every offset and N (and M for "tn")
    * are multiples of 4, which allows vec4 loads and stores. Checked in params().
    */
   vec4?: boolean;
@@ -127,6 +127,8 @@ export interface SplitKPlan {
  */
 export function matmulSplitK(opts: MatmulOptions, tuning: Tuning): SplitKPlan {
   const chunkRows = tuning.splitKRows;
+  if (chunkRows % 4 !== 0)
+    throw new Error("matmulSplitK: tuning.splitKRows must be a multiple of 4");
   const variant = opts.variant ?? tuning.matmul.variant;
   const partialOpts = { ...opts, accumulate: false, epilogue: undefined };
   const partial = build(resolve(partialOpts, true, variant), variant, tuning);
@@ -256,8 +258,9 @@ function withDefaults(form: MatmulForm, d: MatmulDims): FullDims {
 }
 
 function checkVec4(form: MatmulForm, d: FullDims, label: string): void {
+  // K needs no alignment: k advances in steps of 4 from a multiple of 4 (kChunk % 4 == 0) and
+  // a ragged end is loaded element by element.
   const must: [string, number][] = [
-    ["k", d.k],
     ["n", d.n],
     ["lda", d.lda],
     ["ldb", d.ldb],
