@@ -13,6 +13,8 @@
 //
 // Ordering rule: everything recorded here executes in call order. `write()` therefore first
 // submits what is pending (queue.writeBuffer would otherwise overtake unsubmitted dispatches).
+// Work recorded in two different streams is ordered only by their submits (flush): use one
+// stream per device, or flush one before the other's work depends on it.
 //
 // Errors: each submit is wrapped in validation and out-of-memory error scopes; the first error is
 // thrown by the next sync point (`finish()`, `readScalars()`), as is device loss.

@@ -262,14 +262,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   };
 }
 
-/** The element counts of successive vectorSum levels until one value remains. */
+/**
+ * Element counts of successive vectorSum levels: [count, after level 1, ..., 1]. There is always
+ * at least one level, so even count = 0 or 1 yields a written scalar.
+ */
 export function vectorSumLevels(count: number, chunk: number): number[] {
   const levels = [count];
   let n = count;
-  while (n > 1) {
-    n = ceilDiv(n, chunk);
+  do {
+    n = Math.max(1, ceilDiv(n, chunk));
     levels.push(n);
-  }
+  } while (n > 1);
   return levels;
 }
 
