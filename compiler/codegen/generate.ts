@@ -15,6 +15,8 @@ import { edgeDim, shapeToString } from "../ir/dims.js";
 import { getOp } from "../ir/registry.js";
 import { Value, tensorType, type Dim, type Graph, type Op } from "../ir/types.js";
 import { expandRevBlocks } from "./expand.js";
+import { dotsGraph, mixGraph, residualGraph } from "./fixpoint.js";
+import { fixpointAttrs, type FixpointAttrs } from "../ir/ops/control.js";
 import { ExprEmitter, type Coord, type RowRef, type Sink } from "./expr.js";
 import { F32_MAX, gridOf, KernelBuilder, type Grid, type KernelSpec } from "./kernel-builder.js";
 import { matmulKernels } from "./matmul.js";
@@ -33,10 +35,16 @@ export type Step =
     }
   | {
       kind: "fixpoint";
-      attrs: Record<string, unknown>;
+      attrs: FixpointAttrs;
       inputs: Value[];
       output: Value;
+      /** The cell: [z, consts…] → [f(z)]. */
       body: Block;
+      /** [z, f(z)] → [f(z) − z, ‖f(z) − z‖², ‖f(z)‖²]: the convergence test, read back. */
+      residual: Block;
+      /** Anderson mixing: [r, h₁…h_m] → [⟨r, h₁⟩…⟨r, h_m⟩] and [f₁…f_m, α₁…α_m] → [Σ αₖ fₖ]. */
+      dots: Block;
+      mix: Block;
     }
   | { kind: "alias"; from: Value; to: Value };
 
@@ -208,12 +216,17 @@ export class CodeGenerator {
       };
     }
     if (op.opcode === "fixpoint") {
+      const attrs = fixpointAttrs(op.attrs);
+      const shape = op.outputs[0]!.shape;
       return {
         kind: "fixpoint",
-        attrs: { ...op.attrs },
+        attrs,
         inputs: op.inputs,
         output: op.outputs[0]!,
         body: this.block(op.regions[0]!),
+        residual: this.block(residualGraph(shape)),
+        dots: this.block(dotsGraph(shape, attrs.memory)),
+        mix: this.block(mixGraph(shape, attrs.memory)),
       };
     }
     throw new Error(`codegen: unexpected control op ${op.opcode}`);

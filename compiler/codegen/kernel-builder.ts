@@ -121,11 +121,15 @@ const RESERVED = new Set([
   "write",
 ]);
 
+/** Names the generated kernel bodies use for their own variables and temporaries. */
+const KERNEL_LOCALS =
+  /^(r|r0|r1|k|k0|k1|c|q|t|acc\d*|p|p0|p1|tiles|i0|j0|ia\d+|jb\d+|bv|chunks?|node|row|col|rd\d+|ex\d+)$/;
+
 function sanitize(hint: string): string {
   const last = hint.split(".").pop() ?? hint;
   let s = last.replace(/[^A-Za-z0-9_]/g, "_").replace(/^_+/, "");
   if (!s || /^[0-9]/.test(s)) s = `v${s}`;
-  if (RESERVED.has(s) || s.startsWith("__")) s = `${s}_`;
+  if (RESERVED.has(s) || KERNEL_LOCALS.test(s) || s.startsWith("__")) s = `${s}_`;
   return s.slice(0, 24);
 }
 

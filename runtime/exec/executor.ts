@@ -13,6 +13,7 @@ import {
   type DimBindings,
 } from "../../compiler/ir/dims.js";
 import type { Value } from "../../compiler/ir/types.js";
+import { andersonWeightsFromGram } from "../../compiler/ir/ops/control.js";
 import type { MemoryCategory } from "../gpu/memory.js";
 import type { Backend } from "./backend.js";
 import type { Graph as GraphData } from "../data/types.js";
@@ -76,6 +77,8 @@ export class Executor<H, K> {
   private readonly dimsWithSums: DimBindings;
   /** Fill every buffer handed out with NaN, so that an element no kernel wrote shows (tests). */
   poison = false;
+  /** Iterations and final residual of every fixpoint loop of the last run. */
+  fixpointStats: { tag: string; iterations: number; residual: number }[] = [];
   /** Debugging: every value written, kept alive until the caller releases them (`trace`). */
   trace?: { value: Value; ref: TensorRef<H> }[];
 
@@ -206,8 +209,9 @@ export class Executor<H, K> {
    * after their last use (a buffer the caller has released by then may be overwritten in place).
    * Returns the outputs; the caller owns those references.
    */
-  run(inputs: TensorRef<H>[], opts: RunOptions): TensorRef<H>[] {
+  run(inputs: TensorRef<H>[], opts: RunOptions): Promise<TensorRef<H>[]> {
     this.opts = opts;
+    this.fixpointStats = [];
     return this.runBlock(this.program.main, inputs, new Map(), opts.outputCategory, opts.consume);
   }
 
@@ -227,13 +231,13 @@ export class Executor<H, K> {
     return info;
   }
 
-  private runBlock(
+  private async runBlock(
     block: Block,
     inputs: TensorRef<H>[],
     preBound: Map<Value, View<H>>,
     outputCategory?: (index: number) => MemoryCategory,
     consume?: readonly boolean[],
-  ): TensorRef<H>[] {
+  ): Promise<TensorRef<H>[]> {
     const { lastUse, identity } = this.info(block);
     const env = new Map<Value, TensorRef<H>>();
     const set = (v: Value, r: TensorRef<H>) => {
@@ -247,7 +251,8 @@ export class Executor<H, K> {
     // Values never read (dead inputs) can go at once.
     for (const v of block.inputs) if (!lastUse.has(v)) this.drop(env, v);
     const outIndex = new Map(block.outputs.map((v, i) => [v, i]));
-    block.steps.forEach((step, i) => {
+    for (let i = 0; i < block.steps.length; i++) {
+      const step = block.steps[i]!;
       switch (step.kind) {
         case "kernel":
           this.runKernel(
@@ -265,17 +270,16 @@ export class Executor<H, K> {
           set(step.to, this.get(env, step.from));
           break;
         case "scan":
-          this.runScan(step, env);
+          await this.runScan(step, env);
           break;
         case "fixpoint":
-          throw new ExecutionError(
-            "fixpoint loops run on the GPU only through the DEQ runtime (not in this build)",
-          );
+          await this.runFixpoint(step, env);
+          break;
       }
       for (const v of readsOf(step)) if (lastUse.get(v) === i) this.drop(env, v);
       if (step.kind !== "alias")
         for (const v of writesOf(step)) if (!lastUse.has(v)) this.drop(env, v);
-    });
+    }
     const outs = block.outputs.map((v) => this.retain(this.get(env, v)));
     for (const r of env.values()) this.release(r);
     return outs;
@@ -390,7 +394,10 @@ export class Executor<H, K> {
     this.backend.dispatch(kernel, buffers, params, x, y);
   }
 
-  private runScan(step: Extract<Step, { kind: "scan" }>, env: Map<Value, TensorRef<H>>): void {
+  private async runScan(
+    step: Extract<Step, { kind: "scan" }>,
+    env: Map<Value, TensorRef<H>>,
+  ): Promise<void> {
     const { count, reverse, numCarry: nc, numXs, body } = step;
     const ins = step.inputs.map((v) => this.get(env, v));
     let carry = ins.slice(0, nc).map((r) => this.retain(r));
@@ -416,7 +423,7 @@ export class Executor<H, K> {
         if (kernelWritten.has(v) && !body.outputs.slice(0, nc).includes(v))
           preBound.set(v, this.slice(ys[j]!, i, ysSlot[j]!));
       });
-      const outs = this.runBlock(body, [...carry, ...slices, ...consts], preBound);
+      const outs = await this.runBlock(body, [...carry, ...slices, ...consts], preBound);
       // A stored value that no kernel wrote in place (a body input kept as a residual) is copied.
       bodyYs.forEach((v, j) => {
         if (preBound.has(v)) return;
@@ -440,6 +447,98 @@ export class Executor<H, K> {
       env.set(v, r);
       if (prev) this.release(prev);
     });
+  }
+  private async readScalar(r: TensorRef<H>): Promise<number> {
+    const v = r as View<H>;
+    const [x] = await this.backend.read(v.buf.handle, 1, v.offset * 4);
+    return x!;
+  }
+
+  /**
+   * z ← f(z) until ‖f(z) − z‖ ≤ tol·max(‖f(z)‖, 1), plain or with Anderson mixing, reading back
+   * two scalars per iteration. Nothing of the iterations is kept: memory is that of the cell plus
+   * the Anderson history, whatever max_iter is.
+   */
+  private async runFixpoint(
+    step: Extract<Step, { kind: "fixpoint" }>,
+    env: Map<Value, TensorRef<H>>,
+  ): Promise<void> {
+    const { tol, maxIter, solver, memory, tag } = step.attrs;
+    const ins = step.inputs.map((v) => this.get(env, v));
+    let z = this.retain(ins[0]!);
+    const consts = ins.slice(1);
+    const history: { fz: TensorRef<H>; r: TensorRef<H> }[] = [];
+    let gram: number[][] = [];
+    const alphas =
+      solver === "anderson" ? this.allocate(memory, "workspace", "anderson_weights") : undefined;
+    let residual = Infinity;
+    let it = 0;
+    while (it < maxIter) {
+      // The oldest iterate leaves the history before the next one is made, so the loop never
+      // holds more than `memory` of them.
+      if (history.length === memory) {
+        const old = history.shift()!;
+        this.release(old.fz);
+        this.release(old.r);
+        gram = gram.slice(1).map((row) => row.slice(1));
+      }
+      const [fz] = await this.runBlock(step.body, [z, ...consts], new Map());
+      it++;
+      const [r, num, den] = await this.runBlock(step.residual, [z, fz!], new Map());
+      residual =
+        Math.sqrt(await this.readScalar(num!)) /
+        Math.max(Math.sqrt(await this.readScalar(den!)), 1);
+      this.release(num!);
+      this.release(den!);
+      if (residual <= tol || !Number.isFinite(residual)) {
+        this.release(z);
+        this.release(r!);
+        z = fz!;
+        break;
+      }
+      if (solver !== "anderson") {
+        this.release(z);
+        this.release(r!);
+        z = fz!;
+        continue;
+      }
+      history.push({ fz: fz!, r: r! });
+      // ⟨r_new, r_k⟩ for every kept residual (slots past the history repeat r_new).
+      const pad = (k: number) => history[k]?.r ?? r!;
+      const dots = await this.runBlock(
+        step.dots,
+        [r!, ...Array.from({ length: memory }, (_, k) => pad(k))],
+        new Map(),
+      );
+      const row: number[] = [];
+      for (let k = 0; k < history.length; k++) row.push(await this.readScalar(dots[k]!));
+      dots.forEach((d) => this.release(d));
+      gram = gram.map((g, k) => [...g, row[k]!]);
+      gram.push(row);
+      const alpha = andersonWeightsFromGram(gram);
+      this.backend.write(
+        alphas!.buf.handle,
+        Float32Array.from({ length: memory }, (_, k) => alpha[k] ?? 0),
+      );
+      const weights = Array.from({ length: memory }, (_, k): View<H> => ({
+        ...alphas!,
+        offset: k,
+        elements: 1,
+      }));
+      const fs = Array.from({ length: memory }, (_, k) => history[k]?.fz ?? fz!);
+      const [mixed] = await this.runBlock(step.mix, [...fs, ...weights], new Map());
+      this.release(z);
+      z = mixed!;
+    }
+    for (const h of history) {
+      this.release(h.fz);
+      this.release(h.r);
+    }
+    if (alphas) this.release(alphas);
+    this.fixpointStats.push({ tag, iterations: it, residual });
+    const prev = env.get(step.output);
+    env.set(step.output, z);
+    if (prev) this.release(prev);
   }
 }
 

@@ -251,7 +251,7 @@ export class Session<H, K> {
     const consume = inputs.map(
       (_, i) => i >= b.data.length && i < b.data.length + np + this.states.length,
     );
-    const outs = ex.run(inputs, {
+    const outs = await ex.run(inputs, {
       seed,
       step: t,
       consume,
@@ -272,7 +272,10 @@ export class Session<H, K> {
     logits?: Float32Array;
   }> {
     const b = this.b;
-    const outs = b.eval.run([...b.data, ...this.params, b.valid, b.test], { seed: 0, step: 0 });
+    const outs = await b.eval.run([...b.data, ...this.params, b.valid, b.test], {
+      seed: 0,
+      step: 0,
+    });
     const read = async (r: TensorRef<H>) => {
       const v = r as View<H>;
       return this.backend.read(v.buf.handle, v.elements, v.offset * 4);

@@ -43,7 +43,7 @@ export async function runOnGpu(
     return v;
   });
   const before = backend.stats.dispatches;
-  const outs = ex.run(refs, { seed: opts.seed ?? 0, step: opts.step ?? 0 });
+  const outs = await ex.run(refs, { seed: opts.seed ?? 0, step: opts.step ?? 0 });
   refs.forEach((r) => ex.release(r));
   const outputs: Float32Array[] = [];
   for (const r of outs) {

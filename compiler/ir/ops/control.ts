@@ -206,10 +206,13 @@ function norm(x: Float64Array): number {
   return Math.sqrt(s);
 }
 
-/** Solves the small least-squares system of Anderson mixing with normal equations + ridge. */
-function andersonWeights(residuals: Float64Array[]): number[] {
+/** Anderson mixing weights of a residual history (normal equations with a small ridge). */
+export function andersonWeights(residuals: Float64Array[]): number[] {
+  return andersonWeightsFromGram(gramMatrix(residuals));
+}
+
+function gramMatrix(residuals: Float64Array[]): number[][] {
   const m = residuals.length;
-  // minimise ‖Σ α_i r_i‖ subject to Σ α_i = 1 → (RᵀR + λI) a = 1, α = a / Σ a
   const G = Array.from({ length: m }, (_, i) =>
     Array.from({ length: m }, (_, j) => {
       let s = 0;
@@ -219,6 +222,17 @@ function andersonWeights(residuals: Float64Array[]): number[] {
       return s;
     }),
   );
+  return G;
+}
+
+/**
+ * Anderson weights from the Gram matrix G = RᵀR of the residual history: minimise ‖Σ αᵢ rᵢ‖
+ * subject to Σ αᵢ = 1, i.e. (G + λI) a = 1, α = a / Σ a. The GPU runtime computes G with kernels
+ * and solves this small system on the host with the same function.
+ */
+export function andersonWeightsFromGram(gram: number[][]): number[] {
+  const m = gram.length;
+  const G = gram.map((row) => [...row]);
   const scale = Math.max(...G.map((row, i) => row[i]!), 1e-300);
   for (let i = 0; i < m; i++) G[i]![i]! += 1e-10 * scale;
   const rhs = new Array<number>(m).fill(1);
