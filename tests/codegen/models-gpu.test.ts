@@ -5,11 +5,10 @@
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { vjpGraph } from "../../compiler/autodiff/core.js";
-import { compileFile, expectModel } from "../../compiler/compile.js";
 import { interpret } from "../../compiler/ir/interp.js";
 import { relativeError, tensor } from "../../compiler/ir/tensor.js";
 import { runOnGpu } from "../helpers/gpu.js";
-import { randomModelCase } from "../helpers/model.js";
+import { compileExample, randomModelCase } from "../helpers/model.js";
 import { randomCsr, rng } from "../helpers/random.js";
 import { graphView } from "../../compiler/ir/interp.js";
 
@@ -18,7 +17,7 @@ const examples = readdirSync("examples").filter((f) => f.endsWith(".gnn"));
 describe("example models on the GPU", () => {
   for (const file of examples) {
     it(`${file}: loss, logits and all parameter gradients match the interpreter`, async () => {
-      const model = expectModel(compileFile(`examples/${file}`, { set: { L: "3", D: "8" } }));
+      const model = compileExample(file, { L: "3", D: "8" }, "gpu");
       const m = model.train;
       const csr = randomCsr(23, 60, rng(8));
       const c = randomModelCase(m, 19, { N: 23, E: 60, F: 6, K: 4 });

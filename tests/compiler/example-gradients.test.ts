@@ -4,12 +4,11 @@
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { vjpGraph } from "../../compiler/autodiff/core.js";
-import { compileFile, expectModel } from "../../compiler/compile.js";
 import { interpret } from "../../compiler/ir/interp.js";
 import { maxAbsDiff, tensor } from "../../compiler/ir/tensor.js";
 import { verifyGraph } from "../../compiler/ir/verify.js";
 import { gradcheck } from "../helpers/gradcheck.js";
-import { randomModelCase } from "../helpers/model.js";
+import { compileExample, randomModelCase } from "../helpers/model.js";
 
 const examples = readdirSync("examples").filter((f) => f.endsWith(".gnn"));
 
@@ -18,7 +17,7 @@ describe("example models: derived gradients", () => {
 
   for (const file of examples) {
     it(`${file}: finite differences and reversible = stored`, () => {
-      const model = expectModel(compileFile(`examples/${file}`, { set: { L: "2", D: "8" } }));
+      const model = compileExample(file, { L: "2", D: "8" });
       const m = model.train;
       const c = randomModelCase(m, 41);
       const opts = { dims: c.dims, graph: c.graph, seed: 5, step: 3 };

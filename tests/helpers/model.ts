@@ -52,3 +52,18 @@ export function randomModelCase(
     inputs.push(randomTensor(evalShape(p.shape, dims), rand, { scale: 0.6 }));
   return { dims, graph, inputs, numData: m.inputs.length };
 }
+
+import { compileFile, expectModel, type CompiledModel } from "../../compiler/compile.js";
+
+/**
+ * Fixpoint settings for oracle tests: tight for float64 finite differences, looser for the
+ * float32 GPU (whose residual cannot go much below 1e-6 anyway).
+ */
+const FIXPOINT = { exact: { tol: "1e-13", iters: "300" }, gpu: { tol: "1e-6", iters: "60" } };
+
+/** Compiles an example with the wanted overrides that it actually has as hyperparameters. */
+export function compileExample(file: string, wanted: Record<string, string>, fixpoint: "exact" | "gpu" = "exact"): CompiledModel {
+  const hypers = expectModel(compileFile(`examples/${file}`)).train.hypers;
+  const set = Object.fromEntries(Object.entries({ ...wanted, ...FIXPOINT[fixpoint] }).filter(([k]) => k in hypers));
+  return expectModel(compileFile(`examples/${file}`, { set }));
+}
