@@ -8,6 +8,7 @@
 // Results go to bench/results/kernels-<date>.json (written to a temp file, then renamed).
 import { spawnSync } from "node:child_process";
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { acquireGpu, type GpuContext } from "../runtime/gpu/device.js";
@@ -226,12 +227,13 @@ async function benchMatmuls(env: Env, x: Float32Array, n: number, d: number): Pr
   const bufX = upload(env, x, "X");
   const bufW = upload(env, w, "W");
   const bufY = env.memory.acquire(n * d * 4, "activations", "Y");
-  const ref = (rows: number, i: number, bT: boolean) => {
+  // (X·W or X·Wᵀ)[i] in float64
+  const ref = (i: number, transposed: boolean) => {
     const r = Math.floor(i / d);
     const c = i % d;
     let s = 0;
-    for (let k = 0; k < d; k++) s += x[r * d + k]! * (bT ? w[c * d + k]! : w[k * d + c]!);
-    return rows > 0 ? s : s;
+    for (let k = 0; k < d; k++) s += x[r * d + k]! * (transposed ? w[c * d + k]! : w[k * d + c]!);
+    return s;
   };
   for (const [rows, form] of [
     [2708, "nn"],
@@ -251,7 +253,7 @@ async function benchMatmuls(env: Env, x: Float32Array, n: number, d: number): Pr
     const base = (rows - Math.min(rows, 64)) * d;
     const err = sampleError(
       probe,
-      (i) => ref(rows, base + i, form === "nt"),
+      (i) => ref(base + i, form === "nt"),
       Array.from({ length: 200 }, (_, j) => (j * 37) % probe.length),
     );
     const reps = rows < 10000 ? 50 : 2;
@@ -419,6 +421,9 @@ async function main(): Promise<void> {
     stream: new CommandStream(ctx, memory, { label: "bench" }),
   };
   console.log(`adapter: ${ctx.adapterInfo.text}`);
+  // Other processes on the machine skew both our numbers and numpy's; say so next to them.
+  const loadAtStart = loadavg()[0]!;
+  console.log(`machine: ${cpus().length} CPUs, load average ${loadAtStart.toFixed(2)} at start`);
   console.log(
     `tuning:  ${JSON.stringify({ matmul: ctx.tuning.matmul, spmm: ctx.tuning.spmm, splitKRows: ctx.tuning.splitKRows })}`,
   );
@@ -487,6 +492,9 @@ async function main(): Promise<void> {
   );
   if (!ceiling.available) console.log(`numpy/scipy: n/a (${ceiling.note})`);
   console.log(`numpy: ${ceiling.note}`);
+  console.log(
+    `load average: ${loadAtStart.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end`,
+  );
 
   const date = new Date().toISOString().slice(0, 10);
   const file = join(root, "bench", "results", `kernels-${date}.json`);
@@ -495,6 +503,7 @@ async function main(): Promise<void> {
     adapter: ctx.adapterInfo,
     tuning: ctx.tuning,
     runs: RUNS,
+    machine: { cpus: cpus().length, loadAtStart, loadAtEnd: loadavg()[0] },
     results: rows,
     dispatch,
     ceiling,

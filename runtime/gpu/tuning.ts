@@ -39,6 +39,8 @@ export interface Tuning {
   };
   /** Workgroup size of elementwise and small reduction kernels. */
   elementwiseWorkgroup: number;
+  /** Elements (vec4s) per invocation of elementwise kernels. */
+  elementwiseItems: number;
   /** Rows per chunk in column reductions (stage 1). */
   reduceRowsPerChunk: number;
 }
@@ -78,6 +80,7 @@ export function chooseTuning(
         prefetch: "chunk",
       },
       elementwiseWorkgroup: 64,
+      elementwiseItems: 2,
       reduceRowsPerChunk: 2048,
     };
   }
@@ -99,6 +102,7 @@ export function chooseTuning(
       prefetch: "none",
     },
     elementwiseWorkgroup: 256,
+    elementwiseItems: 1,
     reduceRowsPerChunk: 256,
   };
 }

@@ -1,8 +1,9 @@
 // A fused elementwise map: out[i] = expr(in0[i], in1[i], ..., params) over `count` elements,
-// e.g. y = relu(x * a + b) * c in one pass instead of three. One invocation per vec4 (or per
-// element on the scalar path) with no loop: on llvmpipe, loads outside loops skip the per-lane
-// exec-mask tests, and one element per invocation keeps neighbouring lanes on neighbouring
-// addresses on GPUs.
+// e.g. y = relu(x * a + b) * c in one pass instead of three. Each invocation handles
+// `tuning.elementwiseItems` vec4s (or elements on the scalar path) strided by the workgroup size,
+// so neighbouring invocations touch neighbouring addresses, without a loop: on llvmpipe, loads
+// outside loops skip the per-lane exec-mask tests, and 2 items per invocation measured ~1.5×
+// faster than 1 (fewer invocations to schedule); GPUs use 1.
 import type { Tuning } from "../gpu/tuning.js";
 import type { BindingDesc } from "../gpu/pipelines.js";
 import {
@@ -47,6 +48,7 @@ export function elementwise(
   const vec4 = Boolean(opts.vec4);
   const T = vec4 ? "vec4f" : "f32";
   const wg = tuning.elementwiseWorkgroup;
+  const items = tuning.elementwiseItems;
   const fields: UniformField[] = [{ name: "count", type: "u32" }, ...(opts.params ?? [])];
   const bindings: (BindingDesc & { type?: string })[] = [
     ...opts.inputs.map((name) => ({
@@ -59,17 +61,25 @@ export function elementwise(
   ];
   const label = opts.label ?? `elementwise_${vec4 ? "v4" : "s"}`;
   const code = `// ${label}: ${opts.output} = ${opts.expr}
-// One invocation per ${vec4 ? "vec4 (count % 4 == 0)" : "element"}.
+// ${items} ${vec4 ? "vec4s (count % 4 == 0)" : "elements"} per invocation, strided by the workgroup size.
 alias T = ${T};
 ${paramsStruct("EltParams", fields)}
 ${declareBindings(bindings, "EltParams")}
+fn one(i: u32) {
+${opts.inputs.map((n) => `  let ${n} = ${n}_buf[i];`).join("\n")}
+  ${opts.output}_buf[i] = ${opts.expr};
+}
+
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
-  let i = ${linearGroupId} * ${wg}u + lid;
-  if (i >= ${vec4 ? "params.count / 4u" : "params.count"}) { return; }
-${opts.inputs.map((n) => `  let ${n} = ${n}_buf[i];`).join("\n")}
-  ${opts.output}_buf[i] = ${opts.expr};
+  let n = ${vec4 ? "params.count / 4u" : "params.count"};
+  let base = ${linearGroupId} * ${wg * items}u + lid;  // items base, base + ${wg}, ...
+  if (base + ${(items - 1) * wg}u < n) {
+${Array.from({ length: items }, (_, j) => `    one(base + ${j * wg}u);`).join("\n")}
+  } else {
+${Array.from({ length: items }, (_, j) => `    if (base + ${j * wg}u < n) { one(base + ${j * wg}u); }`).join("\n")}
+  }
 }
 `;
   return {

@@ -112,7 +112,14 @@ describe("vector sum", () => {
 
 describe("elementwise map", () => {
   it("fuses relu(x*a+b)*c + y on the vec4 and scalar paths", async () => {
-    for (const vec4 of [true, false]) {
+    // The adapter's own items-per-invocation and two others (GPU tuning uses 1).
+    for (const [vec4, items] of [
+      [true, env.ctx.tuning.elementwiseItems],
+      [false, env.ctx.tuning.elementwiseItems],
+      [true, 1],
+      [false, 3],
+    ] as const) {
+      const tuning = { ...env.ctx.tuning, elementwiseItems: items };
       const n = vec4 ? 4 * 1001 : 4 * 1001 + 3;
       const x = randomArray(n, 1);
       const y = randomArray(n, 2);
@@ -128,7 +135,7 @@ describe("elementwise map", () => {
           ],
           vec4,
         },
-        env.ctx.tuning,
+        tuning,
       );
       const bufs = [upload(env, x), upload(env, y), poisoned(env, n)];
       launch(env.stream, await compile(env.cache, t), bufs, {
@@ -137,7 +144,7 @@ describe("elementwise map", () => {
       });
       const got = await download(env, bufs[2]!, n);
       const want = Array.from(x, (v, i) => Math.max(v * 1.5 - 0.25, 0) * 3 + y[i]!);
-      expectClose(got, want, 1e-5, `elementwise vec4=${vec4}`);
+      expectClose(got, want, 1e-5, `elementwise vec4=${vec4} items=${items}`);
       bufs.forEach((b) => env.memory.release(b));
     }
   });
