@@ -112,9 +112,11 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuConte
     Object.assign(globalThis, globals);
     globalsInstalled = true;
   }
-  const gpu = create(options.dawnOptions ?? []);
+  let gpu: GPU;
   let adapter: GPUAdapter | null;
   try {
+    // A missing Vulkan loader or a broken driver can make either call throw.
+    gpu = create(options.dawnOptions ?? []);
     adapter = await gpu.requestAdapter({
       powerPreference: options.powerPreference ?? "high-performance",
     });
