@@ -52,6 +52,12 @@ export interface SpmmOptions {
   /** The caller guarantees channels, ldX, ldOut, offX, offOut are multiples of 4. */
   vec4?: boolean;
   variant?: "subgroup" | "plain";
+  /**
+   * The channel count the kernel will mostly run with, if known when generating: the
+   * "subgroup" variant then gives each lane fewer quads for narrow tensors (D = 16, 64) so
+   * that no lane idles. Any channel count still works.
+   */
+  channelsHint?: number;
   label?: string;
 }
 
@@ -148,7 +154,9 @@ fn finish(v: u32, c: u32, sum: vec4f) {
   let body: string;
   let dispatch: (d: SpmmDims) => [number, number, number];
   if (variant === "subgroup") {
-    const QL = tuning.spmm.quadsPerLane;
+    // Quads per lane: the tuned value, lowered for narrow tensors so that all S lanes get work.
+    const hintQuads = opts.channelsHint ? Math.ceil(opts.channelsHint / 4) : Infinity;
+    const QL = Math.max(1, Math.min(tuning.spmm.quadsPerLane, Math.floor(hintQuads / S)));
     const interleave = tuning.spmm.interleave;
     const prefetch = tuning.spmm.prefetch;
     const J = Array.from({ length: QL }, (_, j) => j);

@@ -146,6 +146,14 @@ for (const which of variants) {
       await check({ variant }, g, { nodes: g.nodes, channels: 13 }, 2);
       await check({ variant, vec4: true }, g, { nodes: g.nodes, channels: 136 }, 3);
       await check({ variant }, g, { nodes: g.nodes, channels: 1 }, 4);
+      // Narrow tensors with a channel hint (fewer quads per lane), and a hint that is off.
+      await check(
+        { variant, vec4: true, channelsHint: 16 },
+        g,
+        { nodes: g.nodes, channels: 16 },
+        11,
+      );
+      await check({ variant, channelsHint: 64 }, g, { nodes: g.nodes, channels: 70 }, 12);
       const one = { nodes: 1, rowPtr: new Uint32Array([0, 1]), colIdx: new Uint32Array([0]) };
       await check({ variant }, one, { nodes: 1, channels: 5 }, 5);
       const lonely = { nodes: 1, rowPtr: new Uint32Array([0, 0]), colIdx: new Uint32Array(0) };
