@@ -55,6 +55,12 @@ export interface MatmulOptions {
   epilogue?: MatmulEpilogue;
   /** Overrides the tuning's variant (tests use this to check both on one adapter). */
   variant?: "subgroup" | "tiled";
+  /**
+   * The N the kernel will mostly run with, if known when generating: the "subgroup" variant
+   * then narrows its column block for small N (e.g. 7 classes) instead of computing padding.
+   * Any N still works.
+   */
+  nHint?: number;
   label?: string;
 }
 
@@ -100,6 +106,7 @@ interface Resolved {
   accumulate: boolean;
   epilogue: MatmulEpilogue | undefined;
   splitK: boolean;
+  nHint: number | undefined;
   fields: UniformField[];
   bindings: (BindingDesc & { type?: string })[];
   label: string;
@@ -194,6 +201,7 @@ function resolve(opts: MatmulOptions, splitK: boolean, variant: "subgroup" | "ti
     accumulate: Boolean(opts.accumulate),
     epilogue: epi,
     splitK,
+    nHint: opts.nHint,
     fields: [...BASE_FIELDS, ...extraFields],
     bindings,
     label: opts.label ?? `matmul_${tag.join("_")}`,
@@ -357,7 +365,8 @@ function subgroupBody(r: Resolved, tuning: Tuning): Body {
   const S = tuning.subgroupSize!;
   const cfg = r.form === "tn" ? tuning.matmul.tn : tuning.matmul.nn;
   const WG = cfg.workgroupSize;
-  const TN = cfg.cols; // columns per workgroup (multiple of 4)
+  // Columns per workgroup (multiple of 4), narrowed when the caller says N is small.
+  const TN = Math.min(cfg.cols, Math.max(4, Math.ceil((r.nHint ?? cfg.cols) / 4) * 4));
   const Q = TN / 4; // column quads
   // "tn" reads A along M with vec4 loads, so its rows per invocation come in groups of 4.
   const TM = r.form === "tn" ? 4 * Math.max(1, Math.round(cfg.rows / 4)) : cfg.rows;

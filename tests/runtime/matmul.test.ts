@@ -114,6 +114,11 @@ describe("matmul views, epilogue, accumulate, split-K", () => {
     }
   });
 
+  it("narrow column blocks from nHint (e.g. 7 classes), also when N differs from the hint", async () => {
+    await check(env, { form: "nn", m: 150, n: 7, k: 33 }, { nHint: 7 }, 51);
+    await check(env, { form: "nt", m: 70, n: 12, k: 16 }, { nHint: 4, vec4: true }, 52);
+  });
+
   it("split-K Aᵀ·B: several chunks, ragged last chunk, accumulate", async () => {
     await check(env, { form: "tn", m: 24, n: 20, k: 1001 }, {}, 41, undefined, 64);
     await check(env, { form: "tn", m: 16, n: 32, k: 1000 }, { vec4: true }, 42, undefined, 128);
