@@ -188,6 +188,14 @@ export class CommandStream {
     const submitIndex = ++this.stats.submits;
     const validation = device.popErrorScope();
     const oom = device.popErrorScope();
+    if (this.scopeChecks.length >= 256) {
+      // Nobody has synchronised for a long time: fold the pending checks into one.
+      this.scopeChecks.splice(
+        0,
+        this.scopeChecks.length,
+        Promise.all(this.scopeChecks).then(() => undefined),
+      );
+    }
     this.scopeChecks.push(
       Promise.all([validation, oom]).then(([v, o]) => {
         const e = v ?? o;
