@@ -3,6 +3,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { compileCommand, EMITS, type Emit } from "./compile-cmd.js";
 import { reportError, UsageError } from "./errors.js";
+import { checkCommand } from "./check-cmd.js";
 import { planCommand, trainCommand } from "./train-cmd.js";
 
 function collectSet(value: string, previous: Record<string, string>): Record<string, string> {
@@ -112,8 +113,41 @@ program
     1,
   )
   .option("--store-activations", "plan stored-activation backprop", false)
+  .option(
+    "--checkpoint-every <k>",
+    "plan keeping every k-th block input",
+    number("--checkpoint-every", true),
+  )
+  .option("--exact [bits]", "plan exact mode (one kernel per op)", number("--exact", true))
   .action(async (file: string, o) => {
     process.exitCode = await planCommand(file, o);
+  });
+
+program
+  .command("check")
+  .description(
+    "one step both ways: per-block reconstruction error of rebuilt activations, and gradient agreement with stored activations",
+  )
+  .argument("<model>", "the .gnn source")
+  .requiredOption("--data <dir|synthetic:N:E:F:K>", "dataset directory or a synthetic graph")
+  .option("--split <name>", "split scheme under <dir>/split")
+  .addOption(setOption())
+  .option("--model <name>", "which model of the file")
+  .option("--seed <n>", "random seed of the initial weights and dropout", number("--seed", true), 0)
+  .option("--weights <file>", "check at these weights (a checkpoint) instead of the initial ones")
+  .option(
+    "--checkpoint-every <k>",
+    "rebuild from a kept input every k blocks",
+    number("--checkpoint-every", true),
+  )
+  .option(
+    "--exact [bits]",
+    "exact reversibility on a fixed-point grid of 2^-bits (default 16)",
+    number("--exact", true),
+  )
+  .option("--report <file>", "write the per-block errors and gradient differences as JSON")
+  .action(async (file: string, o) => {
+    process.exitCode = await checkCommand(file, o);
   });
 
 try {

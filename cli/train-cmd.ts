@@ -31,6 +31,19 @@ export interface TrainCommandOptions {
   report?: string;
   storeActivations: boolean;
   quiet?: boolean;
+  checkpointEvery?: number;
+  /** Fixed-point bits of exact mode (`--exact [bits]`), or false. */
+  exact?: number | boolean;
+  drift?: boolean;
+}
+
+/** `--exact` alone means 16 fractional bits: a grid of 2^-16 ≈ 1.5e-5 and a range of ±256. */
+export function exactBits(exact: number | boolean | undefined): number | undefined {
+  if (exact === undefined || exact === false) return undefined;
+  const bits = exact === true ? 16 : exact;
+  if (!Number.isInteger(bits) || bits < 0 || bits > 23)
+    throw new UsageError("--exact takes 0 to 23 fractional bits");
+  return bits;
 }
 
 /** Weight decay unless given: 5e-4 for Adam/AdamW (GCN's setting), 0 for SGD (so that one SGD
@@ -121,7 +134,14 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
   if (!(o.epochs >= 1)) throw new UsageError("--epochs must be at least 1");
   if (!(o.partitions >= 1)) throw new UsageError("--partitions must be at least 1");
   if (!(o.evalEvery >= 1)) throw new UsageError("--eval-every must be at least 1");
-  const model = expectModel(compileFile(file, { set: o.set, model: o.model }));
+  const bits = exactBits(o.exact);
+  const model = expectModel(
+    compileFile(file, {
+      set: o.set,
+      model: o.model,
+      exact: bits !== undefined ? { bits } : undefined,
+    }),
+  );
   const ds = await loadData(o, model);
   const dims = bindDims(model.train.inputs, ds);
   const ctx = await acquireGpu();
@@ -138,6 +158,10 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     save: o.save,
     initSave: o.initSave,
     resume: o.resume,
+    checkpointEvery: o.checkpointEvery,
+    perOp: bits !== undefined,
+    exactBits: bits,
+    drift: o.drift ? (new GpuBackend(ctx) as never) : undefined,
   };
   const metricName = ds.labels.kind === "single" ? "accuracy" : "ROC-AUC";
   console.error(
@@ -154,6 +178,8 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     storeActivations: o.storeActivations,
     partitions: o.partitions,
     maxBindingBytes: ctx.limits.maxStorageBufferBindingSize,
+    checkpointEvery: o.checkpointEvery,
+    perOp: bits !== undefined,
   });
   console.log(
     `${result.stopped === "completed" ? "done" : "stopped"}: best valid ${metricName} ${pct(result.valid)} at epoch ${result.bestEpoch}, ` +
@@ -194,6 +220,8 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
         partitions: o.partitions,
         eval_every: o.evalEvery,
         store_activations: o.storeActivations,
+        checkpoint_every: o.checkpointEvery ?? null,
+        exact_bits: bits ?? null,
         resumed_from: o.resume ?? null,
       },
       log: result.epochs,
@@ -204,6 +232,14 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
         best_epoch: result.bestEpoch,
         stopped: result.stopped,
       },
+      ...(result.drift
+        ? {
+            drift: {
+              max_relative_reconstruction_error: result.drift.max,
+              input_relative_reconstruction_error: result.drift.input,
+            },
+          }
+        : {}),
       timing: {
         step_seconds_median: median(result.stepSeconds),
         eval_seconds_median: median(result.evalSeconds),
@@ -229,10 +265,19 @@ export interface PlanCommandOptions {
   optimizer: OptimizerKind;
   partitions: number;
   storeActivations: boolean;
+  checkpointEvery?: number;
+  exact?: number | boolean;
 }
 
 export async function planCommand(file: string, o: PlanCommandOptions): Promise<number> {
-  const model = expectModel(compileFile(file, { set: o.set, model: o.model }));
+  const bits = exactBits(o.exact);
+  const model = expectModel(
+    compileFile(file, {
+      set: o.set,
+      model: o.model,
+      exact: bits !== undefined ? { bits } : undefined,
+    }),
+  );
   const dims: Record<string, number> = { N: o.nodes, E: o.edges };
   for (const inp of model.train.inputs) {
     const bindSym = (d: string | number | undefined, v: number) => {

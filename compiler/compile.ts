@@ -45,6 +45,8 @@ export interface CompileOptions {
   model?: string;
   /** Hyperparameter overrides, `--set K=V`, as given on the command line. */
   set?: Record<string, string>;
+  /** Exact reversibility on a fixed-point grid of 2^-bits (see LowerOptions). */
+  exact?: { bits: number };
 }
 
 export interface CompiledModel {
@@ -197,16 +199,16 @@ export function compileSource(
   }
   if (!model) return { diagnostics: diags.errorsFirstDeduplicated(), sources };
 
-  const probe = new Lowerer(layers, diags, { training: true });
+  const probe = new Lowerer(layers, diags, { training: true, exact: opts.exact });
   const hypers = resolveHypers(model, opts.set ?? {}, diags, probe);
   if (diags.hasErrors) return { diagnostics: diags.errorsFirstDeduplicated(), sources };
 
   const train = probe.lowerModel(model, hypers);
   if (!train || diags.hasErrors) return { diagnostics: diags.errorsFirstDeduplicated(), sources };
-  const evalModel = new Lowerer(layers, new DiagnosticBag(), { training: false }).lowerModel(
-    model,
-    hypers,
-  );
+  const evalModel = new Lowerer(layers, new DiagnosticBag(), {
+    training: false,
+    exact: opts.exact,
+  }).lowerModel(model, hypers);
   if (!evalModel)
     throw new Error("internal: the evaluation graph failed where the training graph lowered");
   verifyGraph(train.graph);

@@ -5,6 +5,7 @@
 //                  tasks, the number of correct predictions on the train/valid/test nodes (so only
 //                  scalars are read back; multi-label tasks read back logits for ROC-AUC).
 import { emitBackward, emitForward, type AdOptions } from "./autodiff/core.js";
+import { segmentReversibleScans } from "./checkpointing.js";
 import { Builder } from "./ir/builder.js";
 import { eliminateDeadCode } from "./ir/dce.js";
 import { Graph, Value, tensorType, type Dim } from "./ir/types.js";
@@ -52,8 +53,14 @@ export function optimizerStates(kind: OptimizerKind): number {
 
 const fresh = (shape: readonly Dim[], hint: string) => new Value(tensorType(shape), hint);
 
-export function trainingStepGraph(m: LoweredModel, opt: OptimizerConfig, ad: AdOptions): StepGraph {
+export function trainingStepGraph(
+  m: LoweredModel,
+  opt: OptimizerConfig,
+  ad: AdOptions,
+  checkpointEvery?: number,
+): StepGraph {
   const numData = m.inputs.length;
+  const model = checkpointEvery ? segmentReversibleScans(m.graph, checkpointEvery) : m.graph;
   const params = m.graph.inputs.slice(numData);
   const data = m.graph.inputs.slice(0, numData).map((v) => fresh(v.shape, v.hint ?? "data"));
   const p = params.map((v) => fresh(v.shape, v.hint ?? "param"));
@@ -63,8 +70,8 @@ export function trainingStepGraph(m: LoweredModel, opt: OptimizerConfig, ad: AdO
   const [lr, c1, c2] = ["lr", "bias1", "bias2"].map((h) => fresh([], h)) as [Value, Value, Value];
   const g = new Graph(`${m.name}_train_step`, [...data, ...p, ...m1, ...m2, lr, c1, c2]);
   const b = new Builder(g);
-  const fwd = emitForward(b, m.graph, [...data, ...p], ad);
-  const grads = emitBackward(b, m.graph, fwd, [b.fill(1), undefined], ad).slice(numData);
+  const fwd = emitForward(b, model, [...data, ...p], ad);
+  const grads = emitBackward(b, model, fwd, [b.fill(1), undefined], ad).slice(numData);
 
   const newP: Value[] = [];
   const newM1: Value[] = [];

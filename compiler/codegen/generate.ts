@@ -75,6 +75,8 @@ function isEdgeDim(d: Dim | undefined): boolean {
 }
 
 export class CodeGenerator {
+  constructor(private readonly options: CodegenOptions = {}) {}
+
   private readonly kernels = new Map<string, KernelSpec>();
   private readonly workspace: Program["workspace"] = new Map();
   private kernelCounter = 0;
@@ -159,7 +161,7 @@ export class CodeGenerator {
           continue;
         }
         if (edge || op.inputs.length === 0) continue; // recomputed where read
-        if (us.length > 1 && costOf(v) > 4) materialised.add(v);
+        if (this.options.perOp || (us.length > 1 && costOf(v) > 4)) materialised.add(v);
       }
     }
 
@@ -600,6 +602,15 @@ function materialisedExcept(set: Set<Value>, v: Value): Set<Value> {
   return copy;
 }
 
-export function generateProgram(g: Graph): Program {
-  return new CodeGenerator().generate(g);
+export interface CodegenOptions {
+  /**
+   * One kernel per op (no elementwise fusion across ops, edge expressions aside): every value is
+   * then computed by the same kernel wherever the op appears — in the forward pass, the inverse
+   * and the backward's recomputation — so recomputation is bitwise identical. Exact mode uses it.
+   */
+  perOp?: boolean;
+}
+
+export function generateProgram(g: Graph, options: CodegenOptions = {}): Program {
+  return new CodeGenerator(options).generate(g);
 }

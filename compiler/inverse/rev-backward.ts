@@ -18,7 +18,9 @@ import { Graph, Value, tensorType, type Op } from "../ir/types.js";
 import { emitBackward, emitForward, type Forwarded } from "../autodiff/core.js";
 import { inlineGraph } from "../ir/inline.js";
 
-const INVERTIBLE_CARRY_OPS = new Set(["rev_block", "slice_cols", "concat_cols"]);
+/** `quantize` counts as invertible: on the fixed-point grid that exact mode keeps the state on,
+ *  rounding is the identity, and so is its inverse. */
+const INVERTIBLE_CARRY_OPS = new Set(["rev_block", "slice_cols", "concat_cols", "quantize"]);
 
 /** Values of the body that depend on its carried inputs. */
 function carryDependent(body: Graph, numCarry: number): Set<Value> {
@@ -162,6 +164,8 @@ function walkReverse(
         setKnown(x, b.op("slice_cols", [out], { start, len }));
         start += len;
       });
+    } else if (op.opcode === "quantize") {
+      setKnown(op.inputs[0]!, resolve(op.outputs[0]!));
     } else if (op.opcode === "slice_cols") {
       const out = resolve(op.outputs[0]!);
       const x = op.inputs[0]!;
@@ -224,6 +228,8 @@ export function reverseRevBlock(
   varsPost: Value[],
   consts: Value[],
   dVarsPost?: (Value | undefined)[],
+  /** Receives each statement's recomputed function value, in statement order (diagnostics). */
+  recomputed?: Value[],
 ): { varsPre: Value[]; dVarsPre: (Value | undefined)[]; dConsts: (Value | undefined)[] } {
   const vars = [...varsPost];
   const dVars = dVarsPost ? [...dVarsPost] : [];
@@ -236,11 +242,13 @@ export function reverseRevBlock(
     const post = vars[s.target]!;
     if (!dVarsPost) {
       const [g] = inlineGraph(b, region, regionInputs);
+      recomputed?.splice(0, 0, g!);
       vars[s.target] = b.op(inverseCombine[s.combine], [post, g!]);
       continue;
     }
     const fwd = emitForward(b, region, regionInputs);
     const g = fwd.outputs[0]!;
+    recomputed?.splice(0, 0, g);
     const pre = b.op(inverseCombine[s.combine], [post, g]);
     pre.hint = post.hint;
     vars[s.target] = pre;

@@ -51,6 +51,12 @@ export interface LoweredModel {
 
 export interface LowerOptions {
   training: boolean;
+  /**
+   * Exact reversibility: the variables of reversible blocks live on the fixed-point grid of
+   * multiples of 2^-bits, and each update adds a value rounded to that grid, so `x + g` and
+   * `x' − g` are exact in float32 (while |x| < 2^(24−bits)) and rebuilt inputs are bit-exact.
+   */
+  exact?: { bits: number };
 }
 
 const BINARY_OPCODE = { "+": "add", "-": "sub", "*": "mul", "/": "div" } as const;
@@ -488,7 +494,7 @@ export class Lowerer {
       if (binding.value === "poison") throw new Poisoned();
       if (Array.isArray(binding.value))
         throw new LowerError(`\`${name}\` is a tuple; a loop carries tensors`, stmt.span);
-      const local = loop.carry(f.scope.import(binding.value), name);
+      const local = loop.carry(f.scope.import(binding.value), name, this.opts.exact?.bits);
       carriedValues.push(binding.value);
       body.declare(name, { value: local, mutable: true, declaredAt: binding.declaredAt });
     }
@@ -1025,11 +1031,26 @@ export class Lowerer {
   ): Value[] {
     const regions: RegionScope[] = [];
     const outputs: Value[] = [];
+    const exact = this.opts.exact;
+    if (exact) {
+      // On the grid already after the first block: the rounding is the identity there.
+      vars = vars.map((v) => f.scope.b.unary("quantize", v, { bits: exact.bits }));
+    }
     const current = [...vars];
     stmts.forEach((s, k) => {
       const region = new RegionScope(f.scope, `stmt${k + 1}`, s.span);
       const reads = s.reads.map((r, i) => region.arg(current[r]!.shape, `x${r + 1}_${i}`));
-      const g = s.lower(region, reads);
+      let g = s.lower(region, reads);
+      if (exact) {
+        if (s.combine !== "add" && s.combine !== "sub") {
+          throw new LowerError(
+            "exact reversibility supports additive updates (`+=`, `-=`) only",
+            s.span,
+            "a product of fixed-point values leaves the grid; train without --exact",
+          );
+        }
+        g = region.b.unary("quantize", g, { bits: exact.bits });
+      }
       if (!shapeEquals(g.shape, current[s.target]!.shape)) {
         throw new LowerError(
           `the update's right side is ${shapeToString(g.shape)} but it updates a ${shapeToString(current[s.target]!.shape)} variable`,

@@ -148,7 +148,11 @@ export class LoopScope extends Scope {
     super(parent, name, loc);
   }
 
-  carry(outer: Value, hint: string): Value {
+  carry(outer: Value, hint: string, quantizeBits?: number): Value {
+    // Exact mode: the loop's state enters on the fixed-point grid, so that the first block's
+    // input is rebuilt bit for bit too.
+    if (quantizeBits !== undefined)
+      outer = this.parent!.b.unary("quantize", outer, { bits: quantizeBits });
     const local = new Value(tensorType(outer.shape), hint);
     this.carries.push({ local, outer });
     this.own.add(local);

@@ -16,6 +16,8 @@ export interface PlanOptions {
   partitions?: number;
   /** The device's storage binding limit (stacked activations are split to fit). */
   maxBindingBytes?: number;
+  checkpointEvery?: number;
+  perOp?: boolean;
 }
 
 /** Sizes of the data: N, E and the model's own symbols (F, K, …). */

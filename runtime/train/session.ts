@@ -110,6 +110,10 @@ export interface SessionOptions {
   optimizer: OptimizerConfig;
   /** Plain stored-activation backprop even for reversible loops (A/B checks). */
   storeActivations: boolean;
+  /** Keep every k-th block's input of reversible loops (bounds drift; memory O(L/k)). */
+  checkpointEvery?: number;
+  /** One kernel per op, so that recomputation is bitwise identical (exact mode). */
+  perOp?: boolean;
 }
 
 /** A graph's data on the device, with executors sized for it. */
@@ -138,10 +142,10 @@ export class Session<H, K> {
     readonly options: SessionOptions,
   ) {
     const ad: AdOptions = { scanPolicy: options.storeActivations ? "store" : "auto" };
-    this.stepGraph = trainingStepGraph(model.train, options.optimizer, ad);
+    this.stepGraph = trainingStepGraph(model.train, options.optimizer, ad, options.checkpointEvery);
     this.evalGraph = evaluationGraph(model.eval);
-    this.stepProgram = generateProgram(this.stepGraph.graph);
-    this.evalProgram = generateProgram(this.evalGraph.graph);
+    this.stepProgram = generateProgram(this.stepGraph.graph, { perOp: options.perOp });
+    this.evalProgram = generateProgram(this.evalGraph.graph, { perOp: options.perOp });
   }
 
   get dims(): DimBindings | undefined {

@@ -10,6 +10,7 @@ import type { Dataset } from "../data/types.js";
 import type { MemorySnapshot } from "../gpu/memory.js";
 import type { Backend } from "../exec/backend.js";
 import { rocAuc } from "../metrics.js";
+import { measureDrift } from "./check.js";
 import { loadCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
 import { initParameters } from "./init.js";
 import { Session } from "./session.js";
@@ -25,6 +26,17 @@ export interface TrainOptions {
   save?: string;
   initSave?: string;
   resume?: string;
+  /** Keep every k-th block's input of reversible loops (bounds drift). */
+  checkpointEvery?: number;
+  /** One kernel per op: bitwise-identical recomputation (exact mode). */
+  perOp?: boolean;
+  /** Exact mode's fixed-point bits: a state beyond ±2^(24−bits) becomes NaN and stops the run. */
+  exactBits?: number;
+  /**
+   * Measure the reconstruction drift at every evaluation, on this backend (a separate one, so
+   * that the measurement's stored activations do not count in the run's memory).
+   */
+  drift?: Backend<unknown, unknown>;
 }
 
 export interface EpochLog {
@@ -35,6 +47,8 @@ export interface EpochLog {
   valid?: number;
   test?: number;
   evalLoss?: number;
+  /** Largest relative reconstruction error of a block input, when drift is measured. */
+  drift?: number;
   seconds: number;
 }
 
@@ -49,6 +63,8 @@ export interface TrainResult {
   evalSeconds: number[];
   dispatchesPerStep: number;
   memory: MemorySnapshot;
+  /** Over the run: the largest per-block reconstruction error and the first block's. */
+  drift?: { max: number; input: number };
 }
 
 export class NonFiniteLossError extends Error {}
@@ -97,7 +113,10 @@ export async function train<H, K>(
   const session = new Session(backend, model, {
     optimizer: opts.optimizer,
     storeActivations: opts.storeActivations,
+    checkpointEvery: opts.checkpointEvery,
+    perOp: opts.perOp,
   });
+  let drift: TrainResult["drift"];
   await session.bind(ds);
   const dims = session.dims!;
   const shapes = session.paramShapes(dims);
@@ -171,7 +190,11 @@ export async function train<H, K>(
         throw new NonFiniteLossError(
           `the training loss became ${loss} at epoch ${epoch}; stopping` +
             (opts.save ? ` (the last good checkpoint is kept in ${opts.save})` : "") +
-            ". Try a smaller --lr.",
+            (opts.exactBits !== undefined
+              ? `. In exact mode a state value beyond the fixed-point range ±${2 ** (24 - opts.exactBits)} ` +
+                "(2^(24−bits)) becomes NaN instead of silently losing exactness: " +
+                "`revgnn check --exact` shows the state's range; use fewer --exact bits, or a smaller --lr."
+              : ". Try a smaller --lr."),
         );
       }
       const entry: EpochLog = { epoch, loss, seconds: 0 };
@@ -180,6 +203,26 @@ export async function train<H, K>(
         const ev = await session.evaluate();
         evalSeconds.push((performance.now() - e0) / 1000);
         Object.assign(entry, evaluationMetric(ds, ev), { evalLoss: ev.loss });
+        if (opts.drift) {
+          const loops = await measureDrift(
+            opts.drift,
+            model,
+            ds,
+            (await session.readState()).params,
+            {
+              seed: opts.seed,
+              checkpointEvery: opts.checkpointEvery,
+              perOp: opts.perOp,
+            },
+          );
+          const errs = loops.flatMap((l) => l.relativeError);
+          entry.drift = Math.max(0, ...errs);
+          const input = Math.max(0, ...loops.map((l) => l.relativeError[0] ?? 0));
+          drift = {
+            max: Math.max(drift?.max ?? 0, entry.drift),
+            input: Math.max(drift?.input ?? 0, input),
+          };
+        }
         if (!best || entry.valid! > best.valid)
           best = { valid: entry.valid!, test: entry.test!, epoch };
         entry.seconds = (performance.now() - t0) / 1000;
@@ -213,5 +256,6 @@ export async function train<H, K>(
     evalSeconds,
     dispatchesPerStep,
     memory,
+    drift,
   };
 }

@@ -62,8 +62,14 @@ import { compileFile, expectModel, type CompiledModel } from "../../compiler/com
 const FIXPOINT = { exact: { tol: "1e-13", iters: "300" }, gpu: { tol: "1e-6", iters: "60" } };
 
 /** Compiles an example with the wanted overrides that it actually has as hyperparameters. */
-export function compileExample(file: string, wanted: Record<string, string>, fixpoint: "exact" | "gpu" = "exact"): CompiledModel {
+export function compileExample(
+  file: string,
+  wanted: Record<string, string>,
+  fixpoint: "exact" | "gpu" = "exact",
+): CompiledModel {
   const hypers = expectModel(compileFile(`examples/${file}`)).train.hypers;
-  const set = Object.fromEntries(Object.entries({ ...wanted, ...FIXPOINT[fixpoint] }).filter(([k]) => k in hypers));
+  const set = Object.fromEntries(
+    Object.entries({ ...wanted, ...FIXPOINT[fixpoint] }).filter(([k]) => k in hypers),
+  );
   return expectModel(compileFile(`examples/${file}`, { set }));
 }

@@ -64,6 +64,15 @@ function binary(
 
 const num = (attrs: Attrs, key: string): number => attrs[key] as number;
 
+/** WGSL's round(): to the nearest integer, ties to even. */
+function roundHalfEven(y: number): number {
+  const f = Math.floor(y);
+  const d = y - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
 // tanh and sigmoid saturate long before these bounds in float32; clamping keeps the WGSL
 // built-ins (which some drivers compute through exp) away from inf/inf = NaN.
 const sigmoid64 = (x: number) =>
@@ -189,6 +198,18 @@ export const elementwiseOps: OpDef[] = [
     (x) => x * x,
     (a) => `(${a} * ${a})`,
     (b, { inputs: [x] }, [d]) => [d && b.mul(d, b.scale(x!, 2))],
+  ),
+  unary(
+    "quantize",
+    "x rounded to the grid of multiples of 2^-bits (ties to even); NaN outside the range ±2^(24−bits) where float32 holds that grid exactly; the derivative passes straight through",
+    (x, at) => {
+      const y = x * 2 ** num(at, "bits");
+      return Math.abs(y) >= 16777216 ? NaN : roundHalfEven(y) / 2 ** num(at, "bits");
+    },
+    (a, at, f32) =>
+      // NaN is built at run time: WGSL rejects a NaN constant.
+      `select(round(${a} * ${f32(2 ** num(at, "bits"))}) * ${f32(2 ** -num(at, "bits"))}, bitcast<f32>(0x7fc00000u ^ (idx & 0u)), abs(${a} * ${f32(2 ** num(at, "bits"))}) >= 16777216.0)`,
+    (_b, _op, [d]) => [d],
   ),
   unary(
     "stop_gradient",
