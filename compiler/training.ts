@@ -16,6 +16,8 @@ export type OptimizerKind = "sgd" | "adam" | "adamw";
 export interface OptimizerConfig {
   kind: OptimizerKind;
   weightDecay: number;
+  /** Which parameters weight decay applies to: all, or only matrices (not biases and gains). */
+  decay?: "all" | "matrices";
   beta1: number;
   beta2: number;
   eps: number;
@@ -76,8 +78,9 @@ export function trainingStepGraph(
   const newP: Value[] = [];
   const newM1: Value[] = [];
   const newM2: Value[] = [];
-  const wd = opt.weightDecay;
   p.forEach((param, i) => {
+    const block = m.params[i]!.blockShape;
+    const wd = opt.decay === "matrices" && block.length < 2 ? 0 : opt.weightDecay;
     let grad = grads[i] ?? b.zerosLike(param.shape);
     if (opt.kind !== "adamw" && wd !== 0) grad = b.add(grad, b.scale(param, wd));
     if (opt.kind === "sgd") {
