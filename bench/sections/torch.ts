@@ -1,0 +1,239 @@
+// Against PyTorch: the same RevGCN and ResGCN in plain PyTorch (bench/torch/revgnn_torch.py),
+// on the same graph, features, labels and initial parameter values, on this machine's CPU, in
+// the same run. Each configuration runs in its own python process so that its peak RSS is its
+// own. The evaluation loss at initialisation is compared with ours first: equal (to float32
+// rounding) means both sides compute the same model on the same data.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { evalShape } from "../../compiler/ir/dims.js";
+import { initParameters } from "../../runtime/train/init.js";
+import { bindDims } from "../../runtime/train/session.js";
+import type { SuiteConfig } from "../config.js";
+import { Budget, predictStepSeconds, type TimedPoint } from "../lib/budget.js";
+import { seconds } from "../lib/format.js";
+import { summarize } from "../lib/stats.js";
+import type { DepthPoint, ModelName, TorchPoint, TorchSection } from "../types.js";
+import type { BenchDataset } from "./datasets.js";
+import { MODELS } from "./depth.js";
+import { benchModel } from "./models.js";
+
+interface TorchProbe {
+  python: string;
+  torch: string;
+}
+
+/** The first python3 that imports torch: $REVGNN_TORCH_PYTHON, Debian's /usr/bin/python3, PATH. */
+export function findTorch(): TorchProbe | { error: string } {
+  const candidates = [process.env.REVGNN_TORCH_PYTHON, "/usr/bin/python3", "python3"].filter(
+    (p): p is string => !!p,
+  );
+  const tried: string[] = [];
+  for (const python of candidates) {
+    const r = spawnSync(python, ["-c", "import torch; print(torch.__version__)"], {
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    if (r.status === 0) return { python, torch: r.stdout.trim() };
+    tried.push(
+      `${python}: ${r.error ? r.error.message : (r.stderr || "").trim().split("\n").pop()}`,
+    );
+  }
+  return {
+    error:
+      `no python3 with torch (${tried.join("; ")}). On Debian, as root: ` +
+      "apt-get install -y python3-torch libopenblas0-pthread",
+  };
+}
+
+/** Writes the graph (CSR by destination), features, labels and training nodes as raw files. */
+function exportGraph(dir: string, b: BenchDataset): void {
+  const { ds } = b;
+  if (ds.labels.kind !== "single") throw new Error("bench: torch export needs single labels");
+  writeFileSync(join(dir, "rowptr.bin"), ds.graph.dstRowPtr);
+  writeFileSync(join(dir, "srcidx.bin"), ds.graph.srcIdx);
+  writeFileSync(join(dir, "features.bin"), ds.features);
+  writeFileSync(join(dir, "labels.bin"), ds.labels.y);
+  writeFileSync(join(dir, "train.bin"), ds.split.train);
+  const meta = {
+    nodes: ds.graph.numNodes,
+    edges: ds.graph.numEdges,
+    features: ds.numFeatures,
+    classes: ds.labels.numClasses,
+  };
+  writeFileSync(join(dir, "graph.json"), JSON.stringify(meta));
+}
+
+/** Our initial parameters (same seed as our run) and their specs, for the python side. */
+function exportParams(
+  dir: string,
+  root: string,
+  b: BenchDataset,
+  m: ModelName,
+  L: number,
+  seed: number,
+) {
+  const model = benchModel(root, m, L, b.info.D);
+  const dims = bindDims(model.train.inputs, b.ds);
+  const values = initParameters(model.train.params, dims, seed);
+  const file = join(dir, `params-${m}-${L}.bin`);
+  writeFileSync(
+    file,
+    Buffer.concat(values.map((v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength))),
+  );
+  const params = model.train.params.map((p) => ({
+    name: p.name,
+    shape: evalShape(p.shape, dims),
+    stacked: p.stacked.length > 0,
+  }));
+  return {
+    file,
+    params,
+    p: Number(model.train.hypers.p ?? 0.5),
+    C: Number(model.train.hypers.C ?? 2),
+  };
+}
+
+interface TorchOutput {
+  torch: string;
+  threads: number;
+  blas: string;
+  init_eval_loss: number;
+  losses: number[];
+  first_step_seconds: number;
+  step_seconds: number[];
+  memory: { static_bytes: number; step_peak_delta: number | null; hwm_reset: boolean };
+}
+
+export interface TorchContext {
+  root: string;
+  config: SuiteConfig;
+  datasets: BenchDataset[];
+  /** Our depth points of this run: a comparison needs ours measured in the same invocation. */
+  ours: DepthPoint[];
+  log: (msg: string) => void;
+}
+
+export async function torchSection(c: TorchContext, probe = findTorch()): Promise<TorchSection> {
+  if ("error" in probe) {
+    c.log(`[torch] skipped: ${probe.error}`);
+    return { available: false, note: probe.error, points: [] };
+  }
+  const budget = new Budget(c.config.sectionSeconds.torch);
+  const script = join(c.root, "bench", "torch", "revgnn_torch.py");
+  const tmp = mkdtempSync(join(tmpdir(), "revgnn-bench-torch-"));
+  const threads = cpus().length;
+  const points: TorchPoint[] = [];
+  const timed = new Map<string, TimedPoint[]>();
+  /** Process start, imports and data loading, per graph: measured from the first run on it. */
+  const overhead = new Map<string, number>();
+  let info: Pick<TorchSection, "torch" | "threads" | "blas"> = {};
+  try {
+    for (const b of c.datasets) {
+      const depths = c.config.torch.depths[b.info.key as keyof typeof c.config.torch.depths] ?? [];
+      if (depths.length === 0) continue;
+      const dir = join(tmp, b.info.key);
+      mkdirSync(dir, { recursive: true });
+      exportGraph(dir, b);
+      for (const L of depths) {
+        for (const m of MODELS) {
+          const ours = c.ours.find((p) => p.dataset === b.info.key && p.model === m && p.L === L);
+          const point: TorchPoint = { dataset: b.info.key, model: m, L, status: "skipped" };
+          points.push(point);
+          if (ours?.status !== "measured") {
+            point.reason = `ours was not measured in this run (${ours?.status ?? "absent"})`;
+            continue;
+          }
+          const reps = c.config.torch.reps;
+          const pred =
+            predictStepSeconds(timed.get(`${b.info.key}:${m}`) ?? [], L) ??
+            // First run on this graph: assume PyTorch's step costs what ours did.
+            ours.step?.median ??
+            ours.firstStepSeconds ??
+            1;
+          const cost = (overhead.get(b.info.key) ?? 10) + pred * (1.5 + reps);
+          if (!budget.fits(cost)) {
+            point.reason = `predicted ${seconds(cost)}, ${seconds(budget.left())} left of the section's budget`;
+            c.log(`[torch] ${b.info.key} ${m} L=${L}: skipped (${point.reason})`);
+            continue;
+          }
+          const ex = exportParams(dir, c.root, b, m, L, c.config.seed);
+          const cfgFile = join(dir, `config-${m}-${L}.json`);
+          writeFileSync(
+            cfgFile,
+            JSON.stringify({
+              model: m === "RevGCN" ? "rev" : "res",
+              L,
+              C: ex.C,
+              p: ex.p,
+              lr: c.config.lr,
+              weight_decay: c.config.weightDecay,
+              steps: 1 + reps,
+              threads,
+              seed: c.config.seed,
+              params_file: ex.file,
+              params: ex.params,
+            }),
+          );
+          const t0 = performance.now();
+          const r = spawnSync(probe.python, [script, dir, cfgFile], {
+            encoding: "utf8",
+            timeout: Math.max(60, 3 * cost, budget.left() + 30) * 1000,
+            maxBuffer: 16 << 20,
+            env: { ...process.env, OMP_NUM_THREADS: String(threads) },
+          });
+          const wall = (performance.now() - t0) / 1000;
+          if (r.status !== 0) {
+            point.status = "failed";
+            const why =
+              r.error?.message ?? (r.stderr || "").trim().split("\n").slice(-3).join(" | ");
+            point.reason = r.signal
+              ? `killed by ${r.signal} (out of memory or timeout): ${why}`
+              : why;
+            c.log(`[torch] ${b.info.key} ${m} L=${L}: FAILED: ${point.reason}`);
+            continue;
+          }
+          const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as TorchOutput;
+          info = { torch: out.torch, threads: out.threads, blas: out.blas };
+          const stepTotal = out.first_step_seconds + out.step_seconds.reduce((s, x) => s + x, 0);
+          if (!overhead.has(b.info.key))
+            overhead.set(b.info.key, Math.max(1, wall - stepTotal * 1.5));
+          Object.assign(point, {
+            status: "measured",
+            step: summarize(out.step_seconds.length ? out.step_seconds : [out.first_step_seconds]),
+            firstStepSeconds: out.first_step_seconds,
+            staticBytes: out.memory.static_bytes,
+            ...(out.memory.step_peak_delta !== null
+              ? { stepPeakDelta: out.memory.step_peak_delta }
+              : {}),
+            initEvalLoss: out.init_eval_loss,
+            losses: out.losses,
+            ...(ours.initEvalLoss !== undefined
+              ? { initEvalLossDiff: Math.abs(ours.initEvalLoss - out.init_eval_loss) }
+              : {}),
+          });
+          const list = timed.get(`${b.info.key}:${m}`) ?? [];
+          list.push({ L, seconds: point.step!.median });
+          timed.set(`${b.info.key}:${m}`, list);
+          c.log(
+            `[torch] ${b.info.key} ${m} L=${L}: step ${seconds(point.step!.median)} (n=${point.step!.n}), ` +
+              `init loss ${out.init_eval_loss.toFixed(5)} vs ours ${ours.initEvalLoss?.toFixed(5) ?? "—"} ` +
+              `[${budget.spent().toFixed(0)} s]`,
+          );
+        }
+      }
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return {
+    available: true,
+    note:
+      `plain PyTorch ${info.torch ?? probe.torch} on the CPU (${info.threads ?? threads} threads, BLAS: ${info.blas ?? "?"}); ` +
+      "memory = tensors alive before the step + the peak RSS increase over the first step",
+    python: probe.python,
+    ...info,
+    points,
+  };
+}
