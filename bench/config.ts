@@ -48,7 +48,7 @@ export const FULL: SuiteConfig = {
   minReps: 2,
   maxReps: 7,
   memoryFraction: 0.7,
-  sectionSeconds: { depth: 1500, torch: 420, kernels: 420, scale: 300 },
+  sectionSeconds: { depth: 1320, torch: 360, kernels: 360, scale: 240 },
   torch: { enabled: true, depths: { cora: [1, 10, 100], arxiv: [1, 10] }, reps: 3 },
   kernels: { enabled: true, runs: 3 },
   compile: { depths: [1, 10, 100, 1000, 10000], reps: 3 },

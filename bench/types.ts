@@ -108,6 +108,8 @@ export interface TorchSection {
   torch?: string;
   threads?: number;
   blas?: string;
+  /** Largest relative difference of RevStack's gradients from plain autograd (float64, small graph). */
+  gradientSelfCheck?: number;
   points: TorchPoint[];
 }
 

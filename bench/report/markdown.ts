@@ -177,7 +177,10 @@ function torchTables(r: SuiteResult): string[] {
       "the evaluation loss at initialisation is compared first (|Δ loss|: same model, same data). " +
       "revgnn memory: peak total of the runtime's accounting; PyTorch: bytes of the tensors alive " +
       "before the step + the peak RSS increase over the first step (activations, gradients, Adam " +
-      "state, temporaries). Both sides run on this machine's CPU cores (revgnn through lavapipe).",
+      "state, temporaries). Both sides run on this machine's CPU cores (revgnn through lavapipe). " +
+      (t.gradientSelfCheck !== undefined
+        ? `The PyTorch RevGCN's backward (inverse, then re-forward) matches plain autograd to ${t.gradientSelfCheck.toExponential(1)} (float64, small graph).`
+        : ""),
     "",
   );
   const ours = (p: { dataset: string; model: ModelName; L: number }) =>

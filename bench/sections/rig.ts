@@ -84,14 +84,8 @@ export class GpuRig {
     });
     await session.bind(ds);
     try {
-      session.setParameters(initParameters(model.train.params, session.dims!, o.seed));
-      let initEvalLoss: number | undefined;
-      if (o.initEval) {
-        initEvalLoss = (await session.evaluate()).loss;
-        // The plan replays bind, step, evaluation; an evaluation before the step is not part of
-        // it. Binding only adds buffers, so restarting the peak window here loses nothing.
-        backend.memory.resetPeak();
-      }
+      const init = initParameters(model.train.params, session.dims!, o.seed);
+      session.setParameters(init);
       const losses: number[] = [];
       let t = 0;
       const d0 = backend.stats.dispatches;
@@ -107,6 +101,13 @@ export class GpuRig {
       const memory = { total: snap.peakTotal - leakedTotal } as CategoryPlan;
       for (const c of MEMORY_CATEGORIES) memory[c] = snap.peak[c] - leaked[c];
 
+      let initEvalLoss: number | undefined;
+      if (o.initEval) {
+        // After the memory window (the plan has no evaluation before the first step, and one
+        // shifts the step's peak slightly): back to the initial values, then evaluate.
+        session.setParameters(init);
+        initEvalLoss = (await session.evaluate()).loss;
+      }
       const times: number[] = [];
       for (let r = 0; r < o.reps; r++) {
         const t0 = performance.now();

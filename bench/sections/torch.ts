@@ -11,7 +11,7 @@ import { evalShape } from "../../compiler/ir/dims.js";
 import { initParameters } from "../../runtime/train/init.js";
 import { bindDims } from "../../runtime/train/session.js";
 import type { SuiteConfig } from "../config.js";
-import { Budget, predictStepSeconds, type TimedPoint } from "../lib/budget.js";
+import { Budget, predictStepSeconds, repsFor, type TimedPoint } from "../lib/budget.js";
 import { seconds } from "../lib/format.js";
 import { summarize } from "../lib/stats.js";
 import type { DepthPoint, ModelName, TorchPoint, TorchSection } from "../types.js";
@@ -122,6 +122,27 @@ export async function torchSection(c: TorchContext, probe = findTorch()): Promis
   }
   const budget = new Budget(c.config.sectionSeconds.torch);
   const script = join(c.root, "bench", "torch", "revgnn_torch.py");
+  // First, that the reversible backward (inverse, then re-forward) gives autograd's gradients.
+  const check = spawnSync(probe.python, [script, "--self-check"], {
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  const gradientSelfCheck = (() => {
+    try {
+      return (
+        JSON.parse(check.stdout.trim().split("\n").pop()!) as { self_check_max_rel_diff: number }
+      ).self_check_max_rel_diff;
+    } catch {
+      return NaN;
+    }
+  })();
+  c.log(
+    `[torch] RevStack gradient self-check: max relative difference ${gradientSelfCheck.toExponential(1)}`,
+  );
+  if (check.status !== 0) {
+    const note = `the PyTorch RevGCN's gradient self-check failed (${gradientSelfCheck}): ${(check.stderr || "").trim().split("\n").pop()}`;
+    return { available: false, note, python: probe.python, gradientSelfCheck, points: [] };
+  }
   const tmp = mkdtempSync(join(tmpdir(), "revgnn-bench-torch-"));
   const threads = cpus().length;
   const points: TorchPoint[] = [];
@@ -129,6 +150,17 @@ export async function torchSection(c: TorchContext, probe = findTorch()): Promis
   /** Process start, imports and data loading, per graph: measured from the first run on it. */
   const overhead = new Map<string, number>();
   let info: Pick<TorchSection, "torch" | "threads" | "blas"> = {};
+  const sizeOf = (b: BenchDataset) => b.info.nodes + b.info.edges;
+  /** PyTorch's step at L: from its own steps on this graph, else on another graph scaled by size, else ours. */
+  const predictTorch = (b: BenchDataset, m: ModelName, L: number, ours: DepthPoint): number => {
+    const own = predictStepSeconds(timed.get(`${b.info.key}:${m}`) ?? [], L);
+    if (own !== undefined) return own;
+    for (const o of c.datasets) {
+      const p = o === b ? undefined : predictStepSeconds(timed.get(`${o.info.key}:${m}`) ?? [], L);
+      if (p !== undefined) return p * Math.max(1, sizeOf(b) / sizeOf(o));
+    }
+    return ours.step?.median ?? ours.firstStepSeconds ?? 1;
+  };
   try {
     for (const b of c.datasets) {
       const depths = c.config.torch.depths[b.info.key as keyof typeof c.config.torch.depths] ?? [];
@@ -145,13 +177,8 @@ export async function torchSection(c: TorchContext, probe = findTorch()): Promis
             point.reason = `ours was not measured in this run (${ours?.status ?? "absent"})`;
             continue;
           }
-          const reps = c.config.torch.reps;
-          const pred =
-            predictStepSeconds(timed.get(`${b.info.key}:${m}`) ?? [], L) ??
-            // First run on this graph: assume PyTorch's step costs what ours did.
-            ours.step?.median ??
-            ours.firstStepSeconds ??
-            1;
+          const pred = predictTorch(b, m, L, ours);
+          const reps = repsFor(pred, c.config.repSeconds, 2, c.config.torch.reps);
           const cost = (overhead.get(b.info.key) ?? 10) + pred * (1.5 + reps);
           if (!budget.fits(cost)) {
             point.reason = `predicted ${seconds(cost)}, ${seconds(budget.left())} left of the section's budget`;
@@ -234,6 +261,7 @@ export async function torchSection(c: TorchContext, probe = findTorch()): Promis
       "memory = tensors alive before the step + the peak RSS increase over the first step",
     python: probe.python,
     ...info,
+    gradientSelfCheck,
     points,
   };
 }
