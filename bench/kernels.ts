@@ -424,6 +424,11 @@ async function main(): Promise<void> {
   // Other processes on the machine skew both our numbers and numpy's; say so next to them.
   const loadAtStart = loadavg()[0]!;
   console.log(`machine: ${cpus().length} CPUs, load average ${loadAtStart.toFixed(2)} at start`);
+  if (loadAtStart > cpus().length) {
+    // lavapipe splits every dispatch over its worker threads and waits for the slowest, so it
+    // suffers far more from a busy machine than single-threaded scipy does.
+    console.log(`WARNING: the machine is busy; the numbers below understate the kernels`);
+  }
   console.log(
     `tuning:  ${JSON.stringify({ matmul: ctx.tuning.matmul, spmm: ctx.tuning.spmm, splitKRows: ctx.tuning.splitKRows })}`,
   );
