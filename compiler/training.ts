@@ -47,6 +47,8 @@ export interface StepGraph {
   numParams: number;
   /** Optimizer state tensors per parameter (0 for SGD, 2 for Adam/AdamW). */
   statesPerParam: number;
+  /** The parameters' gradients (values of `graph`), for memory accounting. */
+  gradients: Value[];
 }
 
 export function optimizerStates(kind: OptimizerKind): number {
@@ -103,7 +105,13 @@ export function trainingStepGraph(
         ["p", "m", "v"][Math.floor(i / p.length)] + "." + (params[i % p.length]!.hint ?? "")),
   );
   g.outputs = [fwd.outputs[0]!, ...newP, ...newM1, ...newM2];
-  return { graph: eliminateDeadCode(g), numData, numParams: p.length, statesPerParam: states };
+  return {
+    graph: eliminateDeadCode(g),
+    numData,
+    numParams: p.length,
+    statesPerParam: states,
+    gradients: grads.filter((v): v is Value => !!v),
+  };
 }
 
 export interface EvalGraph {

@@ -4,13 +4,17 @@
 import { expandRevBlock } from "../autodiff/control.js";
 import { Builder } from "../ir/builder.js";
 import { inlineGraph } from "../ir/inline.js";
-import { Graph, type Op } from "../ir/types.js";
+import { Graph, Op } from "../ir/types.js";
 
 function hasRevBlock(g: Graph): boolean {
   return g.ops.some((op) => op.opcode === "rev_block" || op.regions.some(hasRevBlock));
 }
 
-/** A graph with every rev_block (at any depth) replaced by its statements. */
+/**
+ * A graph with every rev_block (at any depth) replaced by its statements. Ops that neither are
+ * nor contain rev_blocks keep their results, so values outside blocks keep their identity (the
+ * runtime attaches memory categories to some of them: parameter gradients, for instance).
+ */
 export function expandRevBlocks(g: Graph): Graph {
   if (!hasRevBlock(g)) return g;
   const out = new Graph(g.name, g.inputs);
@@ -18,20 +22,20 @@ export function expandRevBlocks(g: Graph): Graph {
   const env = new Map(g.inputs.map((v) => [v, v]));
   for (const op of g.ops) {
     const ins = op.inputs.map((v) => env.get(v)!);
-    b.loc = op.loc;
-    let outs;
     if (op.opcode === "rev_block") {
-      outs = inlineGraph(b, expandRevBlocks(expandRevBlock(op)), ins);
-    } else {
-      outs = b.emit(op.opcode, ins, op.attrs, op.regions.map(expandRevBlocks));
+      b.loc = op.loc;
+      const outs = inlineGraph(b, expandRevBlocks(expandRevBlock(op)), ins);
+      op.outputs.forEach((v, i) => {
+        outs[i]!.hint ??= v.hint;
+        env.set(v, outs[i]!);
+      });
+      continue;
     }
-    op.outputs.forEach((v, i) => {
-      outs[i]!.hint ??= v.hint;
-      env.set(v, outs[i]!);
-    });
+    out.ops.push(
+      new Op(op.opcode, ins, op.outputs, op.attrs, op.regions.map(expandRevBlocks), op.loc),
+    );
+    for (const v of op.outputs) env.set(v, v);
   }
   out.outputs = g.outputs.map((v) => env.get(v)!);
   return out;
 }
-
-export type { Op };

@@ -87,6 +87,8 @@ export class Executor<H, K> {
     readonly program: Program,
     readonly dims: DimBindings,
     private readonly graph?: GraphData | GraphSize,
+    /** Memory categories of particular values (the rest: activations, or workspace). */
+    private readonly categories: ReadonlyMap<Value, MemoryCategory> = new Map(),
   ) {
     this.dimsWithSums = { ...dims };
   }
@@ -150,16 +152,16 @@ export class Executor<H, K> {
     const count = shape[0]!;
     const slot = numElements(shape.slice(1));
     const total = count * slot * 4;
-    if (total <= this.backend.maxBindingBytes)
-      return this.allocate(count * slot, "activations", label);
+    const category = this.categories.get(v) ?? "activations";
+    if (total <= this.backend.maxBindingBytes) return this.allocate(count * slot, category, label);
     const perChunk = Math.max(1, Math.floor(this.backend.maxBindingBytes / (slot * 4)));
     const chunks: Buf<H>[] = [];
     for (let start = 0; start < count; start += perChunk) {
       const n = Math.min(perChunk, count - start);
       const bytes = n * slot * 4;
-      const handle = this.backend.memory.acquire(bytes, "activations", `${label}[${start}..]`);
+      const handle = this.backend.memory.acquire(bytes, category, `${label}[${start}..]`);
       if (this.poison) this.backend.write(handle, new Float32Array(bytes / 4).fill(NaN));
-      chunks.push({ handle, bytes, refs: 1, owned: true, category: "activations" });
+      chunks.push({ handle, bytes, refs: 1, owned: true, category });
     }
     return { kind: "stack", chunks, perChunk, slot, count };
   }
@@ -342,7 +344,7 @@ export class Executor<H, K> {
         ? "workspace"
         : o !== undefined && outputCategory
           ? outputCategory(o)
-          : "activations";
+          : (this.categories.get(w) ?? "activations");
       env.set(w, this.allocate(elements, category, w.hint ?? `t${w.id}`));
     }
     const kernel = this.kernels.get(spec.code);

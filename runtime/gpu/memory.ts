@@ -14,6 +14,7 @@
 export const MEMORY_CATEGORIES = [
   "parameters",
   "optimizer",
+  "gradients",
   "activations",
   "workspace",
   "graph",
@@ -74,6 +75,7 @@ export class MemoryError extends Error {
 const zeroBytes = (): CategoryBytes => ({
   parameters: 0,
   optimizer: 0,
+  gradients: 0,
   activations: 0,
   workspace: 0,
   graph: 0,

@@ -17,6 +17,7 @@ import {
   type StepGraph,
 } from "../../compiler/training.js";
 import type { Dataset } from "../data/types.js";
+import type { Value } from "../../compiler/ir/types.js";
 import type { MemoryCategory } from "../gpu/memory.js";
 import type { Backend } from "../exec/backend.js";
 import { Executor, type TensorRef, type View } from "../exec/executor.js";
@@ -176,7 +177,14 @@ export class Session<H, K> {
   async bindSized(dims: Record<string, number>, ds?: Dataset): Promise<void> {
     this.unbind();
     const graph = ds?.graph ?? { numNodes: dims.N!, numEdges: dims.E! };
-    const step = new Executor(this.backend, this.stepProgram, dims, graph);
+    // Parameter gradients are their own category; the iteration numbers of loops ([L] scalars)
+    // are bookkeeping, not activations.
+    const categories = new Map<Value, MemoryCategory>(
+      this.stepGraph.gradients.map((v) => [v, "gradients"]),
+    );
+    for (const op of this.stepGraph.graph.ops)
+      if (op.opcode === "iota") categories.set(op.outputs[0]!, "workspace");
+    const step = new Executor(this.backend, this.stepProgram, dims, graph, categories);
     const evalEx = new Executor(this.backend, this.evalProgram, dims, graph);
     await Promise.all([step.prepare(), evalEx.prepare()]);
     const arrays = ds ? dataArrays(this.model.train.inputs, ds) : undefined;

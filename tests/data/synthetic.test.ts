@@ -109,13 +109,12 @@ describe("syntheticDataset", () => {
     expect(() => syntheticDataset(12, 67, 2, 2, 3)).toThrow(DataError);
   });
 
-  it("builds an arxiv-sized graph (169,343 nodes, 1,166,243 edges) in seconds", () => {
-    // F = 8 keeps the suite fast; F only adds one normal draw per feature (F = 128: ~1 s more).
-    const t0 = performance.now();
+  it("builds an arxiv-sized graph (169,343 nodes, 1,166,243 undirected edges)", () => {
+    // F = 8 keeps the suite fast; F only adds one normal draw per feature. (Speed is the
+    // benchmarks' business, not a timed test's.)
     const big = syntheticDataset(169343, 1166243, 8, 40, 0);
-    const ms = performance.now() - t0;
+    expect(big.graph.numNodes).toBe(169343);
     expect(big.graph.numEdges).toBe(2 * 1166243);
-    expect(ms).toBeLessThan(15000);
   });
 });
 
