@@ -51,7 +51,7 @@ export const FULL: SuiteConfig = {
   sectionSeconds: { depth: 1320, torch: 360, kernels: 360, scale: 240 },
   torch: { enabled: true, depths: { cora: [1, 10, 100], arxiv: [1, 10] }, reps: 3 },
   kernels: { enabled: true, runs: 3 },
-  compile: { depths: [1, 10, 100, 1000, 10000], reps: 3 },
+  compile: { depths: [1, 10, 100, 1000, 10000], reps: 5 },
   scale: { enabled: true, L: 100, D: 128, partitions: [4, 16], confirm: true },
 };
 

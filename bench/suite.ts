@@ -87,16 +87,29 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteOutcome> {
     files = await writeResultSet(outDir, stem, result);
   };
 
-  try {
-    result.compile = compileSection({
-      root,
-      model: "RevGCN",
-      D: config.datasets[0]?.D ?? 64,
-      depths: config.compile.depths,
-      reps: config.compile.reps,
-      log,
-    });
+  // A section that throws is recorded and skipped: the others still run and are written.
+  const section = async (name: string, run: () => Promise<void>) => {
+    try {
+      await run();
+    } catch (err) {
+      const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      notes.push(`The ${name} section failed: ${text.split("\n").slice(0, 3).join(" ")}`);
+      log(`[bench] ${name} section FAILED: ${text}`);
+    }
     await save();
+  };
+
+  try {
+    await section("compile-time", async () => {
+      result.compile = compileSection({
+        root,
+        model: "RevGCN",
+        D: config.datasets[0]?.D ?? 64,
+        depths: config.compile.depths,
+        reps: config.compile.reps,
+        log,
+      });
+    });
 
     const datasets: BenchDataset[] = [];
     for (const d of config.datasets) {
@@ -109,49 +122,44 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteOutcome> {
       !("error" in torch) &&
       (config.torch.depths[ds as keyof typeof config.torch.depths] ?? []).includes(L);
 
-    result.depth = await depthSection({
-      root,
-      config,
-      datasets,
-      limits,
-      rig,
-      initEval: torchDepths,
-      log,
-    });
-    await save();
-
-    result.torch = await torchSection(
-      { root, config, datasets, ours: result.depth.points, log },
-      torch,
-    );
-    await save();
-
-    if (config.kernels.enabled) {
-      result.kernels = kernelSection({
-        root,
-        runs: config.kernels.runs,
-        timeoutSeconds: config.sectionSeconds.kernels,
-        log,
-      });
-      log(`[kernels] ${result.kernels.status}: ${result.kernels.note.slice(0, 200)}`);
-    } else {
-      result.kernels = {
-        status: "skipped",
-        note: "not part of the quick suite (run `npm run bench:kernels`)",
-      };
-    }
-    await save();
-
-    if (config.scale.enabled) {
-      result.scale = await scaleSection({
+    await section("memory/time vs depth", async () => {
+      result.depth = await depthSection({
         root,
         config,
+        datasets,
         limits,
         rig,
-        depthPoints: result.depth.points,
+        initEval: torchDepths,
         log,
       });
-      await save();
+    });
+    const depthPoints = result.depth?.points ?? [];
+
+    await section("PyTorch", async () => {
+      result.torch = await torchSection({ root, config, datasets, ours: depthPoints, log }, torch);
+    });
+
+    await section("kernel efficiency", async () => {
+      if (config.kernels.enabled) {
+        result.kernels = kernelSection({
+          root,
+          runs: config.kernels.runs,
+          timeoutSeconds: config.sectionSeconds.kernels,
+          log,
+        });
+        log(`[kernels] ${result.kernels.status}: ${result.kernels.note.slice(0, 200)}`);
+      } else {
+        result.kernels = {
+          status: "skipped",
+          note: "not part of the quick suite (run `npm run bench:kernels`)",
+        };
+      }
+    });
+
+    if (config.scale.enabled) {
+      await section("scale", async () => {
+        result.scale = await scaleSection({ root, config, limits, rig, depthPoints, log });
+      });
     }
   } catch (err) {
     notes.push(

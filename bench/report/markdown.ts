@@ -58,8 +58,9 @@ function depthTables(r: SuiteResult, stem: string, plots: ReadonlySet<string>): 
       "GPU buffer. (m) measured in this run, (p) the static plan (a dry run of the same allocation " +
       "sequence) where a real step was predicted to exceed the time budget. A configuration does not " +
       `fit when its plan exceeds the memory budget (${bytes(d.memoryBudgetBytes)}, a share of this ` +
-      "machine's RAM, which lavapipe's buffers live in) or an adapter limit. Res/Rev: how many times " +
-      "more ResGCN needs.",
+      "machine's RAM, which lavapipe's buffers live in) or an adapter limit; its plan is still shown. " +
+      "Res/Rev: how many times more ResGCN needs, (p) where either side is planned. The activations " +
+      "category includes the parameter gradients, which grow with L in both models.",
     "",
   );
   for (const info of d.datasets) {
@@ -82,15 +83,21 @@ function depthTables(r: SuiteResult, stem: string, plots: ReadonlySet<string>): 
         d.depths.map((L) => {
           const rev = find(info.key, "RevGCN", L);
           const res = find(info.key, "ResGCN", L);
-          const both = rev?.memory && res?.memory && res.status !== "no-fit";
+          // A ratio is measured only when both sides were; a plan on either side makes it planned.
+          const both = rev?.memory && res?.memory;
+          const tag = rev?.status === "measured" && res?.status === "measured" ? "" : " (p)";
+          const r = (k: "total" | "activations") =>
+            both ? `${ratio(res.memory![k] / rev.memory![k])}${tag}` : "—";
           return [
             String(L),
             memoryCell(rev),
             memoryCell(res),
-            both ? ratio(res.memory!.total / rev.memory!.total) : "—",
+            r("total"),
             bytes(rev?.memory?.activations),
-            res?.status === "no-fit" ? "—" : bytes(res?.memory?.activations),
-            both ? ratio(res.memory!.activations / rev.memory!.activations) : "—",
+            res?.memory
+              ? `${bytes(res.memory.activations)}${res.status === "measured" ? "" : " (p)"}`
+              : "—",
+            r("activations"),
           ];
         }),
       ),

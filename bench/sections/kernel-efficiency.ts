@@ -34,7 +34,7 @@ export function kernelSection(o: KernelOptions): KernelSection {
   const r = spawnSync(process.execPath, args, {
     cwd: o.root,
     encoding: "utf8",
-    timeout: o.timeoutSeconds * 1000,
+    timeout: Math.ceil(o.timeoutSeconds * 1000),
     maxBuffer: 16 << 20,
     env: { ...process.env, BENCH_RUNS: String(o.runs) },
   });

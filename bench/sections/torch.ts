@@ -206,9 +206,11 @@ export async function torchSection(c: TorchContext, probe = findTorch()): Promis
           const t0 = performance.now();
           const r = spawnSync(probe.python, [script, dir, cfgFile], {
             encoding: "utf8",
-            timeout: Math.max(60, 3 * cost, budget.left() + 30) * 1000,
+            timeout: Math.ceil(Math.max(60, Math.min(3 * cost, budget.left() + 30)) * 1000),
             maxBuffer: 16 << 20,
-            env: { ...process.env, OMP_NUM_THREADS: String(threads) },
+            // Passive waits: spinning OpenMP workers on a busy machine (other jobs, or lavapipe's
+            // threads just released) made steps ~6x slower here than with waits that sleep.
+            env: { ...process.env, OMP_NUM_THREADS: String(threads), OMP_WAIT_POLICY: "PASSIVE" },
           });
           const wall = (performance.now() - t0) / 1000;
           if (r.status !== 0) {
@@ -257,7 +259,7 @@ export async function torchSection(c: TorchContext, probe = findTorch()): Promis
   return {
     available: true,
     note:
-      `plain PyTorch ${info.torch ?? probe.torch} on the CPU (${info.threads ?? threads} threads, BLAS: ${info.blas ?? "?"}); ` +
+      `plain PyTorch ${info.torch ?? probe.torch} on the CPU (${info.threads ?? threads} threads, OMP_WAIT_POLICY=PASSIVE, BLAS: ${info.blas ?? "?"}); ` +
       "memory = tensors alive before the step + the peak RSS increase over the first step",
     python: probe.python,
     ...info,
