@@ -41,6 +41,20 @@ export function memorySpec(r: SuiteResult): Spec | undefined {
       series: `${p.model} ${kind}`,
     })),
   );
+  // Res/Rev of the total, written above ResGCN's point at each depth (planned: "(p)").
+  const ratios = pts.flatMap((rev) => {
+    const res = pts.find((q) => q.model === "ResGCN" && q.dataset === rev.dataset && q.L === rev.L);
+    if (rev.model !== "RevGCN" || !res) return [];
+    const planned = rev.status !== "measured" || res.status !== "measured";
+    return [
+      {
+        dataset: datasetName(r, rev.dataset),
+        L: rev.L,
+        MiB: res.memory!.total / MIB,
+        label: `${(res.memory!.total / rev.memory!.total).toFixed(1)}×${planned ? " (p)" : ""}`,
+      },
+    ];
+  });
   const x = {
     field: "L",
     type: "quantitative",
@@ -65,10 +79,21 @@ export function memorySpec(r: SuiteResult): Spec | undefined {
       text: "Peak GPU memory of a training step + evaluation vs depth",
       subtitle: subtitle(
         r,
-        "runtime's accounting; filled points: measured in this run, hollow: static plan",
+        "runtime's accounting; filled points: measured in this run, hollow: static plan; labels: ResGCN / RevGCN total; dotted: memory budget",
       ),
     },
-    data: { values },
+    data: {
+      values: [
+        ...values,
+        ...ratios.map((v) => ({ ...v, ratio: true })),
+        // The memory budget, per panel: where "fits" ends.
+        ...[...new Set(values.map((v) => v.dataset))].map((dataset) => ({
+          dataset,
+          MiB: r.depth!.memoryBudgetBytes / MIB,
+          budget: true,
+        })),
+      ],
+    },
     facet: { column: { field: "dataset", type: "nominal", title: null } },
     resolve: { scale: { y: "independent" } },
     spec: {
@@ -76,6 +101,7 @@ export function memorySpec(r: SuiteResult): Spec | undefined {
       height: 240,
       layer: [
         {
+          transform: [{ filter: "!datum.ratio && !datum.budget" }],
           mark: { type: "line" },
           encoding: {
             x,
@@ -87,6 +113,16 @@ export function memorySpec(r: SuiteResult): Spec | undefined {
         },
         points("measured", true),
         points("planned", false),
+        {
+          transform: [{ filter: "datum.budget" }],
+          mark: { type: "rule", strokeDash: [2, 3], color: "#999" },
+          encoding: { y },
+        },
+        {
+          transform: [{ filter: "datum.ratio" }],
+          mark: { type: "text", dy: -12, fontSize: 10, color: "#555" },
+          encoding: { x, y, text: { field: "label" } },
+        },
       ],
     },
   } as Spec;
@@ -105,7 +141,8 @@ export function timeSpec(r: SuiteResult): Spec | undefined {
     };
     values.push({
       dataset: datasetName(r, p.dataset),
-      series: `${p.model} (revgnn)`,
+      model: p.model,
+      impl: "revgnn",
       L: p.L,
       ...s,
     });
@@ -114,7 +151,8 @@ export function timeSpec(r: SuiteResult): Spec | undefined {
     if (p.status !== "measured" || !p.step) continue;
     values.push({
       dataset: datasetName(r, p.dataset),
-      series: `${p.model} (PyTorch)`,
+      model: p.model,
+      impl: "PyTorch",
       L: p.L,
       ...p.step,
     });
@@ -149,7 +187,8 @@ export function timeSpec(r: SuiteResult): Spec | undefined {
               scale: { type: "log" },
               title: "seconds per step",
             },
-            color: { field: "series", type: "nominal", title: null },
+            color: { field: "model", type: "nominal", title: null },
+            strokeDash: { field: "impl", type: "nominal", title: null },
           },
         },
         {
@@ -158,7 +197,8 @@ export function timeSpec(r: SuiteResult): Spec | undefined {
             x,
             y: { field: "min", type: "quantitative", scale: { type: "log" } },
             y2: { field: "max" },
-            color: { field: "series", type: "nominal" },
+            color: { field: "model", type: "nominal" },
+            detail: { field: "impl" },
           },
         },
       ],
