@@ -119,6 +119,11 @@ program
     number("--checkpoint-every", true),
   )
   .option("--exact [bits]", "plan exact mode (one kernel per op)", number("--exact", true))
+  .addOption(
+    new Option("--adapter <kind>", "plan for the kernels of a CPU driver (lavapipe) or a GPU")
+      .choices(["cpu", "gpu"])
+      .default("gpu"),
+  )
   .action(async (file: string, o) => {
     process.exitCode = await planCommand(file, o);
   });

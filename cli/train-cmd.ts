@@ -9,6 +9,8 @@ import { GpuBackend } from "../runtime/exec/backend.js";
 import { MEMORY_CATEGORIES } from "../runtime/gpu/memory.js";
 import { planMemory, type CategoryPlan } from "../runtime/train/plan.js";
 import { bindDims } from "../runtime/train/session.js";
+import { chooseTuning, type Tuning } from "../runtime/gpu/tuning.js";
+import type { AdapterDescription } from "../runtime/gpu/device.js";
 import { median, train, type Progress, type TrainOptions } from "../runtime/train/trainer.js";
 import { writeFileAtomic } from "../runtime/util/atomic-write.js";
 import { UsageError } from "./errors.js";
@@ -178,6 +180,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     storeActivations: o.storeActivations,
     partitions: o.partitions,
     maxBindingBytes: ctx.limits.maxStorageBufferBindingSize,
+    tuning: ctx.tuning,
     checkpointEvery: o.checkpointEvery,
     perOp: bits !== undefined,
   });
@@ -267,6 +270,22 @@ export interface PlanCommandOptions {
   storeActivations: boolean;
   checkpointEvery?: number;
   exact?: number | boolean;
+  adapter: "cpu" | "gpu";
+}
+
+/** A tuning for planning without a device: lavapipe's ("cpu") or a discrete GPU's ("gpu"). */
+function planningTuning(kind: "cpu" | "gpu"): Tuning {
+  const description = {
+    vendor: "",
+    architecture: "",
+    device: "",
+    description: kind,
+    class: kind === "cpu" ? "cpu" : "discrete",
+    isFallback: false,
+    text: kind,
+  } as unknown as AdapterDescription;
+  const limits = { maxComputeWorkgroupsPerDimension: 65535 } as GPUSupportedLimits;
+  return chooseTuning(description, limits, { enabled: kind === "cpu", minSize: 8, maxSize: 8 });
 }
 
 export async function planCommand(file: string, o: PlanCommandOptions): Promise<number> {
@@ -293,6 +312,9 @@ export async function planCommand(file: string, o: PlanCommandOptions): Promise<
     optimizer,
     storeActivations: o.storeActivations,
     partitions: o.partitions,
+    checkpointEvery: o.checkpointEvery,
+    perOp: bits !== undefined,
+    tuning: planningTuning(o.adapter),
   });
   console.log(
     `${model.name} with ${Object.entries(model.train.hypers)

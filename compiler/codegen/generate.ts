@@ -15,6 +15,7 @@ import { edgeDim, shapeToString } from "../ir/dims.js";
 import { getOp } from "../ir/registry.js";
 import { Value, tensorType, type Dim, type Graph, type Op } from "../ir/types.js";
 import { expandRevBlocks } from "./expand.js";
+import type { Tuning } from "../../runtime/gpu/tuning.js";
 import { dotsGraph, mixGraph, residualGraph } from "./fixpoint.js";
 import { fixpointAttrs, type FixpointAttrs } from "../ir/ops/control.js";
 import { ExprEmitter, type Coord, type RowRef, type Sink } from "./expr.js";
@@ -187,6 +188,7 @@ export class CodeGenerator {
               (k) => this.register(k),
               (kind2, hint) => this.name(kind2, hint),
               this.workspace,
+              this.options.tuning,
             ),
           );
           break;
@@ -609,6 +611,8 @@ export interface CodegenOptions {
    * and the backward's recomputation — so recomputation is bitwise identical. Exact mode uses it.
    */
   perOp?: boolean;
+  /** The adapter's tuning: use the hand-tuned matmul templates for it (else portable kernels). */
+  tuning?: Tuning;
 }
 
 export function generateProgram(g: Graph, options: CodegenOptions = {}): Program {

@@ -60,6 +60,24 @@ export interface KernelSpec {
    * output over that input. The executor uses one when the input dies at this kernel.
    */
   inPlace: Map<Value, KernelSpec>;
+  /**
+   * Hand-tuned templates (runtime/kernels) bring their own parameter block and dispatch shape;
+   * generated kernels leave this undefined and use `params` and `grid`.
+   */
+  custom?: CustomLaunch;
+}
+
+export interface LaunchContext {
+  dims: Readonly<Record<string, number>>;
+  /** Element offsets of the operands' views, in operand order. */
+  offsets: readonly number[];
+}
+
+export interface CustomLaunch {
+  params(ctx: LaunchContext): Uint32Array;
+  dispatch(ctx: LaunchContext): [number, number, number];
+  /** The parameter block's fields, in order (for manifest.json). */
+  fields: string[];
 }
 
 const RESERVED = new Set([

@@ -6,7 +6,21 @@
 import { shapeToString } from "../ir/dims.js";
 import { Value, tensorType, type Dim, type Op } from "../ir/types.js";
 import type { Step } from "./generate.js";
-import { gridOf, KernelBuilder, type KernelSpec } from "./kernel-builder.js";
+import {
+  gridOf,
+  KernelBuilder,
+  type BindingSpec,
+  type CustomLaunch,
+  type KernelSpec,
+  type LaunchContext,
+} from "./kernel-builder.js";
+import {
+  matmul,
+  matmulSplitK,
+  type MatmulDims,
+  type MatmulForm,
+} from "../../runtime/kernels/matmul.js";
+import type { Tuning } from "../../runtime/gpu/tuning.js";
 
 const T = 4;
 const CHUNK_K = 1024;
@@ -19,12 +33,149 @@ type Workspace = Map<
   { formula: string; elements(dims: Readonly<Record<string, number>>): number }
 >;
 
+/**
+ * The matmul of one op: the adapter-tuned templates of runtime/kernels when a tuning is given
+ * (the subgroup variant on CPU drivers, the tiled one on GPUs), else a portable generated kernel.
+ */
 export function matmulKernels(
   op: Op,
   register: Register,
   name: Namer,
   workspace: Workspace,
+  tuning?: Tuning,
 ): Step[] {
+  const tA = !!op.attrs.transA;
+  const tB = !!op.attrs.transB;
+  if (tuning && !(tA && tB)) return templateMatmul(op, register, name, workspace, tuning);
+  return generatedMatmul(op, register, name, workspace);
+}
+
+const isGraphSize = (k: Dim) => typeof k === "string" && /(^|\+)\s*(N|E)\s*($|\+)/.test(k);
+
+function dimValue(d: Dim, dims: Readonly<Record<string, number>>): number {
+  return gridOf([d]).threads(dims);
+}
+
+interface Template {
+  code: string;
+  bindings: readonly BindingSpec[];
+  uniforms: readonly { name: string }[];
+  label: string;
+  workgroupSize: [number, number, number];
+}
+
+function templateSpec(
+  t: Template,
+  kname: string,
+  kind: string,
+  operands: Value[],
+  launch: Omit<CustomLaunch, "fields">,
+  formula: string,
+): KernelSpec {
+  return {
+    name: kname,
+    // The template's text follows a header naming the kernel and the IR op, like generated ones.
+    code: `// revgnn kernel ${kname} (${kind})\n// implements IR ops: matmul\n// template: ${t.label}\n${t.code}`,
+    entryPoint: "main",
+    bindings: t.bindings.map((b) => ({ name: b.name, kind: b.kind })),
+    operands: operands.map((value) => ({ kind: "value" as const, value })),
+    params: [],
+    workgroupSize: t.workgroupSize[0] * t.workgroupSize[1] * t.workgroupSize[2],
+    grid: { formula, threads: () => 0 },
+    implements: ["matmul"],
+    kind,
+    inPlace: new Map(),
+    custom: { ...launch, fields: t.uniforms.map((u) => u.name) },
+  };
+}
+
+function templateMatmul(
+  op: Op,
+  register: Register,
+  name: Namer,
+  workspace: Workspace,
+  tuning: Tuning,
+): Step[] {
+  const [A, B] = op.inputs as [Value, Value];
+  const C = op.outputs[0]!;
+  const form: MatmulForm = op.attrs.transA ? "tn" : op.attrs.transB ? "nt" : "nn";
+  const [m, n] = C.shape as [Dim, Dim];
+  const k: Dim = op.attrs.transA ? A.shape[0]! : A.shape[1]!;
+  // vec4 loads need the leading dimensions and N multiples of 4 (offsets are checked at dispatch).
+  const vec4 = [form === "tn" ? m : k, n].every((d) => typeof d === "number" && d % 4 === 0);
+  const nHint = typeof n === "number" ? n : undefined;
+  const opts = { form, vec4, nHint, label: `matmul_${form}` };
+  const full = (d: Readonly<Record<string, number>>): MatmulDims => ({
+    m: dimValue(m, d),
+    n: dimValue(n, d),
+    k: dimValue(k, d),
+  });
+  const desc = `${shapeToString(A.shape)} ${form} ${shapeToString(B.shape)} → ${shapeToString(C.shape)}`;
+  if (!isGraphSize(k)) {
+    const t = matmul(opts, tuning);
+    const dimsOf = (ctx: LaunchContext): MatmulDims => ({
+      ...full(ctx.dims),
+      offA: ctx.offsets[0]!,
+      offB: ctx.offsets[1]!,
+      offC: ctx.offsets[2]!,
+    });
+    const spec = templateSpec(
+      t,
+      name("matmul", C.hint),
+      "matmul",
+      [A, B, C],
+      { params: (ctx) => t.params(dimsOf(ctx)), dispatch: (ctx) => t.dispatch(dimsOf(ctx)) },
+      desc,
+    );
+    return [{ kind: "kernel", kernel: register(spec), writes: [C] }];
+  }
+  // Split along the long inner dimension: partial slabs in a workspace, then their in-order sum.
+  const plan = matmulSplitK(opts, tuning);
+  const slabs = new Value(tensorType([]), `${C.hint ?? "mm"}_slabs`);
+  workspace.set(slabs, {
+    formula: `ceil(${k}/${tuning.splitKRows})*${m}*${n}`,
+    elements: (d) => plan.workspaceFloats(full(d)),
+  });
+  const partial = templateSpec(
+    plan.partial,
+    name("matmul_splitk", C.hint),
+    "matmul_splitk_partials",
+    [A, B, slabs],
+    {
+      params: (ctx) => {
+        const d = plan.partialDims({
+          ...full(ctx.dims),
+          offA: ctx.offsets[0]!,
+          offB: ctx.offsets[1]!,
+        });
+        return plan.partial.params({ ...d, offC: ctx.offsets[2]! });
+      },
+      dispatch: (ctx) => plan.partial.dispatch(plan.partialDims(full(ctx.dims))),
+    },
+    `${desc}, in chunks of ${tuning.splitKRows} rows`,
+  );
+  const reduce = templateSpec(
+    plan.reduce,
+    name("matmul_splitk_sum", C.hint),
+    "matmul_splitk_sum",
+    [slabs, C],
+    {
+      params: (ctx) =>
+        plan.reduce.params({
+          ...plan.reduceDims({ ...full(ctx.dims), offC: ctx.offsets[1]! }),
+          offW: ctx.offsets[0]!,
+        }),
+      dispatch: (ctx) => plan.reduce.dispatch(plan.reduceDims(full(ctx.dims))),
+    },
+    `${m}*${n}`,
+  );
+  return [
+    { kind: "kernel", kernel: register(partial), writes: [slabs] },
+    { kind: "kernel", kernel: register(reduce), writes: [C] },
+  ];
+}
+
+function generatedMatmul(op: Op, register: Register, name: Namer, workspace: Workspace): Step[] {
   const [A, B] = op.inputs as [Value, Value];
   const C = op.outputs[0]!;
   const tA = !!op.attrs.transA;

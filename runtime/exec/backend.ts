@@ -7,6 +7,7 @@ import type { GpuContext } from "../gpu/device.js";
 import { DryRunAllocator, MemoryPool, createGpuMemory, type DryBuffer } from "../gpu/memory.js";
 import { PipelineCache, type CompiledKernel } from "../gpu/pipelines.js";
 import { CommandStream } from "../gpu/stream.js";
+import type { Tuning } from "../gpu/tuning.js";
 
 export interface Backend<H, K> {
   readonly memory: MemoryPool<H>;
@@ -14,12 +15,14 @@ export interface Backend<H, K> {
   readonly maxBindingBytes: number;
   readonly maxWorkgroupsPerDimension: number;
   compile(spec: KernelSpec): Promise<K>;
-  dispatch(kernel: K, buffers: H[], params: Uint32Array, x: number, y: number): void;
+  dispatch(kernel: K, buffers: H[], params: Uint32Array, x: number, y: number, z?: number): void;
   copy(src: H, srcByteOffset: number, dst: H, dstByteOffset: number, bytes: number): void;
   write(dst: H, data: ArrayBufferView, byteOffset?: number): void;
   read(src: H, count: number, byteOffset?: number): Promise<Float32Array>;
   finish(): Promise<void>;
   readonly stats: { dispatches: number };
+  /** Kernel tuning of the adapter (undefined: portable generated kernels only). */
+  readonly tuning?: Tuning;
 }
 
 export class GpuBackend implements Backend<GPUBuffer, CompiledKernel> {
@@ -88,6 +91,8 @@ export class DryRunBackend implements Backend<DryBuffer, KernelSpec> {
     maxBufferBytes = 4 * 1024 * 1024 * 1024,
     /** The command stream's parameter ring, which a real run allocates up front. */
     paramRingBytes = 2048 * 256 + 256,
+    /** Plan for this adapter's kernels (workspace sizes depend on them). */
+    readonly tuning?: Tuning,
   ) {
     this.memory = new MemoryPool(new DryRunAllocator(), { maxBindingBytes, maxBufferBytes });
     this.memory.acquire(paramRingBytes, "workspace", "stream/params", "uniform");

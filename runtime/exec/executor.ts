@@ -387,6 +387,12 @@ export class Executor<H, K> {
           break;
       }
     });
+    if (spec.custom) {
+      const ctx = { dims: this.dims, offsets: offsets.slice(1) };
+      const [x, y, z] = spec.custom.dispatch(ctx);
+      if (x * y * z > 0) this.backend.dispatch(kernel, buffers, spec.custom.params(ctx), x, y, z);
+      return;
+    }
     const threads = spec.grid.threads(this.dims);
     const groups = Math.ceil(threads / spec.workgroupSize);
     if (groups === 0) return;

@@ -29,7 +29,7 @@ export async function runOnce<H, K>(
   graph: GraphData | undefined,
   opts: RunOnceOptions = {},
 ): Promise<RunOnceResult> {
-  const program = generateProgram(g, { perOp: opts.perOp });
+  const program = generateProgram(g, { perOp: opts.perOp, tuning: opts.tuning ?? backend.tuning });
   const ex = new Executor(backend, program, dims, graph);
   ex.poison = !!opts.poison;
   await ex.prepare();

@@ -7,6 +7,7 @@ import type { OptimizerConfig } from "../../compiler/training.js";
 import { MEMORY_CATEGORIES, type MemoryCategory } from "../gpu/memory.js";
 import { DryRunBackend } from "../exec/backend.js";
 import { Session } from "./session.js";
+import type { Tuning } from "../gpu/tuning.js";
 
 export type CategoryPlan = Record<MemoryCategory | "total", number>;
 
@@ -18,6 +19,8 @@ export interface PlanOptions {
   maxBindingBytes?: number;
   checkpointEvery?: number;
   perOp?: boolean;
+  /** The adapter's kernel tuning (workspace sizes depend on the kernels). */
+  tuning?: Tuning;
 }
 
 /** Sizes of the data: N, E and the model's own symbols (F, K, …). */
@@ -26,7 +29,7 @@ export async function planMemory(
   dims: Record<string, number>,
   o: PlanOptions,
 ): Promise<CategoryPlan> {
-  const backend = new DryRunBackend(o.maxBindingBytes);
+  const backend = new DryRunBackend(o.maxBindingBytes, undefined, undefined, undefined, o.tuning);
   const session = new Session(backend, model, {
     optimizer: o.optimizer,
     storeActivations: o.storeActivations,

@@ -145,8 +145,9 @@ export class Session<H, K> {
     const ad: AdOptions = { scanPolicy: options.storeActivations ? "store" : "auto" };
     this.stepGraph = trainingStepGraph(model.train, options.optimizer, ad, options.checkpointEvery);
     this.evalGraph = evaluationGraph(model.eval);
-    this.stepProgram = generateProgram(this.stepGraph.graph, { perOp: options.perOp });
-    this.evalProgram = generateProgram(this.evalGraph.graph, { perOp: options.perOp });
+    const codegen = { perOp: options.perOp, tuning: backend.tuning };
+    this.stepProgram = generateProgram(this.stepGraph.graph, codegen);
+    this.evalProgram = generateProgram(this.evalGraph.graph, codegen);
   }
 
   get dims(): DimBindings | undefined {

@@ -10,6 +10,7 @@ import { bindDims } from "../../runtime/train/session.js";
 import { loadDataset } from "../../runtime/data/load.js";
 import { MEMORY_CATEGORIES } from "../../runtime/gpu/memory.js";
 import { model, session, smallGraph } from "../helpers/train.js";
+import { gpu } from "../helpers/gpu.js";
 import type { Dataset } from "../../runtime/data/types.js";
 
 async function measuredStep(file: string, set: Record<string, string>, ds: Dataset, store = false) {
@@ -66,6 +67,7 @@ describe("static memory plan", () => {
       const plan = await planMemory(m, bindDims(m.train.inputs, ds), {
         optimizer: defaultOptimizer("adam", 0),
         storeActivations: store,
+        tuning: (await gpu()).tuning,
       });
       expect(Math.abs(snap.peakTotal - plan.total) / plan.total).toBeLessThan(0.1);
       for (const c of MEMORY_CATEGORIES) {
