@@ -1,6 +1,7 @@
 // The benchmark suite: every section in one process and one invocation, so that every ratio
 // compares runs made minutes apart on the same machine. The result files are rewritten after
 // each section, so an interrupted run still leaves what it measured.
+import { spawnSync } from "node:child_process";
 import { join, relative } from "node:path";
 import { totalmem } from "node:os";
 import type { SuiteConfig } from "./config.js";
@@ -28,6 +29,17 @@ export interface SuiteOptions {
 export interface SuiteOutcome {
   result: SuiteResult;
   files: string[];
+}
+
+/** The commit measured, and whether tracked files differed from it (others edit concurrently). */
+function codeVersion(root: string): string {
+  const git = (...args: string[]) =>
+    spawnSync("git", args, { cwd: root, encoding: "utf8" }).stdout?.trim() ?? "";
+  const head = git("rev-parse", "--short", "HEAD") || "unknown";
+  const dirty = git("status", "--porcelain", "--untracked-files=no")
+    .split("\n")
+    .filter(Boolean).length;
+  return dirty ? `${head} + ${dirty} modified tracked files` : head;
 }
 
 /** Lavapipe's limits, for plans made without an adapter. */
@@ -61,6 +73,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteOutcome> {
   const machine = describeMachine(rig?.context.adapterInfo, devLimits);
   // lavapipe's buffers live in this machine's RAM; leave the rest to the host side and others.
   const limits: Limits = {
+    ...(rig?.tuning ? { tuning: rig.tuning } : {}),
     maxBindingBytes: devLimits.maxStorageBufferBindingSize,
     memoryBudgetBytes: Math.min(
       config.memoryFraction * totalmem(),
@@ -74,7 +87,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteOutcome> {
     startedAt: started.toISOString(),
     seconds: 0,
     machine,
-    settings: { ...config, memoryBudgetBytes: limits.memoryBudgetBytes },
+    settings: { ...config, memoryBudgetBytes: limits.memoryBudgetBytes, code: codeVersion(root) },
     notes,
   };
   log(`[bench] ${machine.adapter}; ${machine.cpu}, ${machine.cores} cores`);

@@ -59,8 +59,7 @@ function depthTables(r: SuiteResult, stem: string, plots: ReadonlySet<string>): 
       "sequence) where a real step was predicted to exceed the time budget. A configuration does not " +
       `fit when its plan exceeds the memory budget (${bytes(d.memoryBudgetBytes)}, a share of this ` +
       "machine's RAM, which lavapipe's buffers live in) or an adapter limit; its plan is still shown. " +
-      "Res/Rev: how many times more ResGCN needs, (p) where either side is planned. The activations " +
-      "category includes the parameter gradients, which grow with L in both models.",
+      "Res/Rev: how many times more ResGCN needs, (p) where either side is planned.",
     "",
   );
   for (const info of d.datasets) {
@@ -371,6 +370,7 @@ export function markdownSummary(
     `# revgnn benchmark${r.quick ? " (quick)" : ""}: ${r.startedAt.slice(0, 10)}, ${r.machine.slug}`,
     "",
     `**Machine:** ${machineLine(r.machine)}; ${r.machine.os}; Node ${r.machine.node}.  `,
+    ...(r.settings.code ? [`**Code:** ${String(r.settings.code)}.  `] : []),
     `**Run:** ${r.quick ? "`revgnn bench --quick`" : "`npm run bench`"}, started ${r.startedAt}, ${seconds(r.seconds)} in all. ` +
       "Every number below was measured in this run unless marked planned; every time is a median " +
       "with its spread and count; every ratio compares runs of this invocation.",

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { compileFile, expectModel, type CompiledModel } from "../../compiler/compile.js";
 import type { OptimizerConfig } from "../../compiler/training.js";
 import { MemoryError } from "../../runtime/gpu/memory.js";
+import type { Tuning } from "../../runtime/gpu/tuning.js";
 import { planMemory, type CategoryPlan } from "../../runtime/train/plan.js";
 import { bytes } from "../lib/format.js";
 import type { ModelName } from "../types.js";
@@ -30,6 +31,8 @@ export function benchModel(root: string, model: ModelName, L: number, D: number)
 }
 
 export interface Limits {
+  /** The kernel tuning the real backend runs with (workspace sizes depend on the kernels). */
+  tuning?: Tuning;
   /** The device's maxStorageBufferBindingSize. */
   maxBindingBytes: number;
   /** Bytes a configuration may take on this machine (a share of its RAM). */
@@ -54,6 +57,8 @@ export async function planVerdict(
       storeActivations: false,
       partitions,
       maxBindingBytes: limits.maxBindingBytes,
+      // Plan the kernels the real run uses (spread: older plan options have no such field).
+      ...(limits.tuning ? { tuning: limits.tuning } : {}),
     });
   } catch (err) {
     if (err instanceof MemoryError) return { fits: false, reason: `adapter limit: ${err.message}` };

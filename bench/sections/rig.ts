@@ -15,6 +15,7 @@ import type { OptimizerConfig } from "../../compiler/training.js";
 import type { Dataset } from "../../runtime/data/types.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
 import { acquireGpu, type GpuContext } from "../../runtime/gpu/device.js";
+import type { Tuning } from "../../runtime/gpu/tuning.js";
 import { MEMORY_CATEGORIES, type CategoryBytes } from "../../runtime/gpu/memory.js";
 import { initParameters } from "../../runtime/train/init.js";
 import type { CategoryPlan } from "../../runtime/train/plan.js";
@@ -58,6 +59,11 @@ export class GpuRig {
 
   get context(): GpuContext {
     return this.ctx;
+  }
+
+  /** The tuning the backend picks kernels with, if it does (plans must use the same). */
+  get tuning(): Tuning | undefined {
+    return (this.backend as { tuning?: Tuning }).tuning;
   }
 
   /** Measures one configuration; after a failure the backend is replaced before rethrowing. */

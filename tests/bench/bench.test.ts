@@ -18,18 +18,19 @@ import { compileSection } from "../../bench/sections/compile-time.js";
 import { loadBenchDataset } from "../../bench/sections/datasets.js";
 import { depthSection } from "../../bench/sections/depth.js";
 import type { DepthPoint, SuiteResult } from "../../bench/types.js";
+import { MEMORY_CATEGORIES } from "../../runtime/gpu/memory.js";
+import type { CategoryPlan } from "../../runtime/train/plan.js";
 
 const root = projectRoot();
 const MiB = 2 ** 20;
 
-const mem = (total: number, activations: number) => ({
-  parameters: MiB,
-  optimizer: 2 * MiB,
-  activations,
-  workspace: MiB,
-  graph: total - activations - 4 * MiB,
-  total,
-});
+/** Every category of the runtime's accounting, summing to `total`. */
+const mem = (total: number, activations: number) => {
+  const plan = { total, activations } as CategoryPlan;
+  for (const c of MEMORY_CATEGORIES) if (c !== "activations" && c !== "graph") plan[c] = MiB;
+  plan.graph = total - activations - (MEMORY_CATEGORIES.length - 2) * MiB;
+  return plan;
+};
 
 const spreadOf = (xs: number[]) => summarize(xs);
 
