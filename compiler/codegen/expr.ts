@@ -49,10 +49,12 @@ export class ExprEmitter {
     private readonly producer: ReadonlyMap<Value, Op>,
     /** Blocks by nesting level: 0 = per invocation, 1 = inside the first loop, … */
     private readonly sinks: Sink[],
+    /** Distinguishes the temporaries of several emitters sharing one kernel body. */
+    private readonly prefix = "",
   ) {}
 
   private bind(expr: string, level: number, hint: string): { name: string; level: number } {
-    const name = `${hint}${this.counter++}`;
+    const name = `${this.prefix}${hint}${this.counter++}`;
     const sink = this.sinks[level]!;
     sink.lines.push(`${sink.indent}let ${name} = ${expr};`);
     return { name, level };

@@ -11,7 +11,7 @@
 // (by source) kernel per segment reduction, a register-blocked matmul (split-K when the inner
 // dimension is the long node axis). Loops become schedule steps over one compiled body, so the
 // number of kernels does not depend on the trip count.
-import { edgeDim, shapeToString } from "../ir/dims.js";
+import { dimEquals, dimToString, edgeDim, shapeToString } from "../ir/dims.js";
 import { getOp } from "../ir/registry.js";
 import { Value, tensorType, type Dim, type Graph, type Op } from "../ir/types.js";
 import { expandRevBlocks } from "./expand.js";
@@ -167,13 +167,49 @@ export class CodeGenerator {
     }
 
     const steps: Step[] = [];
+    // Row-local work (maps over [R, n] and row reductions) waits here, to be fused into one
+    // kernel per run of consecutive members on CPU drivers, where dispatches cost most.
+    let rowRun: RowMember[] = [];
+    const flushRows = () => {
+      if (rowRun.length === 1) {
+        const m = rowRun[0]!;
+        steps.push(
+          m.kind === "map"
+            ? this.mapKernel(m.out, producer, materialised)
+            : this.rowKernel(m.op, m.op.inputs[0]!, m.out, m.combine, producer, materialised),
+        );
+      } else if (rowRun.length > 1) steps.push(this.rowProgram(rowRun, producer, materialised));
+      rowRun = [];
+    };
+    const fuseRows = this.options.tuning?.adapterClass === "cpu" && !this.options.perOp;
+    const deferredColumns: Op[] = [];
     for (const op of g.ops) {
       const kind = getOp(op.opcode).lowering.kind;
       const out = op.outputs[0]!;
+      const member = fuseRows ? rowMember(op, kind, materialised) : undefined;
+      if (member) {
+        if (rowRun.length > 0 && !dimEquals(rowRun[0]!.rows, member.rows)) flushRows();
+        rowRun.push(member);
+        continue;
+      }
+      if ((kind === "elementwise" || kind === "gather") && !materialised.has(out)) continue;
+      // Column reductions whose result nothing in the block reads (parameter gradients) wait for
+      // the end of the block, where they run together in one pair of kernels.
+      if (
+        fuseRows &&
+        kind === "reduce" &&
+        (getOp(op.opcode).lowering as { axis: string }).axis !== "row" &&
+        op.inputs[0]!.shape.length === 2 &&
+        !uses.get(out)?.length
+      ) {
+        deferredColumns.push(op);
+        continue;
+      }
+      flushRows();
       switch (kind) {
         case "elementwise":
         case "gather":
-          if (materialised.has(out)) steps.push(this.mapKernel(out, producer, materialised));
+          steps.push(this.mapKernel(out, producer, materialised));
           break;
         case "reduce":
           steps.push(...this.reduceKernels(op, producer, materialised));
@@ -198,6 +234,23 @@ export class CodeGenerator {
         case "control":
           steps.push(this.controlStep(op));
           break;
+      }
+    }
+    flushRows();
+    if (deferredColumns.length === 1)
+      steps.push(...this.reduceKernels(deferredColumns[0]!, producer, materialised));
+    else if (deferredColumns.length > 1) {
+      const byRows = new Map<string, Op[]>();
+      for (const op of deferredColumns) {
+        const key = dimToString(op.inputs[0]!.shape[0]!);
+        byRows.set(key, [...(byRows.get(key) ?? []), op]);
+      }
+      for (const ops of byRows.values()) {
+        steps.push(
+          ...(ops.length === 1
+            ? this.reduceKernels(ops[0]!, producer, materialised)
+            : this.columnProgram(ops, producer, materialised)),
+        );
       }
     }
     const block: Block = { name: g.name, inputs: g.inputs, outputs: g.outputs, steps };
@@ -495,6 +548,182 @@ export class CodeGenerator {
   }
 
   /**
+   * A run of row-local members in one kernel, one invocation per row: each member is a loop over
+   * its row (a reduction into a scalar, or an elementwise row written out) in program order, so
+   * later members read what earlier ones wrote for the same row. Layer norm forward (mean,
+   * variance, normalised output) or backward becomes one dispatch instead of three to five.
+   */
+  private rowProgram(
+    members: RowMember[],
+    producer: Map<Value, Op>,
+    materialised: Set<Value>,
+  ): Step {
+    const kb = new KernelBuilder("row_program");
+    const rows = members[0]!.rows;
+    const lines: string[] = [`  if (idx >= ${kb.dim(rows)}) { return; }`, "  let row = idx;"];
+    members.forEach((m, i) => {
+      const outer: Sink = { lines: [], indent: "  " };
+      const inner: Sink = { lines: [], indent: "    " };
+      const others = new Set(materialised);
+      if (m.kind === "map") others.delete(m.out);
+      const ex = new ExprEmitter(kb, (v) => others.has(v), producer, [outer, inner], `m${i}_`);
+      const o = kb.value(m.out, "read_write");
+      if (m.kind === "reduce") {
+        kb.implements.push(m.op.opcode);
+        const x = m.op.inputs[0]!;
+        const val = ex.at(x, { row: this.rowRef(kb, rows, "row", 0), col: "c", colLevel: 1 });
+        const init = m.combine === "sum" ? "0.0" : `-${F32_MAX}`;
+        const update =
+          m.combine === "sum" ? `acc${i} = acc${i} + ${val};` : `acc${i} = max(acc${i}, ${val});`;
+        lines.push(
+          ...outer.lines,
+          `  var acc${i} = ${init};`,
+          `  for (var c = 0u; c < ${kb.dim(x.shape[1]!)}; c = c + 1u) {`,
+          ...inner.lines,
+          `    ${update}`,
+          "  }",
+          `  ${o}[${kb.offset(m.out)} + row] = acc${i};`,
+        );
+        return;
+      }
+      const cols = m.out.shape[1]!;
+      if (cols === 1) {
+        const val = ex.at(m.out, { row: this.rowRef(kb, rows, "row", 0), col: "0u", colLevel: 0 });
+        lines.push(...outer.lines, `  ${o}[${kb.offset(m.out)} + row] = ${val};`);
+        return;
+      }
+      const val = ex.at(m.out, { row: this.rowRef(kb, rows, "row", 0), col: "c", colLevel: 1 });
+      lines.push(
+        ...outer.lines,
+        `  for (var c = 0u; c < ${kb.dim(cols)}; c = c + 1u) {`,
+        ...inner.lines,
+        `    ${o}[${kb.offset(m.out)} + row * ${kb.dim(cols)} + c] = ${val};`,
+        "  }",
+      );
+    });
+    const name = this.name("rows", members[members.length - 1]!.out.hint);
+    const header = [
+      `${members.length} row-local results over ${dimToString(rows)} rows, one invocation per row`,
+    ];
+    return {
+      kind: "kernel",
+      kernel: this.register(kb.finish(name, lines.join("\n"), WORKGROUP, header, gridOf([rows]))),
+      writes: members.map((m) => m.out),
+    };
+  }
+
+  /**
+   * Several column reductions over the same rows (the bias and gain gradients of a block) in one
+   * pair of kernels: stage 1 sums every member's chunk of rows per column into its partials,
+   * stage 2 adds each member's partials in order. Deterministic, like the single ones.
+   */
+  private columnProgram(ops: Op[], producer: Map<Value, Op>, materialised: Set<Value>): Step[] {
+    const rows = ops[0]!.inputs[0]!.shape[0]!;
+    const kb = new KernelBuilder("column_program_partials");
+    const widths = ops.map((op) => op.inputs[0]!.shape[1]!);
+    const R = kb.dim(rows);
+    const maxCols = widths.map((w) => kb.dim(w)).reduce((a, b) => `max(${a}, ${b})`);
+    const chunks = `((${R} + ${CHUNK_ROWS - 1}u) / ${CHUNK_ROWS}u)`;
+    const lines = [
+      `  let col = idx % ${maxCols};`,
+      `  let chunk = idx / ${maxCols};`,
+      `  if (chunk >= ${chunks}) { return; }`,
+      `  let r0 = chunk * ${CHUNK_ROWS}u;`,
+      `  let r1 = min(r0 + ${CHUNK_ROWS}u, ${R});`,
+    ];
+    const partials = ops.map((op, i) => {
+      kb.implements.push(op.opcode);
+      const outer: Sink = { lines: [], indent: "    " };
+      const inner: Sink = { lines: [], indent: "      " };
+      const ex = new ExprEmitter(
+        kb,
+        (v) => materialised.has(v),
+        producer,
+        [outer, inner],
+        `m${i}_`,
+      );
+      const val = ex.at(op.inputs[0]!, {
+        row: this.rowRef(kb, rows, "r", 1),
+        col: "col",
+        colLevel: 0,
+      });
+      const partial = new Value(tensorType([]), `${op.outputs[0]!.hint ?? "sum"}_partials`);
+      const w = widths[i]!;
+      this.workspace.set(partial, {
+        formula: `ceil(${dimToString(rows)}/${CHUNK_ROWS})*${dimToString(w)}`,
+        elements: (d) =>
+          Math.max(1, Math.ceil(gridOf([rows]).threads(d) / CHUNK_ROWS)) * gridOf([w]).threads(d),
+      });
+      const p = kb.value(partial, "read_write");
+      const W = kb.dim(w);
+      lines.push(
+        `  if (col < ${W}) {`,
+        ...outer.lines,
+        `    var acc${i} = 0.0;`,
+        "    for (var r = r0; r < r1; r = r + 1u) {",
+        ...inner.lines,
+        `      acc${i} = acc${i} + ${val};`,
+        "    }",
+        `    ${p}[${kb.offset(partial)} + chunk * ${W} + col] = acc${i};`,
+        "  }",
+      );
+      return partial;
+    });
+    const maxWidth: Dim = widths.every((w) => typeof w === "number")
+      ? Math.max(...(widths as number[]))
+      : widths[0]!;
+    const stage1 = this.register(
+      kb.finish(
+        this.name("colsums_partials"),
+        lines.join("\n"),
+        WORKGROUP,
+        [`${ops.length} column reductions over ${dimToString(rows)} rows, stage 1 of 2`],
+        gridOf([rows], { divide: CHUNK_ROWS, times: [maxWidth] }),
+      ),
+    );
+    const kb2 = new KernelBuilder("column_program_final");
+    const lines2: string[] = [];
+    ops.forEach((op, i) => {
+      kb2.implements.push(op.opcode);
+      const p = kb2.value(partials[i]!, "read");
+      const o = kb2.value(op.outputs[0]!, "read_write");
+      const W = kb2.dim(widths[i]!);
+      const R2 = kb2.dim(rows);
+      const n = `((${R2} + ${CHUNK_ROWS - 1}u) / ${CHUNK_ROWS}u)`;
+      if (op.opcode === "col_sum") {
+        lines2.push(
+          `  if (idx < ${W}) {`,
+          `    var acc${i} = 0.0;`,
+          `    for (var k = 0u; k < ${n}; k = k + 1u) { acc${i} = acc${i} + ${p}[${kb2.offset(partials[i]!)} + k * ${W} + idx]; }`,
+          `    ${o}[${kb2.offset(op.outputs[0]!)} + idx] = acc${i};`,
+          "  }",
+        );
+      } else {
+        lines2.push(
+          "  if (idx == 0u) {",
+          `    var acc${i} = 0.0;`,
+          `    for (var k = 0u; k < ${n} * ${W}; k = k + 1u) { acc${i} = acc${i} + ${p}[${kb2.offset(partials[i]!)} + k]; }`,
+          `    ${o}[${kb2.offset(op.outputs[0]!)}] = acc${i};`,
+          "  }",
+        );
+      }
+    });
+    const stage2 = this.register(
+      kb2.finish(
+        this.name("colsums_final"),
+        lines2.join("\n"),
+        64,
+        [`${ops.length} column reductions, stage 2 of 2`],
+        gridOf([maxWidth]),
+      ),
+    );
+    return [
+      { kind: "kernel", kernel: stage1, writes: partials },
+      { kind: "kernel", kernel: stage2, writes: ops.map((op) => op.outputs[0]!) },
+    ];
+  }
+
+  /**
    * out[v, c] = ⊕ over the edges of v of message(e, c): by destination over the CSR, by source
    * over the CSC (the reversed graph: how gradients flow back to sources without atomics).
    */
@@ -617,4 +846,26 @@ export interface CodegenOptions {
 
 export function generateProgram(g: Graph, options: CodegenOptions = {}): Program {
   return new CodeGenerator(options).generate(g);
+}
+
+type RowMember =
+  | { kind: "map"; out: Value; rows: Dim }
+  | { kind: "reduce"; op: Op; out: Value; rows: Dim; combine: "sum" | "max" };
+
+/** A row-local kernel member: a materialised elementwise [R, n] value or a row reduction. */
+function rowMember(op: Op, kind: string, materialised: Set<Value>): RowMember | undefined {
+  const out = op.outputs[0]!;
+  if (kind === "reduce") {
+    const l = getOp(op.opcode).lowering as { axis: string; combine: "sum" | "max" };
+    if (l.axis !== "row") return undefined;
+    return { kind: "reduce", op, out, rows: op.inputs[0]!.shape[0]!, combine: l.combine };
+  }
+  if (
+    (kind === "elementwise" || kind === "gather") &&
+    materialised.has(out) &&
+    out.shape.length === 2
+  ) {
+    return { kind: "map", out, rows: out.shape[0]! };
+  }
+  return undefined;
 }
