@@ -181,6 +181,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     partitions: o.partitions,
     maxBindingBytes: ctx.limits.maxStorageBufferBindingSize,
     tuning: ctx.tuning,
+    maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage,
     checkpointEvery: o.checkpointEvery,
     perOp: bits !== undefined,
   });
@@ -315,6 +316,7 @@ export async function planCommand(file: string, o: PlanCommandOptions): Promise<
     checkpointEvery: o.checkpointEvery,
     perOp: bits !== undefined,
     tuning: planningTuning(o.adapter),
+    maxStorageBuffers: o.adapter === "cpu" ? 16 : 8,
   });
   console.log(
     `${model.name} with ${Object.entries(model.train.hypers)

@@ -81,6 +81,8 @@ export class CodeGenerator {
   private readonly kernels = new Map<string, KernelSpec>();
   private readonly workspace: Program["workspace"] = new Map();
   private kernelCounter = 0;
+  /** While packing fused kernels: generate without registering. */
+  private trial = false;
   private readonly pendingInPlace = new Map<
     Step,
     { candidates: Value[]; variant: (c: Value) => KernelSpec }
@@ -97,13 +99,22 @@ export class CodeGenerator {
    * with its own operands and in-place variants.
    */
   private register(spec: KernelSpec): KernelSpec {
+    if (this.trial) return spec;
     const key = spec.code.slice(spec.code.indexOf("\n") + 1);
     let canonical = this.kernels.get(key);
     if (!canonical) {
       canonical = spec;
       this.kernels.set(key, spec);
     }
-    return { ...canonical, operands: spec.operands, inPlace: new Map() };
+    // Templates are shape-generic: one text serves many shapes, so each instance keeps its own
+    // launch (parameter block and dispatch size) along with its operands.
+    return {
+      ...canonical,
+      operands: spec.operands,
+      inPlace: new Map(),
+      custom: spec.custom,
+      grid: spec.grid,
+    };
   }
 
   private name(kind: string, hint?: string): string {
@@ -178,7 +189,13 @@ export class CodeGenerator {
             ? this.mapKernel(m.out, producer, materialised)
             : this.rowKernel(m.op, m.op.inputs[0]!, m.out, m.combine, producer, materialised),
         );
-      } else if (rowRun.length > 1) steps.push(this.rowProgram(rowRun, producer, materialised));
+      } else if (rowRun.length > 1) {
+        for (const part of this.packByBindings(rowRun, (ms) => [
+          this.rowProgram(ms, producer, materialised),
+        ])) {
+          steps.push(...part);
+        }
+      }
       rowRun = [];
     };
     const fuseRows = this.options.tuning?.adapterClass === "cpu" && !this.options.perOp;
@@ -246,11 +263,13 @@ export class CodeGenerator {
         byRows.set(key, [...(byRows.get(key) ?? []), op]);
       }
       for (const ops of byRows.values()) {
-        steps.push(
-          ...(ops.length === 1
-            ? this.reduceKernels(ops[0]!, producer, materialised)
-            : this.columnProgram(ops, producer, materialised)),
-        );
+        for (const part of this.packByBindings(ops, (group) =>
+          group.length === 1
+            ? this.reduceKernels(group[0]!, producer, materialised)
+            : this.columnProgram(group, producer, materialised),
+        )) {
+          steps.push(...part);
+        }
       }
     }
     const block: Block = { name: g.name, inputs: g.inputs, outputs: g.outputs, steps };
@@ -548,6 +567,44 @@ export class CodeGenerator {
   }
 
   /**
+   * Splits a run of fusable members into consecutive groups whose kernels stay within the
+   * device's storage-buffer limit per shader stage (16 on lavapipe; 8 is WebGPU's minimum).
+   * `build` generates without registering, so that trial kernels leave no trace.
+   */
+  private packByBindings<T>(items: T[], build: (group: T[]) => Step[]): Step[][] {
+    const limit = this.options.maxStorageBuffers ?? 8;
+    const storage = (steps: Step[]) =>
+      Math.max(
+        ...steps.map((st) =>
+          st.kind === "kernel" ? st.kernel.bindings.filter((b) => b.kind !== "uniform").length : 0,
+        ),
+      );
+    const groups: Step[][] = [];
+    let current: T[] = [];
+    let built: Step[] = [];
+    this.trial = true;
+    try {
+      for (const item of items) {
+        const attempt = build([...current, item]);
+        if (current.length > 0 && storage(attempt) > limit) {
+          groups.push(built);
+          current = [item];
+          built = build(current);
+        } else {
+          current.push(item);
+          built = attempt;
+        }
+      }
+      if (current.length) groups.push(built);
+    } finally {
+      this.trial = false;
+    }
+    return groups.map((g) =>
+      g.map((st) => (st.kind === "kernel" ? { ...st, kernel: this.register(st.kernel) } : st)),
+    );
+  }
+
+  /**
    * A run of row-local members in one kernel, one invocation per row: each member is a loop over
    * its row (a reduction into a scalar, or an elementwise row written out) in program order, so
    * later members read what earlier ones wrote for the same row. Layer norm forward (mean,
@@ -842,6 +899,8 @@ export interface CodegenOptions {
   perOp?: boolean;
   /** The adapter's tuning: use the hand-tuned matmul templates for it (else portable kernels). */
   tuning?: Tuning;
+  /** Storage buffers a kernel may bind (the device's maxStorageBuffersPerShaderStage; 8 when unknown). */
+  maxStorageBuffers?: number;
 }
 
 export function generateProgram(g: Graph, options: CodegenOptions = {}): Program {

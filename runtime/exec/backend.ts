@@ -23,6 +23,8 @@ export interface Backend<H, K> {
   readonly stats: { dispatches: number };
   /** Kernel tuning of the adapter (undefined: portable generated kernels only). */
   readonly tuning?: Tuning;
+  /** Storage buffers one kernel may bind. */
+  readonly maxStorageBuffers: number;
 }
 
 export class GpuBackend implements Backend<GPUBuffer, CompiledKernel> {
@@ -59,8 +61,17 @@ export class GpuBackend implements Backend<GPUBuffer, CompiledKernel> {
     params: Uint32Array,
     x: number,
     y: number,
+    z = 1,
   ): void {
-    this.stream.dispatch(kernel, buffers, params, x, y);
+    this.stream.dispatch(kernel, buffers, params, x, y, z);
+  }
+
+  get tuning(): Tuning {
+    return this.ctx.tuning;
+  }
+
+  get maxStorageBuffers(): number {
+    return this.ctx.limits.maxStorageBuffersPerShaderStage;
   }
 
   copy(src: GPUBuffer, so: number, dst: GPUBuffer, dO: number, bytes: number): void {
@@ -93,6 +104,7 @@ export class DryRunBackend implements Backend<DryBuffer, KernelSpec> {
     paramRingBytes = 2048 * 256 + 256,
     /** Plan for this adapter's kernels (workspace sizes depend on them). */
     readonly tuning?: Tuning,
+    readonly maxStorageBuffers = 8,
   ) {
     this.memory = new MemoryPool(new DryRunAllocator(), { maxBindingBytes, maxBufferBytes });
     this.memory.acquire(paramRingBytes, "workspace", "stream/params", "uniform");

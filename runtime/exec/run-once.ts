@@ -29,7 +29,11 @@ export async function runOnce<H, K>(
   graph: GraphData | undefined,
   opts: RunOnceOptions = {},
 ): Promise<RunOnceResult> {
-  const program = generateProgram(g, { perOp: opts.perOp, tuning: opts.tuning ?? backend.tuning });
+  const program = generateProgram(g, {
+    perOp: opts.perOp,
+    tuning: opts.tuning ?? backend.tuning,
+    maxStorageBuffers: opts.maxStorageBuffers ?? backend.maxStorageBuffers,
+  });
   const ex = new Executor(backend, program, dims, graph);
   ex.poison = !!opts.poison;
   await ex.prepare();

@@ -21,6 +21,8 @@ export interface PlanOptions {
   perOp?: boolean;
   /** The adapter's kernel tuning (workspace sizes depend on the kernels). */
   tuning?: Tuning;
+  /** The adapter's storage-buffer limit per kernel (fusion depends on it). */
+  maxStorageBuffers?: number;
 }
 
 /** Sizes of the data: N, E and the model's own symbols (F, K, …). */
@@ -29,7 +31,14 @@ export async function planMemory(
   dims: Record<string, number>,
   o: PlanOptions,
 ): Promise<CategoryPlan> {
-  const backend = new DryRunBackend(o.maxBindingBytes, undefined, undefined, undefined, o.tuning);
+  const backend = new DryRunBackend(
+    o.maxBindingBytes,
+    undefined,
+    undefined,
+    undefined,
+    o.tuning,
+    o.maxStorageBuffers,
+  );
   const session = new Session(backend, model, {
     optimizer: o.optimizer,
     storeActivations: o.storeActivations,

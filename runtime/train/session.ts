@@ -145,7 +145,11 @@ export class Session<H, K> {
     const ad: AdOptions = { scanPolicy: options.storeActivations ? "store" : "auto" };
     this.stepGraph = trainingStepGraph(model.train, options.optimizer, ad, options.checkpointEvery);
     this.evalGraph = evaluationGraph(model.eval);
-    const codegen = { perOp: options.perOp, tuning: backend.tuning };
+    const codegen = {
+      perOp: options.perOp,
+      tuning: backend.tuning,
+      maxStorageBuffers: backend.maxStorageBuffers,
+    };
     this.stepProgram = generateProgram(this.stepGraph.graph, codegen);
     this.evalProgram = generateProgram(this.evalGraph.graph, codegen);
   }

@@ -68,6 +68,7 @@ describe("static memory plan", () => {
         optimizer: defaultOptimizer("adam", 0),
         storeActivations: store,
         tuning: (await gpu()).tuning,
+        maxStorageBuffers: (await gpu()).limits.maxStorageBuffersPerShaderStage,
       });
       expect(Math.abs(snap.peakTotal - plan.total) / plan.total).toBeLessThan(0.1);
       for (const c of MEMORY_CATEGORIES) {
