@@ -3,6 +3,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { compileCommand, EMITS, type Emit } from "./compile-cmd.js";
 import { reportError, UsageError } from "./errors.js";
+import { benchCommand } from "./bench-cmd.js";
 import { checkCommand } from "./check-cmd.js";
 import { planCommand, trainCommand } from "./train-cmd.js";
 
@@ -153,6 +154,17 @@ program
   .option("--report <file>", "write the per-block errors and gradient differences as JSON")
   .action(async (file: string, o) => {
     process.exitCode = await checkCommand(file, o);
+  });
+
+program
+  .command("bench")
+  .description(
+    "the benchmark suite: memory and time against depth, PyTorch, kernel efficiency, compile time, scale",
+  )
+  .option("--quick", "a reduced suite, under two minutes", false)
+  .option("--out <dir>", "where to write results (default bench/results)")
+  .action(async (o: { quick: boolean; out?: string }) => {
+    process.exitCode = await benchCommand(o);
   });
 
 try {
