@@ -206,7 +206,9 @@ export async function torchSection(c: TorchContext, probe = findTorch()): Promis
           const t0 = performance.now();
           const r = spawnSync(probe.python, [script, dir, cfgFile], {
             encoding: "utf8",
-            timeout: Math.ceil(Math.max(60, Math.min(3 * cost, budget.left() + 30)) * 1000),
+            // Generous: the prediction does not know the process's start-up and data loading on
+            // a new graph, and killing a nearly finished run wastes all of it.
+            timeout: Math.ceil(Math.max(300, 4 * cost) * 1000),
             maxBuffer: 16 << 20,
             // Passive waits: spinning OpenMP workers on a busy machine (other jobs, or lavapipe's
             // threads just released) made steps ~6x slower here than with waits that sleep.
