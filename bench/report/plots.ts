@@ -168,7 +168,10 @@ export function timeSpec(r: SuiteResult): Spec | undefined {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title: {
       text: "Seconds per training step (forward + backward + Adam) vs depth",
-      subtitle: subtitle(r, "median of the timed steps; bars: min–max; same run"),
+      subtitle: subtitle(
+        r,
+        "solid: revgnn, dashed: PyTorch; median of the timed steps, bars: min–max; same run",
+      ),
     },
     data: { values },
     facet: { column: { field: "dataset", type: "nominal", title: null } },
@@ -188,7 +191,19 @@ export function timeSpec(r: SuiteResult): Spec | undefined {
               title: "seconds per step",
             },
             color: { field: "model", type: "nominal", title: null },
-            strokeDash: { field: "impl", type: "nominal", title: null },
+            strokeDash: {
+              field: "impl",
+              type: "nominal",
+              title: null,
+              scale: {
+                domain: ["revgnn", "PyTorch"],
+                range: [
+                  [1, 0],
+                  [5, 3],
+                ],
+              },
+              legend: null, // stated in the subtitle: vega draws no line in its symbol
+            },
           },
         },
         {
@@ -239,7 +254,7 @@ export function compileSpec(r: SuiteResult): Spec | undefined {
         encoding: {
           x,
           y: { field: "ms", type: "quantitative", title: "milliseconds" },
-          color: { field: "stage", type: "nominal", title: null },
+          color: { field: "stage", type: "nominal", title: null, legend: { labelLimit: 400 } },
         },
       },
       {
@@ -250,7 +265,7 @@ export function compileSpec(r: SuiteResult): Spec | undefined {
         encoding: {
           x,
           y: { field: "kernels", type: "quantitative", title: "distinct kernels" },
-          color: { field: "program", type: "nominal", title: null },
+          color: { field: "program", type: "nominal", title: null, legend: { labelLimit: 400 } },
         },
       },
     ],
@@ -267,7 +282,6 @@ export function scaleSpec(r: SuiteResult): Spec | undefined {
     nodes: c.nodes,
     MiB: c.planned!.total / MIB,
     series: c.partitions === 1 ? "full batch" : `P = ${c.partitions} (${c.scope})`,
-    fits: c.fits ? "fits" : "does not fit",
   }));
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
@@ -293,7 +307,6 @@ export function scaleSpec(r: SuiteResult): Spec | undefined {
             title: "planned peak MiB",
           },
           color: { field: "series", type: "nominal", title: null },
-          shape: { field: "fits", type: "nominal", title: null },
         },
       },
       {
