@@ -39,6 +39,22 @@ export interface TrainCommandOptions {
   drift?: boolean;
 }
 
+/** Compiles the model a run trains, in exact mode when asked. */
+export function compileForRun(
+  file: string,
+  o: { set: Record<string, string>; model?: string; exact?: number | boolean },
+): { bits: number | undefined; model: CompiledModel } {
+  const bits = exactBits(o.exact);
+  const model = expectModel(
+    compileFile(file, {
+      set: o.set,
+      model: o.model,
+      exact: bits !== undefined ? { bits } : undefined,
+    }),
+  );
+  return { bits, model };
+}
+
 /** `--exact` alone means 16 fractional bits: a grid of 2^-16 ≈ 1.5e-5 and a range of ±256. */
 export function exactBits(exact: number | boolean | undefined): number | undefined {
   if (exact === undefined || exact === false) return undefined;
@@ -136,14 +152,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
   if (!(o.epochs >= 1)) throw new UsageError("--epochs must be at least 1");
   if (!(o.partitions >= 1)) throw new UsageError("--partitions must be at least 1");
   if (!(o.evalEvery >= 1)) throw new UsageError("--eval-every must be at least 1");
-  const bits = exactBits(o.exact);
-  const model = expectModel(
-    compileFile(file, {
-      set: o.set,
-      model: o.model,
-      exact: bits !== undefined ? { bits } : undefined,
-    }),
-  );
+  const { bits, model } = compileForRun(file, o);
   const ds = await loadData(o, model);
   const dims = bindDims(model.train.inputs, ds);
   const ctx = await acquireGpu();
@@ -290,14 +299,7 @@ function planningTuning(kind: "cpu" | "gpu"): Tuning {
 }
 
 export async function planCommand(file: string, o: PlanCommandOptions): Promise<number> {
-  const bits = exactBits(o.exact);
-  const model = expectModel(
-    compileFile(file, {
-      set: o.set,
-      model: o.model,
-      exact: bits !== undefined ? { bits } : undefined,
-    }),
-  );
+  const { bits, model } = compileForRun(file, o);
   const dims: Record<string, number> = { N: o.nodes, E: o.edges };
   for (const inp of model.train.inputs) {
     const bindSym = (d: string | number | undefined, v: number) => {
