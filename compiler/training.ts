@@ -9,6 +9,7 @@ import { segmentReversibleScans } from "./checkpointing.js";
 import { Builder } from "./ir/builder.js";
 import { eliminateDeadCode } from "./ir/dce.js";
 import { Graph, Value, tensorType, type Dim } from "./ir/types.js";
+import { lowerLoss } from "./lower/builtins.js";
 import type { LoweredModel } from "./lower/lower.js";
 
 export type OptimizerKind = "sgd" | "adam" | "adamw";
@@ -117,12 +118,14 @@ export function trainingStepGraph(
 export interface EvalGraph {
   /** inputs [model inputs…, params…, valid_mask, test_mask]; outputs: see `outputs`. */
   graph: Graph;
-  /** "counts": [loss, correct train, correct valid, correct test]; "logits": [loss, logits]. */
+  /**
+   * "counts": [train loss, valid loss, correct train, correct valid, correct test];
+   * "logits": [train loss, valid loss, logits].
+   */
   outputs: "counts" | "logits";
 }
 
 export function evaluationGraph(m: LoweredModel): EvalGraph {
-  const numData = m.inputs.length;
   const ins = m.graph.inputs.map((v) => fresh(v.shape, v.hint ?? "in"));
   const valid = fresh(["N", 1], "valid_mask");
   const test = fresh(["N", 1], "test_mask");
@@ -130,20 +133,20 @@ export function evaluationGraph(m: LoweredModel): EvalGraph {
   const b = new Builder(g);
   const fwd = emitForward(b, m.graph, ins);
   const [loss, logits] = fwd.outputs as [Value, Value];
+  const labelsIndex = m.inputs.findIndex((i) => i.role === "labels" || i.role === "multilabels");
+  const y = ins[labelsIndex]!;
+  const validLoss = lowerLoss(b, m.lossKind, logits, y, valid);
   if (m.lossKind !== "cross_entropy") {
-    g.outputs = [loss, logits];
+    g.outputs = [loss, validLoss, logits];
     return { graph: eliminateDeadCode(g), outputs: "logits" };
   }
-  const labelsIndex = m.inputs.findIndex((i) => i.role === "labels");
   const trainIndex = m.inputs.findIndex((i) => i.role === "train_mask");
-  const y = ins[labelsIndex]!;
   // A prediction is right when the label's logit is the row maximum.
   const picked = b.op("row_sum", [
     b.mul(b.op("one_hot", [y], { classes: logits.shape[1]! }), logits),
   ]);
   const correct = b.op("eq", [picked, b.op("row_max", [logits])]);
   const count = (mask: Value) => b.op("sum_all", [b.mul(correct, mask)]);
-  g.outputs = [loss, count(ins[trainIndex]!), count(valid), count(test)];
-  void numData;
+  g.outputs = [loss, validLoss, count(ins[trainIndex]!), count(valid), count(test)];
   return { graph: eliminateDeadCode(g), outputs: "counts" };
 }

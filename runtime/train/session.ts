@@ -282,9 +282,11 @@ export class Session<H, K> {
     return loss!;
   }
 
-  /** Evaluates without dropout: loss on the training nodes and correct counts, or the logits. */
+  /** Evaluates without dropout: losses on the training and validation nodes, and the correct
+   *  counts (single-label) or the logits (multi-label). */
   async evaluate(): Promise<{
     loss: number;
+    validLoss: number;
     counts?: [number, number, number];
     logits?: Float32Array;
   }> {
@@ -299,10 +301,11 @@ export class Session<H, K> {
     };
     const values = await Promise.all(outs.map(read));
     outs.forEach((r) => b.eval.release(r));
+    const [loss, validLoss] = [values[0]![0]!, values[1]![0]!];
     if (this.evalGraph.outputs === "counts") {
-      return { loss: values[0]![0]!, counts: [values[1]![0]!, values[2]![0]!, values[3]![0]!] };
+      return { loss, validLoss, counts: [values[2]![0]!, values[3]![0]!, values[4]![0]!] };
     }
-    return { loss: values[0]![0]!, logits: values[1]! };
+    return { loss, validLoss, logits: values[2]! };
   }
 
   /** Current parameter values and optimizer state, read back (for checkpoints). */

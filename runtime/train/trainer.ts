@@ -47,6 +47,8 @@ export interface EpochLog {
   valid?: number;
   test?: number;
   evalLoss?: number;
+  /** Loss on the validation nodes (no dropout). */
+  validLoss?: number;
   /** Largest relative reconstruction error of a block input, when drift is measured. */
   drift?: number;
   seconds: number;
@@ -202,7 +204,10 @@ export async function train<H, K>(
         const e0 = performance.now();
         const ev = await session.evaluate();
         evalSeconds.push((performance.now() - e0) / 1000);
-        Object.assign(entry, evaluationMetric(ds, ev), { evalLoss: ev.loss });
+        Object.assign(entry, evaluationMetric(ds, ev), {
+          evalLoss: ev.loss,
+          validLoss: ev.validLoss,
+        });
         if (opts.drift) {
           const loops = await measureDrift(
             opts.drift,

@@ -121,5 +121,5 @@ describe("revgnn command", () => {
     }
     expect(j.log).toHaveLength(2);
     expect(typeof j.adapter.description).toBe("string");
-  });
+  }, 600_000);
 });
