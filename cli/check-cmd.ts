@@ -1,12 +1,11 @@
 // `revgnn check`: reconstruction drift and gradient agreement of reversible loops, one step both
 // ways (rebuilt activations against stored ones).
-import { loadDataset } from "../runtime/data/load.js";
 import { acquireGpu } from "../runtime/gpu/device.js";
 import { GpuBackend } from "../runtime/exec/backend.js";
 import { loadSafetensors } from "../runtime/checkpoint/safetensors.js";
 import { checkReversibility } from "../runtime/train/check.js";
 import { writeFileAtomic } from "../runtime/util/atomic-write.js";
-import { compileForRun } from "./train-cmd.js";
+import { compileForRun, loadData } from "./train-cmd.js";
 import { UsageError } from "./errors.js";
 
 export interface CheckCommandOptions {
@@ -25,7 +24,7 @@ const e = (x: number) => x.toExponential(2);
 
 export async function checkCommand(file: string, o: CheckCommandOptions): Promise<number> {
   const { bits, model } = compileForRun(file, o);
-  const ds = await loadDataset(o.data, o.split ? { split: o.split } : {});
+  const ds = await loadData(o);
   let params: Float32Array[] | undefined;
   if (o.weights) {
     const ck = loadSafetensors(o.weights);

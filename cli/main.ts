@@ -2,7 +2,7 @@
 // The `revgnn` command: compile, train, plan (and check, bench), built on commander.
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { compileCommand, EMITS, type Emit } from "./compile-cmd.js";
-import { reportError, UsageError } from "./errors.js";
+import { reportError } from "./errors.js";
 import { benchCommand } from "./bench-cmd.js";
 import { checkCommand } from "./check-cmd.js";
 import { planCommand, trainCommand } from "./train-cmd.js";
@@ -177,4 +177,3 @@ try {
     process.exitCode = reportError(err);
   }
 }
-void UsageError;

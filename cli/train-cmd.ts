@@ -142,10 +142,8 @@ export function memoryTable(rows: Record<string, CategoryPlan>): string {
   return lines.join("\n");
 }
 
-async function loadData(o: TrainCommandOptions, m: CompiledModel): Promise<Dataset> {
-  const ds = await loadDataset(o.data, o.split ? { split: o.split } : {});
-  void m;
-  return ds;
+export function loadData(o: { data: string; split?: string }): Promise<Dataset> {
+  return loadDataset(o.data, o.split ? { split: o.split } : {});
 }
 
 export async function trainCommand(file: string, o: TrainCommandOptions): Promise<number> {
@@ -153,7 +151,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
   if (!(o.partitions >= 1)) throw new UsageError("--partitions must be at least 1");
   if (!(o.evalEvery >= 1)) throw new UsageError("--eval-every must be at least 1");
   const { bits, model } = compileForRun(file, o);
-  const ds = await loadData(o, model);
+  const ds = await loadData(o);
   const dims = bindDims(model.train.inputs, ds);
   const ctx = await acquireGpu();
   const backend = new GpuBackend(ctx);
