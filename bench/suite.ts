@@ -73,7 +73,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteOutcome> {
   const machine = describeMachine(rig?.context.adapterInfo, devLimits);
   // lavapipe's buffers live in this machine's RAM; leave the rest to the host side and others.
   const limits: Limits = {
-    ...(rig?.tuning ? { tuning: rig.tuning } : {}),
+    ...(rig ? { kernels: rig.kernelOptions } : {}),
     maxBindingBytes: devLimits.maxStorageBufferBindingSize,
     memoryBudgetBytes: Math.min(
       config.memoryFraction * totalmem(),

@@ -119,6 +119,12 @@ function summary(m: CompiledModel, ms: number): string {
   const loops: string[] = [];
   const visit = (g: Graph) => {
     for (const op of g.ops) {
+      if (op.opcode === "fixpoint") {
+        const a = op.attrs;
+        loops.push(
+          `  fixpoint (${a.solver}, tol ${a.tol}, at most ${a.maxIter} iterations): implicit differentiation — memory independent of the iterations`,
+        );
+      }
       if (op.opcode === "scan") {
         const body = op.regions[0]!;
         const nc = op.attrs.numCarry as number;

@@ -30,9 +30,18 @@ export function benchModel(root: string, model: ModelName, L: number, D: number)
   return m;
 }
 
-export interface Limits {
-  /** The kernel tuning the real backend runs with (workspace sizes depend on the kernels). */
+/**
+ * What the real backend generates its kernels with (the tuning picks templates, the storage
+ * buffer limit bounds fusion): the plan must generate the same kernels to replay the same
+ * allocations.
+ */
+export interface KernelOptions {
   tuning?: Tuning;
+  maxStorageBuffers?: number;
+}
+
+export interface Limits {
+  kernels?: KernelOptions;
   /** The device's maxStorageBufferBindingSize. */
   maxBindingBytes: number;
   /** Bytes a configuration may take on this machine (a share of its RAM). */
@@ -57,8 +66,7 @@ export async function planVerdict(
       storeActivations: false,
       partitions,
       maxBindingBytes: limits.maxBindingBytes,
-      // Plan the kernels the real run uses (spread: older plan options have no such field).
-      ...(limits.tuning ? { tuning: limits.tuning } : {}),
+      ...limits.kernels,
     });
   } catch (err) {
     if (err instanceof MemoryError) return { fits: false, reason: `adapter limit: ${err.message}` };

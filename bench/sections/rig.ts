@@ -16,6 +16,7 @@ import type { Dataset } from "../../runtime/data/types.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
 import { acquireGpu, type GpuContext } from "../../runtime/gpu/device.js";
 import type { Tuning } from "../../runtime/gpu/tuning.js";
+import type { KernelOptions } from "./models.js";
 import { MEMORY_CATEGORIES, type CategoryBytes } from "../../runtime/gpu/memory.js";
 import { initParameters } from "../../runtime/train/init.js";
 import type { CategoryPlan } from "../../runtime/train/plan.js";
@@ -61,9 +62,13 @@ export class GpuRig {
     return this.ctx;
   }
 
-  /** The tuning the backend picks kernels with, if it does (plans must use the same). */
-  get tuning(): Tuning | undefined {
-    return (this.backend as { tuning?: Tuning }).tuning;
+  /** What the backend generates kernels with; plans must use the same. */
+  get kernelOptions(): KernelOptions {
+    const b = this.backend as { tuning?: Tuning; maxStorageBuffers?: number };
+    return {
+      ...(b.tuning ? { tuning: b.tuning } : {}),
+      ...(b.maxStorageBuffers ? { maxStorageBuffers: b.maxStorageBuffers } : {}),
+    };
   }
 
   /** Measures one configuration; after a failure the backend is replaced before rethrowing. */

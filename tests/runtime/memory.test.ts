@@ -26,6 +26,7 @@ describe("memory pool (no device)", () => {
     expect(s.live).toEqual({
       parameters: 100,
       optimizer: 0,
+      gradients: 0,
       activations: 0,
       workspace: 800,
       graph: 0,
@@ -33,6 +34,7 @@ describe("memory pool (no device)", () => {
     expect(s.peak).toEqual({
       parameters: 100,
       optimizer: 0,
+      gradients: 0,
       activations: 400,
       workspace: 800,
       graph: 0,
