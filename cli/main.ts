@@ -89,6 +89,21 @@ program
     "plain stored-activation backprop, even for reversible blocks",
     false,
   )
+  .option(
+    "--checkpoint-every <k>",
+    "keep every k-th reversible block's input (memory O(N·D·L/k), drift reset every k blocks)",
+    number("--checkpoint-every", true),
+  )
+  .option(
+    "--exact [bits]",
+    "exact reversibility: the residual stream on a fixed-point grid of 2^-bits (default 16)",
+    number("--exact", true),
+  )
+  .option(
+    "--drift",
+    "at each evaluation, measure the largest reconstruction error of the reversible blocks (in the report)",
+    false,
+  )
   .option("--quiet", "no progress output", false)
   .action(async (file: string, o) => {
     process.exitCode = await trainCommand(file, o);

@@ -122,4 +122,39 @@ describe("revgnn command", () => {
     expect(j.log).toHaveLength(2);
     expect(typeof j.adapter.description).toBe("string");
   }, 600_000);
+
+  it("train --checkpoint-every, --exact and --drift: the report has the drift, exact rebuilds exactly", () => {
+    const dir = mkdtempSync(join(tmpdir(), "revgnn-drift-"));
+    const run = (name: string, ...extra: string[]) => {
+      const report = join(dir, `${name}.json`);
+      const r = revgnn(
+        "train",
+        "examples/revgcn.gnn",
+        "--data",
+        "synthetic:300:1500:12:4",
+        "--set",
+        "L=8",
+        "--set",
+        "D=8",
+        "--epochs",
+        "2",
+        "--drift",
+        "--report",
+        report,
+        "--quiet",
+        ...extra,
+      );
+      noStack(r.err);
+      expect(r.code, r.err).toBe(0);
+      return JSON.parse(readFileSync(report, "utf8"));
+    };
+    const kept = run("kept", "--checkpoint-every", "4");
+    expect(kept.training.checkpoint_every).toBe(4);
+    expect(kept.drift.max_relative_reconstruction_error).toBeGreaterThanOrEqual(0);
+    expect(kept.drift.max_relative_reconstruction_error).toBeLessThan(1e-2);
+    const exact = run("exact", "--exact");
+    expect(exact.training.exact_bits).toBe(16);
+    expect(exact.drift.max_relative_reconstruction_error).toBe(0);
+    expect(exact.drift.input_relative_reconstruction_error).toBe(0);
+  }, 600_000);
 });
