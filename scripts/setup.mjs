@@ -97,7 +97,11 @@ function installLavapipe() {
   const args = ["install", "-y", "-q", "--no-install-recommends"];
   if (codename === "bookworm") {
     const list = "/etc/apt/sources.list.d/revgnn-bookworm-backports.list";
-    const already = spawnSync("sh", ["-c", "grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/"]).status === 0;
+    const already =
+      spawnSync("sh", [
+        "-c",
+        "grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/",
+      ]).status === 0;
     if (!already) writeFileSync(list, "deb http://deb.debian.org/debian bookworm-backports main\n");
     args.push("-t", "bookworm-backports");
   }
@@ -146,7 +150,11 @@ function ensureBuild() {
   );
   if (existsSync(stamp) && mtime(stamp) >= newest) return;
   log("compiling TypeScript (tsc)");
-  run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"]);
+  run(process.execPath, [
+    join(root, "node_modules", "typescript", "bin", "tsc"),
+    "-p",
+    "tsconfig.json",
+  ]);
   writeFileSync(stamp, new Date().toISOString() + "\n");
 }
 
