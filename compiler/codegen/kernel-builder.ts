@@ -172,6 +172,9 @@ export class KernelBuilder {
   readonly params: ParamWord[] = [];
   private readonly paramNames: string[] = [];
   private readonly used = new Set<string>(["P"]);
+  /** Unnamed values are numbered per kernel (t0, t1, …), never by their global value id, so
+   *  the text depends only on the kernel: deterministic output and pipeline-cache hits. */
+  private unnamed = 0;
   private readonly byValue = new Map<Value, number>();
   private readonly byGraph = new Map<GraphBufferName, number>();
   private readonly paramIndex = new Map<string, number>();
@@ -199,7 +202,7 @@ export class KernelBuilder {
       if (access === "read_write") b.kind = "read_write";
       return b.name;
     }
-    const name = this.uniqueName(sanitize(v.hint ?? `t${v.id}`));
+    const name = this.uniqueName(sanitize(v.hint ?? `t${this.unnamed++}`));
     this.bindings.push({ name, kind: access });
     this.operands.push({ kind: "value", value: v });
     this.byValue.set(v, this.bindings.length - 1);

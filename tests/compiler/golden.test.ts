@@ -1,0 +1,45 @@
+// Golden baselines of what the compiler emits: the IR of a model, its derived backward and
+// inverse, and the WGSL of its evaluation kernels. A change to any pass shows up here as a
+// readable diff of the emitted text; accept an intended change with `npx vitest run -u`.
+// (In CI, vitest never writes snapshots: a missing or different baseline fails.)
+import { describe, expect, it } from "vitest";
+import { compileFile, expectModel } from "../../compiler/compile.js";
+import { printGraph } from "../../compiler/ir/print.js";
+import { backwardGraph, inverseGraphs, trainingPrograms } from "../../cli/compile-cmd.js";
+
+const models = [
+  { file: "examples/revgcn.gnn", set: { L: "2", D: "8" } },
+  { file: "examples/affine-coupling.gnn", set: {} },
+];
+
+describe.each(models)("$file", ({ file, set }) => {
+  const name = file.replace(/^examples\/|\.gnn$/g, "");
+  const model = expectModel(compileFile(file, { set }));
+
+  it("forward IR", async () => {
+    await expect(printGraph(model.train.graph)).toMatchFileSnapshot(`../golden/${name}.ir`);
+  });
+
+  it("derived backward IR", async () => {
+    await expect(printGraph(backwardGraph(model))).toMatchFileSnapshot(
+      `../golden/${name}.backward.ir`,
+    );
+  });
+
+  it("derived inverse IR", async () => {
+    const text = inverseGraphs(model)
+      .map((i) => `// inverse of ${i.label}\n${printGraph(i.graph)}`)
+      .join("\n");
+    expect(text).not.toBe("");
+    await expect(text).toMatchFileSnapshot(`../golden/${name}.inverse.ir`);
+  });
+
+  it("WGSL of the evaluation kernels, deterministic", async () => {
+    const wgsl = (p = trainingPrograms(model).eval) =>
+      p.kernels.map((k) => `// ==== ${k.name}\n${k.code}`).join("\n");
+    const text = wgsl();
+    // Names and text do not depend on anything but the program (no counters leak across runs).
+    expect(wgsl()).toBe(text);
+    await expect(text).toMatchFileSnapshot(`../golden/${name}.eval.wgsl`);
+  });
+});
