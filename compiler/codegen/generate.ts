@@ -726,16 +726,27 @@ export class CodeGenerator {
       );
       return partial;
     });
-    const maxWidth: Dim = widths.every((w) => typeof w === "number")
-      ? Math.max(...(widths as number[]))
-      : widths[0]!;
+    // One invocation per (chunk, column) of the widest member; widths may be symbolic (K),
+    // so the grid takes the largest of them at dispatch time.
+    const widest = (b: Readonly<Record<string, number>>) =>
+      Math.max(...widths.map((w) => gridOf([w]).threads(b)));
+    const widthsText = widths.map(dimToString);
+    const maxText =
+      widthsText.length === 1 ? widthsText[0]! : `max(${[...new Set(widthsText)].join(", ")})`;
+    const chunksOf = (b: Readonly<Record<string, number>>) =>
+      Math.max(1, Math.ceil(gridOf([rows]).threads(b) / CHUNK_ROWS));
+    const grid1: Grid = {
+      formula: `ceil(${dimToString(rows)}/${CHUNK_ROWS})*${maxText}`,
+      threads: (b) => chunksOf(b) * widest(b),
+    };
+    const grid2: Grid = { formula: maxText, threads: widest };
     const stage1 = this.register(
       kb.finish(
         this.name("colsums_partials"),
         lines.join("\n"),
         WORKGROUP,
         [`${ops.length} column reductions over ${dimToString(rows)} rows, stage 1 of 2`],
-        gridOf([rows], { divide: CHUNK_ROWS, times: [maxWidth] }),
+        grid1,
       ),
     );
     const kb2 = new KernelBuilder("column_program_final");
@@ -771,7 +782,7 @@ export class CodeGenerator {
         lines2.join("\n"),
         64,
         [`${ops.length} column reductions, stage 2 of 2`],
-        gridOf([maxWidth]),
+        grid2,
       ),
     );
     return [

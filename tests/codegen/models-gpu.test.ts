@@ -48,4 +48,29 @@ describe("example models on the GPU", () => {
       }
     });
   }
+
+  // Regression: with more rows than one workgroup of column-reduction chunks covers, a fused
+  // group of column reductions whose first member is narrower (b_out over K classes) than the
+  // others (biases and gains over D channels) launched too few invocations, leaving gradients
+  // unwritten. Small test graphs fit in one workgroup and hid it; Cora (2708 nodes) did not.
+  it("revgcn.gnn with 1100 nodes and D = 64: every gradient is written and matches", async () => {
+    const model = compileExample("revgcn.gnn", { L: "2", D: "64" }, "gpu");
+    const m = model.train;
+    const csr = randomCsr(1100, 4400, rng(8));
+    const c = randomModelCase(m, 19, { N: 1100, E: 4400, F: 6, K: 4 });
+    const dims = { ...c.dims, N: csr.numNodes, E: csr.srcIdx.length };
+    const opts = { dims, graph: graphView(csr), seed: 3, step: 1 };
+    const lossOnly = { ...m.graph, outputs: [m.graph.outputs[0]!] } as typeof m.graph;
+    const vg = vjpGraph(
+      lossOnly,
+      m.params.map((_, i) => c.numData + i),
+    );
+    const ins = [...c.inputs, tensor([], [1])];
+    const vref = interpret(vg, ins, opts);
+    const vgpu = await runOnGpu(vg, ins, dims, csr, { seed: 3, step: 1 });
+    vref.forEach((r, i) => {
+      const name = i === 0 ? "loss" : m.params[i - 1]!.name;
+      expect(relativeError(vgpu.outputs[i]!, r.data), `gradient of ${name}`).toBeLessThan(1e-4);
+    });
+  });
 });
