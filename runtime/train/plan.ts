@@ -42,6 +42,8 @@ export async function planMemory(
   const session = new Session(backend, model, {
     optimizer: o.optimizer,
     storeActivations: o.storeActivations,
+    checkpointEvery: o.checkpointEvery,
+    perOp: o.perOp,
   });
   const p = Math.max(1, o.partitions ?? 1);
   // A random partition into P parts gives each part about N/P nodes and, since an edge survives

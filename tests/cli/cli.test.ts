@@ -146,7 +146,13 @@ describe("revgnn command", () => {
       );
       noStack(r.err);
       expect(r.code, r.err).toBe(0);
-      return JSON.parse(readFileSync(report, "utf8"));
+      const j = JSON.parse(readFileSync(report, "utf8"));
+      // The plan is made with the run's own options (kept inputs, one kernel per op).
+      for (const c of ["parameters", "optimizer", "gradients", "activations", "workspace", "graph"])
+        expect(Math.abs(j.memory.peak[c] - j.memory.plan[c]), `${name}: ${c}`).toBeLessThanOrEqual(
+          0.1 * j.memory.plan[c],
+        );
+      return j;
     };
     const kept = run("kept", "--checkpoint-every", "4");
     expect(kept.training.checkpoint_every).toBe(4);
