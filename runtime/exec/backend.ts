@@ -25,6 +25,11 @@ export interface Backend<H, K> {
   readonly tuning?: Tuning;
   /** Storage buffers one kernel may bind. */
   readonly maxStorageBuffers: number;
+  /**
+   * True where nothing is computed (the memory plan): data-dependent control flow then takes the
+   * path of largest memory, e.g. a fixpoint iterates until its Anderson history is full.
+   */
+  readonly plansOnly?: boolean;
 }
 
 export class GpuBackend implements Backend<GPUBuffer, CompiledKernel> {
@@ -95,6 +100,7 @@ export class GpuBackend implements Backend<GPUBuffer, CompiledKernel> {
 export class DryRunBackend implements Backend<DryBuffer, KernelSpec> {
   readonly memory: MemoryPool<DryBuffer>;
   readonly stats = { dispatches: 0 };
+  readonly plansOnly = true;
 
   constructor(
     readonly maxBindingBytes = 128 * 1024 * 1024,

@@ -498,7 +498,11 @@ export class Executor<H, K> {
         Math.max(Math.sqrt(await this.readScalar(den!)), 1);
       this.release(num!);
       this.release(den!);
-      if (residual <= tol || !Number.isFinite(residual)) {
+      // A plan computes nothing: it iterates until the history is full (the loop's peak).
+      const converged = this.backend.plansOnly
+        ? it > memory || it >= maxIter
+        : residual <= tol || !Number.isFinite(residual);
+      if (converged) {
         this.release(z);
         this.release(r!);
         z = fz!;

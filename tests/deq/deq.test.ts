@@ -10,7 +10,9 @@ import { readFileSync } from "node:fs";
 import { gradcheck } from "../helpers/gradcheck.js";
 import { randomModelCase } from "../helpers/model.js";
 import { randomCsr, rng } from "../helpers/random.js";
-import { runOnGpu } from "../helpers/gpu.js";
+import { gpu, runOnGpu } from "../helpers/gpu.js";
+import { planMemory } from "../../runtime/train/plan.js";
+import { defaultOptimizer } from "../../compiler/training.js";
 import { model, session } from "../helpers/train.js";
 import { syntheticDataset } from "../../runtime/data/synthetic.js";
 import { initParameters } from "../../runtime/train/init.js";
@@ -91,8 +93,9 @@ describe("deep equilibrium GCN", () => {
     );
   });
 
-  it("memory of a DEQ step does not depend on max_iter", async () => {
+  it("memory of a DEQ step does not depend on max_iter, and the plan predicts it", async () => {
     const peaks: number[] = [];
+    const planned: number[] = [];
     const iterations: number[] = [];
     for (const iters of ["8", "24"]) {
       // tol = 0: every iteration runs.
@@ -102,6 +105,14 @@ describe("deep equilibrium GCN", () => {
       backend.memory.resetPeak();
       await s.step(0.01, 1, 2);
       peaks.push(backend.memory.snapshot().peak.activations);
+      // The plan computes nothing, so it iterates until the Anderson history is full.
+      const plan = await planMemory(m, s.dims!, {
+        optimizer: defaultOptimizer("adam", 5e-4),
+        storeActivations: false,
+        tuning: (await gpu()).tuning,
+        maxStorageBuffers: (await gpu()).limits.maxStorageBuffersPerShaderStage,
+      });
+      planned.push(plan.activations);
       iterations.push(
         Math.max(
           ...(
@@ -113,5 +124,6 @@ describe("deep equilibrium GCN", () => {
     }
     expect(iterations).toEqual([8, 24]);
     expect(peaks[1]).toBe(peaks[0]);
+    peaks.forEach((p, i) => expect(Math.abs(p - planned[i]!)).toBeLessThanOrEqual(0.1 * p));
   });
 });
