@@ -96,7 +96,7 @@ program
   )
   .option(
     "--exact [bits]",
-    "exact reversibility: the residual stream on a fixed-point grid of 2^-bits (default 16)",
+    "exact reversibility: the residual stream on a fixed-point grid of 2^-bits (default 14)",
     number("--exact", true),
   )
   .option(
@@ -163,7 +163,7 @@ program
   )
   .option(
     "--exact [bits]",
-    "exact reversibility on a fixed-point grid of 2^-bits (default 16)",
+    "exact reversibility on a fixed-point grid of 2^-bits (default 14)",
     number("--exact", true),
   )
   .option("--report <file>", "write the per-block errors and gradient differences as JSON")

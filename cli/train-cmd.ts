@@ -55,10 +55,11 @@ export function compileForRun(
   return { bits, model };
 }
 
-/** `--exact` alone means 16 fractional bits: a grid of 2^-16 ≈ 1.5e-5 and a range of ±256. */
+/** `--exact` alone means 14 fractional bits: a grid of 2^-14 ≈ 6.1e-5 and a range of ±1024 (a
+ *  1000-block RevGCN on Cora reaches 370; 16 bits, ±256, overflowed there). */
 export function exactBits(exact: number | boolean | undefined): number | undefined {
   if (exact === undefined || exact === false) return undefined;
-  const bits = exact === true ? 16 : exact;
+  const bits = exact === true ? 14 : exact;
   if (!Number.isInteger(bits) || bits < 0 || bits > 23)
     throw new UsageError("--exact takes 0 to 23 fractional bits");
   return bits;

@@ -159,7 +159,7 @@ describe("revgnn command", () => {
     expect(kept.drift.max_relative_reconstruction_error).toBeGreaterThanOrEqual(0);
     expect(kept.drift.max_relative_reconstruction_error).toBeLessThan(1e-2);
     const exact = run("exact", "--exact");
-    expect(exact.training.exact_bits).toBe(16);
+    expect(exact.training.exact_bits).toBe(14);
     expect(exact.drift.max_relative_reconstruction_error).toBe(0);
     expect(exact.drift.input_relative_reconstruction_error).toBe(0);
   }, 600_000);
