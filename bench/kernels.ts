@@ -19,6 +19,7 @@ import { compile, compileSplitK, launch, launchSplitK } from "../runtime/kernels
 import { matmul, matmulSplitK } from "../runtime/kernels/matmul.js";
 import { spmm } from "../runtime/kernels/spmm.js";
 import { elementwise } from "../runtime/kernels/elementwise.js";
+import { permutation, Rng } from "../runtime/data/rng.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -30,23 +31,11 @@ interface Csr {
   colIdx: Uint32Array;
 }
 
-function xorshift(seed: number): () => number {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
-
 /** Uniform values in [-1, 1) from a fixed seed. */
 function randomFloats(n: number, seed: number): Float32Array {
-  const rnd = xorshift(seed);
+  const rng = new Rng(seed);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = rnd() * 2 - 1;
+  for (let i = 0; i < n; i++) out[i] = rng.next() * 2 - 1;
   return out;
 }
 
@@ -56,15 +45,9 @@ function randomFloats(n: number, seed: number): Float32Array {
  * ids, so a few hubs have thousands of edges and most nodes a handful, scattered over the ids.
  */
 function powerLawGraph(nodes: number, edges: number, seed: number): Csr {
-  const rnd = xorshift(seed);
-  const perm = new Uint32Array(nodes);
-  for (let i = 0; i < nodes; i++) perm[i] = i;
-  for (let i = nodes - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    const t = perm[i]!;
-    perm[i] = perm[j]!;
-    perm[j] = t;
-  }
+  const rng = new Rng(seed);
+  const rnd = () => rng.next();
+  const perm = permutation(nodes, rng);
   const src = new Uint32Array(edges);
   const dst = new Uint32Array(edges);
   for (let e = 0; e < edges; e++) {

@@ -4,6 +4,7 @@ import { acquireGpu, type GpuContext } from "../../runtime/gpu/device.js";
 import { createGpuMemory, type MemoryPool } from "../../runtime/gpu/memory.js";
 import { PipelineCache } from "../../runtime/gpu/pipelines.js";
 import { CommandStream } from "../../runtime/gpu/stream.js";
+import { rng } from "../helpers/random.js";
 
 export interface Env {
   ctx: GpuContext;
@@ -25,17 +26,12 @@ export function destroyEnv(env: Env | undefined): void {
   env.ctx.destroy();
 }
 
-/** xorshift32 values in [-1, -0.05] ∪ [0.05, 1]: random, reproducible, never zero. */
+/** Values in [-1, -0.05] ∪ [0.05, 1]: random, reproducible, never zero. */
 export function randomArray(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0 || 1;
+  const rnd = rng((seed * 2654435761) >>> 0);
   for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    const u = s / 4294967296;
+    const u = rnd();
     const mag = 0.05 + 0.95 * ((u * 2) % 1);
     out[i] = u < 0.5 ? -mag : mag;
   }
