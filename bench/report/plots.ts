@@ -27,6 +27,14 @@ function subtitle(r: SuiteResult, extra: string): string[] {
 }
 
 /** The paper's memory-vs-depth figure: peak total and activation bytes, Rev against Res. */
+/** The depth axis every figure shares. */
+const x = {
+  field: "L",
+  type: "quantitative",
+  scale: { type: "log" },
+  title: "blocks L",
+} as const;
+
 export function memorySpec(r: SuiteResult): Spec | undefined {
   const pts = r.depth?.points.filter((p) => p.memory) ?? [];
   if (pts.length === 0) return undefined;
@@ -55,12 +63,6 @@ export function memorySpec(r: SuiteResult): Spec | undefined {
       },
     ];
   });
-  const x = {
-    field: "L",
-    type: "quantitative",
-    scale: { type: "log" },
-    title: "blocks L",
-  } as const;
   const y = {
     field: "MiB",
     type: "quantitative",
@@ -158,12 +160,6 @@ export function timeSpec(r: SuiteResult): Spec | undefined {
     });
   }
   if (values.length === 0) return undefined;
-  const x = {
-    field: "L",
-    type: "quantitative",
-    scale: { type: "log" },
-    title: "blocks L",
-  } as const;
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title: {
@@ -233,12 +229,6 @@ export function compileSpec(r: SuiteResult): Spec | undefined {
     { L: p.L, program: "training step", kernels: p.stepKernels },
     { L: p.L, program: "evaluation", kernels: p.evalKernels },
   ]);
-  const x = {
-    field: "L",
-    type: "quantitative",
-    scale: { type: "log" },
-    title: "blocks L",
-  } as const;
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title: {

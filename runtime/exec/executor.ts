@@ -500,7 +500,7 @@ export class Executor<H, K> {
       this.release(den!);
       // A plan computes nothing: it iterates until the history is full (the loop's peak).
       const converged = this.backend.plansOnly
-        ? it > memory || it >= maxIter
+        ? it > memory
         : residual <= tol || !Number.isFinite(residual);
       if (converged) {
         this.release(z);
