@@ -728,13 +728,15 @@ export class CodeGenerator {
     });
     // One invocation per (chunk, column) of the widest member; widths may be symbolic (K),
     // so the grid takes the largest of them at dispatch time.
+    const widthGrids = widths.map((w) => gridOf([w]));
+    const rowGrid = gridOf([rows]);
     const widest = (b: Readonly<Record<string, number>>) =>
-      Math.max(...widths.map((w) => gridOf([w]).threads(b)));
+      Math.max(...widthGrids.map((g) => g.threads(b)));
     const widthsText = widths.map(dimToString);
     const maxText =
       widthsText.length === 1 ? widthsText[0]! : `max(${[...new Set(widthsText)].join(", ")})`;
     const chunksOf = (b: Readonly<Record<string, number>>) =>
-      Math.max(1, Math.ceil(gridOf([rows]).threads(b) / CHUNK_ROWS));
+      Math.max(1, Math.ceil(rowGrid.threads(b) / CHUNK_ROWS));
     const grid1: Grid = {
       formula: `ceil(${dimToString(rows)}/${CHUNK_ROWS})*${maxText}`,
       threads: (b) => chunksOf(b) * widest(b),
