@@ -34,7 +34,7 @@ export interface CsvOptions {
   rowsHint?: number;
   /** readCsvGz only: stop reading (and reject) when this is aborted. */
   signal?: AbortSignal;
-  /** uint only: what a value is, for messages ("node id"). */
+  /** What a value is, for messages ("node id", "feature value"). */
   what?: string;
 }
 
@@ -234,6 +234,16 @@ export class CsvParser<T extends Out> {
     }
     const v = parseDecimal(buf, s, e);
     if (v === NOT_A_NUMBER) throw this.notANumber(buf, s, e, field);
+    // Values are stored as float32: beyond its range a value silently becomes ±Infinity, and one
+    // infinite feature turns every weight it meets into NaN. (The fast path in parseLine takes at
+    // most 15 digits without an exponent, always well inside the range.)
+    if (!Number.isFinite(Math.fround(v))) {
+      throw this.err(
+        `${this.opts.what ?? "value"} ${latin1(buf, s, Math.min(e, s + 40))} is beyond float32's range ` +
+          `(±3.4e38) and would become ${v < 0 ? "-" : ""}Infinity; rescale the data`,
+        field,
+      );
+    }
     return v;
   }
 

@@ -77,6 +77,7 @@ export async function loadOgbNodeDataset(dir: string, opts: OgbLoadOptions = {})
       ? guard(readCsvGz(f("raw/node-feat.csv.gz"), {
           file: f("raw/node-feat.csv.gz"),
           kind: "float",
+          what: "feature value",
           rowsHint: numNodes,
           signal,
         }))
@@ -85,6 +86,7 @@ export async function loadOgbNodeDataset(dir: string, opts: OgbLoadOptions = {})
       ? guard(readCsvGz(f("raw/edge-feat.csv.gz"), {
           file: f("raw/edge-feat.csv.gz"),
           kind: "float",
+          what: "edge feature value",
           rowsHint: numEdgesDeclared,
           signal,
         }))
