@@ -141,11 +141,10 @@ export function evaluationGraph(m: LoweredModel): EvalGraph {
     return { graph: eliminateDeadCode(g), outputs: "logits" };
   }
   const trainIndex = m.inputs.findIndex((i) => i.role === "train_mask");
-  // A prediction is right when the label's logit is the row maximum.
-  const picked = b.op("row_sum", [
-    b.mul(b.op("one_hot", [y], { classes: logits.shape[1]! }), logits),
-  ]);
-  const correct = b.op("eq", [picked, b.op("row_max", [logits])]);
+  // One predicted class per node, the first maximum (numpy's and PyTorch's argmax): comparing the
+  // label's logit with the row maximum instead would count every tie as right, so a model whose
+  // outputs are all equal would score 100 %. An unlabelled node (y = −1) is never right.
+  const correct = b.op("eq", [b.op("row_argmax", [logits]), y]);
   const count = (mask: Value) => b.op("sum_all", [b.mul(correct, mask)]);
   g.outputs = [loss, validLoss, count(ins[trainIndex]!), count(valid), count(test)];
   return { graph: eliminateDeadCode(g), outputs: "counts" };

@@ -3,9 +3,15 @@
 // multi-label (ogbn-proteins). Logits are row-major [numNodes, K]; `index` picks the nodes to score
 // (a split), default all.
 
+import { FLT_MAX } from "../compiler/ir/ops/reduce.js";
+
 type Logits = Float32Array | Float64Array;
 
-/** Index of the largest entry of each row (first one on ties; NaN entries never win). */
+/**
+ * Index of the largest entry of each row: the first one on ties (numpy, PyTorch), NaN entries
+ * never win, and a row with nothing above −FLT_MAX gives 0 — exactly the evaluation graph's
+ * `row_argmax`, so host and GPU predict the same class.
+ */
 export function argmax(logits: Logits, numClasses: number): Int32Array {
   if (numClasses < 1 || logits.length % numClasses !== 0) {
     throw new RangeError(
@@ -17,7 +23,7 @@ export function argmax(logits: Logits, numClasses: number): Int32Array {
   for (let i = 0; i < n; i++) {
     const base = i * numClasses;
     let best = 0;
-    let bestV = -Infinity;
+    let bestV = -FLT_MAX;
     for (let c = 0; c < numClasses; c++) {
       const v = logits[base + c]!;
       if (v > bestV) {

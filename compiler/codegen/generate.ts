@@ -18,6 +18,7 @@ import { expandRevBlocks } from "./expand.js";
 import type { Tuning } from "../../runtime/gpu/tuning.js";
 import { dotsGraph, mixGraph, residualGraph } from "./fixpoint.js";
 import { fixpointAttrs, type FixpointAttrs } from "../ir/ops/control.js";
+import type { ReduceCombine } from "../ir/op-def.js";
 import { ExprEmitter, type Coord, type RowRef, type Sink } from "./expr.js";
 import { F32_MAX, gridOf, KernelBuilder, type Grid, type KernelSpec } from "./kernel-builder.js";
 import { matmulKernels } from "./matmul.js";
@@ -404,7 +405,7 @@ export class CodeGenerator {
   private reduceKernels(op: Op, producer: Map<Value, Op>, materialised: Set<Value>): Step[] {
     const lowering = getOp(op.opcode).lowering as {
       axis: "row" | "col" | "all";
-      combine: "sum" | "max";
+      combine: ReduceCombine;
     };
     const x = op.inputs[0]!;
     const out = op.outputs[0]!;
@@ -417,7 +418,7 @@ export class CodeGenerator {
     op: Op,
     x: Value,
     out: Value,
-    combine: "sum" | "max",
+    combine: ReduceCombine,
     producer: Map<Value, Op>,
     materialised: Set<Value>,
   ): Step {
@@ -430,17 +431,16 @@ export class CodeGenerator {
     outer.lines.push(`  if (idx >= ${kb.dim(rows)}) { return; }`, "  let row = idx;");
     const coord: Coord = { row: this.rowRef(kb, rows, "row", 0), col: "c", colLevel: 1 };
     const val = ex.at(x, coord);
-    const init = combine === "sum" ? "0.0" : `-${F32_MAX}`;
-    const update = combine === "sum" ? `acc = acc + ${val};` : `acc = max(acc, ${val});`;
+    const r = rowReduction(combine, "acc", val);
     const o = kb.value(out, "read_write");
     const body = [
       ...outer.lines,
-      `  var acc = ${init};`,
+      ...r.init.map((l) => `  ${l}`),
       `  for (var c = 0u; c < ${kb.dim(cols)}; c = c + 1u) {`,
       ...inner.lines,
-      `    ${update}`,
+      `    ${r.update}`,
       "  }",
-      `  ${o}[${kb.offset(out)} + row] = acc;`,
+      `  ${o}[${kb.offset(out)} + row] = ${r.result};`,
     ];
     const name = this.name("row_" + combine, out.hint);
     return {
@@ -629,17 +629,15 @@ export class CodeGenerator {
         kb.implements.push(m.op.opcode);
         const x = m.op.inputs[0]!;
         const val = ex.at(x, { row: this.rowRef(kb, rows, "row", 0), col: "c", colLevel: 1 });
-        const init = m.combine === "sum" ? "0.0" : `-${F32_MAX}`;
-        const update =
-          m.combine === "sum" ? `acc${i} = acc${i} + ${val};` : `acc${i} = max(acc${i}, ${val});`;
+        const r = rowReduction(m.combine, `acc${i}`, val);
         lines.push(
           ...outer.lines,
-          `  var acc${i} = ${init};`,
+          ...r.init.map((l) => `  ${l}`),
           `  for (var c = 0u; c < ${kb.dim(x.shape[1]!)}; c = c + 1u) {`,
           ...inner.lines,
-          `    ${update}`,
+          `    ${r.update}`,
           "  }",
-          `  ${o}[${kb.offset(m.out)} + row] = acc${i};`,
+          `  ${o}[${kb.offset(m.out)} + row] = ${r.result};`,
         );
         return;
       }
@@ -922,13 +920,13 @@ export function generateProgram(g: Graph, options: CodegenOptions = {}): Program
 
 type RowMember =
   | { kind: "map"; out: Value; rows: Dim }
-  | { kind: "reduce"; op: Op; out: Value; rows: Dim; combine: "sum" | "max" };
+  | { kind: "reduce"; op: Op; out: Value; rows: Dim; combine: ReduceCombine };
 
 /** A row-local kernel member: a materialised elementwise [R, n] value or a row reduction. */
 function rowMember(op: Op, kind: string, materialised: Set<Value>): RowMember | undefined {
   const out = op.outputs[0]!;
   if (kind === "reduce") {
-    const l = getOp(op.opcode).lowering as { axis: string; combine: "sum" | "max" };
+    const l = getOp(op.opcode).lowering as { axis: string; combine: ReduceCombine };
     if (l.axis !== "row") return undefined;
     return { kind: "reduce", op, out, rows: op.inputs[0]!.shape[0]!, combine: l.combine };
   }
@@ -940,4 +938,32 @@ function rowMember(op: Op, kind: string, materialised: Set<Value>): RowMember | 
     return { kind: "map", out, rows: out.shape[0]! };
   }
   return undefined;
+}
+
+/**
+ * A row reduction's WGSL inside `for (var c = 0u; c < cols; c++)`: declarations before the loop,
+ * the update of one column's value `val`, and the row's result. argmax starts at −FLT_MAX and
+ * moves only on a strictly greater value: the first maximum, as the interpreter's row_argmax.
+ */
+function rowReduction(
+  combine: ReduceCombine,
+  acc: string,
+  val: string,
+): { init: string[]; update: string; result: string } {
+  switch (combine) {
+    case "sum":
+      return { init: [`var ${acc} = 0.0;`], update: `${acc} = ${acc} + ${val};`, result: acc };
+    case "max":
+      return {
+        init: [`var ${acc} = -${F32_MAX};`],
+        update: `${acc} = max(${acc}, ${val});`,
+        result: acc,
+      };
+    case "argmax":
+      return {
+        init: [`var ${acc} = -${F32_MAX};`, `var ${acc}_at = 0u;`],
+        update: `{ let ${acc}_v = ${val}; if (${acc}_v > ${acc}) { ${acc} = ${acc}_v; ${acc}_at = c; } }`,
+        result: `f32(${acc}_at)`,
+      };
+  }
 }

@@ -65,11 +65,14 @@ export interface ElementwiseEmitContext {
   dim(d: string | number): string;
 }
 
+/** How a reduction combines: a sum, a maximum, or the index of the first maximum (row only). */
+export type ReduceCombine = "sum" | "max" | "argmax";
+
 export type Lowering =
   /** A scalar function of its operands at one element (broadcast), possibly reading indices. */
   | { kind: "elementwise"; emit(ctx: ElementwiseEmitContext): string }
   /** Reductions along the last axis (row), the first axis (col) or all of it. */
-  | { kind: "reduce"; axis: "row" | "col" | "all"; combine: "sum" | "max" }
+  | { kind: "reduce"; axis: "row" | "col" | "all"; combine: ReduceCombine }
   | { kind: "matmul" }
   /** Reads a node tensor at an edge endpoint (fused into graph kernels). */
   | { kind: "gather" }

@@ -72,6 +72,13 @@ const cases: Case[] = [
   },
   { name: "row_sum", build: op("row_sum"), inputs: [[37, 13]] },
   { name: "row_max", build: op("row_max"), inputs: [[37, 13]] },
+  { name: "row_argmax", build: op("row_argmax"), inputs: [[37, 13]] },
+  {
+    // sign() leaves only −1, 0 and 1: most rows hold several tied maxima, and the first must win.
+    name: "row_argmax of tied values",
+    build: (b, [x]) => [b.op("row_argmax", [b.unary("sign", x)])],
+    inputs: [["N", 13]],
+  },
   { name: "col_sum (long)", build: op("col_sum"), inputs: [["N", 13]] },
   { name: "sum_all", build: op("sum_all"), inputs: [["N", 3]] },
   { name: "sum_all rank 1", build: op("sum_all"), inputs: [[11]] },

@@ -1118,8 +1118,43 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t2[P.off_t2 + idx] = ex2;
 }
 
-// ==== k45_colsum_partials
-// revgnn kernel k45_colsum_partials (column_reduce_partials)
+// ==== k43_row_argmax
+// revgnn kernel k43_row_argmax (row_reduce)
+// row_argmax [N, K] → [N, 1]
+// implements IR ops: row_argmax, add
+// invocations: N
+
+struct Params {
+  dim_N: u32,
+  off_t0: u32,
+  dim_K: u32,
+  off_b_out: u32,
+  off_t1: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> t0: array<f32>;
+@group(0) @binding(2) var<storage, read> b_out: array<f32>;
+@group(0) @binding(3) var<storage, read_write> t1: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let idx = (wid.y * nwg.x + wid.x) * 256u + lid;
+  if (idx >= P.dim_N) { return; }
+  let row = idx;
+  var acc = -3.4028234663852886e38;
+  var acc_at = 0u;
+  for (var c = 0u; c < P.dim_K; c = c + 1u) {
+    let rd0 = t0[P.off_t0 + row * P.dim_K + c];
+    let rd1 = b_out[P.off_b_out + c];
+    let ex2 = (rd0 + rd1);
+    { let acc_v = ex2; if (acc_v > acc) { acc = acc_v; acc_at = c; } }
+  }
+  t1[P.off_t1 + row] = f32(acc_at);
+}
+
+// ==== k44_colsum_partials
+// revgnn kernel k44_colsum_partials (column_reduce_partials)
 // sum_all [N, 1] → [], stage 1 of 2
 // implements IR ops: sum_all, mul, eq
 // invocations: ceil(N/256)*1
@@ -1127,14 +1162,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 struct Params {
   dim_N: u32,
   off_t0: u32,
-  off_t1: u32,
+  off_y: u32,
   off_train_mask: u32,
   off_sum_partials: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> t0: array<f32>;
-@group(0) @binding(2) var<storage, read> t1: array<f32>;
+@group(0) @binding(2) var<storage, read> y: array<f32>;
 @group(0) @binding(3) var<storage, read> train_mask: array<f32>;
 @group(0) @binding(4) var<storage, read_write> sum_partials: array<f32>;
 
@@ -1149,7 +1184,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var acc = 0.0;
   for (var r = r0; r < r1; r = r + 1u) {
     let rd0 = t0[P.off_t0 + r];
-    let rd1 = t1[P.off_t1 + r];
+    let rd1 = y[P.off_y + r];
     let ex2 = select(0.0, 1.0, rd0 == rd1);
     let rd3 = train_mask[P.off_train_mask + r];
     let ex4 = (ex2 * rd3);
@@ -1158,8 +1193,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   sum_partials[P.off_sum_partials + chunk * 1u + col] = acc;
 }
 
-// ==== k47_colsum_partials
-// revgnn kernel k47_colsum_partials (column_reduce_partials)
+// ==== k46_colsum_partials
+// revgnn kernel k46_colsum_partials (column_reduce_partials)
 // sum_all [N, 1] → [], stage 1 of 2
 // implements IR ops: sum_all, mul, eq
 // invocations: ceil(N/256)*1
@@ -1167,14 +1202,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 struct Params {
   dim_N: u32,
   off_t0: u32,
-  off_t1: u32,
+  off_y: u32,
   off_valid_mask: u32,
   off_sum_partials: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> t0: array<f32>;
-@group(0) @binding(2) var<storage, read> t1: array<f32>;
+@group(0) @binding(2) var<storage, read> y: array<f32>;
 @group(0) @binding(3) var<storage, read> valid_mask: array<f32>;
 @group(0) @binding(4) var<storage, read_write> sum_partials: array<f32>;
 
@@ -1189,7 +1224,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var acc = 0.0;
   for (var r = r0; r < r1; r = r + 1u) {
     let rd0 = t0[P.off_t0 + r];
-    let rd1 = t1[P.off_t1 + r];
+    let rd1 = y[P.off_y + r];
     let ex2 = select(0.0, 1.0, rd0 == rd1);
     let rd3 = valid_mask[P.off_valid_mask + r];
     let ex4 = (ex2 * rd3);
@@ -1198,8 +1233,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   sum_partials[P.off_sum_partials + chunk * 1u + col] = acc;
 }
 
-// ==== k49_colsum_partials
-// revgnn kernel k49_colsum_partials (column_reduce_partials)
+// ==== k48_colsum_partials
+// revgnn kernel k48_colsum_partials (column_reduce_partials)
 // sum_all [N, 1] → [], stage 1 of 2
 // implements IR ops: sum_all, mul, eq
 // invocations: ceil(N/256)*1
@@ -1207,14 +1242,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 struct Params {
   dim_N: u32,
   off_t0: u32,
-  off_t1: u32,
+  off_y: u32,
   off_test_mask: u32,
   off_sum_partials: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> t0: array<f32>;
-@group(0) @binding(2) var<storage, read> t1: array<f32>;
+@group(0) @binding(2) var<storage, read> y: array<f32>;
 @group(0) @binding(3) var<storage, read> test_mask: array<f32>;
 @group(0) @binding(4) var<storage, read_write> sum_partials: array<f32>;
 
@@ -1229,7 +1264,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var acc = 0.0;
   for (var r = r0; r < r1; r = r + 1u) {
     let rd0 = t0[P.off_t0 + r];
-    let rd1 = t1[P.off_t1 + r];
+    let rd1 = y[P.off_y + r];
     let ex2 = select(0.0, 1.0, rd0 == rd1);
     let rd3 = test_mask[P.off_test_mask + r];
     let ex4 = (ex2 * rd3);
@@ -1238,8 +1273,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   sum_partials[P.off_sum_partials + chunk * 1u + col] = acc;
 }
 
-// ==== k51_map_inplace
-// revgnn kernel k51_map_inplace (map)
+// ==== k50_map_inplace
+// revgnn kernel k50_map_inplace (map)
 // [N, 64] 
 // in place: overwrites its input
 // implements IR ops: add
@@ -1267,8 +1302,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t0[P.off_t0 + idx] = ex2;
 }
 
-// ==== k52_map_inplace
-// revgnn kernel k52_map_inplace (map)
+// ==== k51_map_inplace
+// revgnn kernel k51_map_inplace (map)
 // [N, 64] 
 // in place: overwrites its input
 // implements IR ops: relu, add, mul, sub, fill, rsqrt
@@ -1313,8 +1348,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t0[P.off_t0 + idx] = ex13;
 }
 
-// ==== k53_map_inplace_loss
-// revgnn kernel k53_map_inplace_loss (map)
+// ==== k52_map_inplace_loss
+// revgnn kernel k52_map_inplace_loss (map)
 // [] loss
 // in place: overwrites its input
 // implements IR ops: div
@@ -1339,8 +1374,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t0[P.off_t0 + idx] = ex2;
 }
 
-// ==== k54_map_inplace
-// revgnn kernel k54_map_inplace (map)
+// ==== k53_map_inplace
+// revgnn kernel k53_map_inplace (map)
 // [] 
 // in place: overwrites its input
 // implements IR ops: div

@@ -11,6 +11,9 @@ function rank2(name: string, x: Shape): string | undefined {
     : `${name} expects a matrix [rows, cols], got ${shapeToString(x)}`;
 }
 
+/** The largest finite float32. */
+export const FLT_MAX = 3.4028234663852886e38;
+
 export const reduceOps: OpDef[] = [
   {
     name: "row_sum",
@@ -51,6 +54,37 @@ export const reduceOps: OpDef[] = [
       return [b.mul(mask, share)];
     },
     lowering: { kind: "reduce", axis: "row", combine: "max" },
+  },
+  {
+    // One predicted class per row, as numpy's and PyTorch's argmax: ties go to the first maximum,
+    // so a model whose outputs are all equal predicts class 0 for every node instead of "all of
+    // them". The scan starts below every finite float32 and moves only on a strictly greater
+    // value — the comparisons the kernel makes (WGSL has no −∞ literal) and runtime/metrics.ts's
+    // argmax: a NaN never wins, and a row with nothing above −FLT_MAX (all NaN or −∞) gives 0.
+    // The index is a float, like every IR value: exact below 2^24 classes.
+    name: "row_argmax",
+    doc: "index of the first maximum of each row: [m, n] → [m, 1] (NaN never wins)",
+    shape: ([x]) => rank2("row_argmax", x!) ?? [[x![0]!, 1]],
+    evaluate: ([x]) => {
+      const [m, n] = x!.shape as [number, number];
+      const out = tensor([m, 1]);
+      for (let i = 0; i < m; i++) {
+        let best = 0;
+        let bestV = -FLT_MAX;
+        for (let j = 0; j < n; j++) {
+          const v = x!.data[i * n + j]!;
+          if (v > bestV) {
+            bestV = v;
+            best = j;
+          }
+        }
+        out.data[i] = best;
+      }
+      return [out];
+    },
+    // A step function of its input: the derivative is zero almost everywhere.
+    zeroGradient: true,
+    lowering: { kind: "reduce", axis: "row", combine: "argmax" },
   },
   {
     name: "col_sum",
