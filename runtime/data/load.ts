@@ -1,6 +1,7 @@
 // One entry point for "--data <source>": an OGB-layout directory or a synthetic spec.
 
 import { type OgbLoadOptions, loadOgbNodeDataset } from "./ogb.js";
+import { checkTrainSplit } from "./split-check.js";
 import { type SyntheticOptions, syntheticFromSpec } from "./synthetic.js";
 import type { Dataset } from "./types.js";
 
@@ -8,6 +9,11 @@ export async function loadDataset(
   source: string,
   opts: OgbLoadOptions & { synthetic?: SyntheticOptions } = {},
 ): Promise<Dataset> {
-  if (source.startsWith("synthetic:")) return syntheticFromSpec(source, opts.synthetic);
+  if (source.startsWith("synthetic:")) {
+    // A generated split has no file to point at; the OGB loader checks its own with file:line.
+    const ds = syntheticFromSpec(source, opts.synthetic);
+    checkTrainSplit(ds.split.train, ds.labels, () => ({}));
+    return ds;
+  }
   return loadOgbNodeDataset(source, opts);
 }

@@ -15,6 +15,7 @@ import { type CsvTable, readCsvGz, readCsvGzSync } from "./csv.js";
 import { DataError } from "./errors.js";
 import { allNonNegative, rowNormalize } from "./features.js";
 import { buildGraphFromPairs } from "./graph.js";
+import { checkTrainSplit } from "./split-check.js";
 import type { Dataset, Labels, Split } from "./types.js";
 
 export { meanEdgeFeaturesToNodes, aggregateEdgeFeaturesToNodes } from "./features.js";
@@ -126,7 +127,7 @@ export async function loadOgbNodeDataset(dir: string, opts: OgbLoadOptions = {})
     features,
     featureNormalization,
     labels,
-    split: await readSplit(dir, split, numNodes),
+    split: await readSplit(dir, split, numNodes, labels, f("raw/node-label.csv.gz")),
     edgeStats: built.stats,
   };
   if (edgeFeatTable) {
@@ -146,6 +147,15 @@ export async function loadOgbNodeDataset(dir: string, opts: OgbLoadOptions = {})
     ds.edgeFeatures = { dim, values };
   }
   return ds;
+}
+
+/** True for a directory or a link to one (a dangling link is not). */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function checkLayout(dir: string): void {
@@ -174,7 +184,8 @@ function resolveSplit(dir: string, wanted: string | undefined): string {
   const splitDir = join(dir, "split");
   const choices = existsSync(splitDir)
     ? readdirSync(splitDir, { withFileTypes: true })
-        .filter((d) => d.isDirectory())
+        // A scheme may be a symbolic link to a directory (a split shared between copies).
+        .filter((d) => d.isDirectory() || (d.isSymbolicLink() && isDirectory(join(splitDir, d.name))))
         .map((d) => d.name)
         .sort()
     : [];
@@ -277,7 +288,13 @@ function toLabels(t: CsvTable<Float32Array>, numNodes: number, file: string): La
   return { kind: "multi", numTasks: t.cols, y: t.data };
 }
 
-async function readSplit(dir: string, scheme: string, numNodes: number): Promise<Split> {
+async function readSplit(
+  dir: string,
+  scheme: string,
+  numNodes: number,
+  labels: Labels,
+  labelFile: string,
+): Promise<Split> {
   const seen = new Uint8Array(numNodes); // 0 = unused, else 1 + index of the part that took it
   const parts = ["train", "valid", "test"] as const;
   const out: Uint32Array[] = [];
@@ -299,6 +316,7 @@ async function readSplit(dir: string, scheme: string, numNodes: number): Promise
       }
       seen[v] = p + 1;
     }
+    if (p === 0) checkTrainSplit(t.data, labels, (i) => ({ file, line: i + 1, field: 1 }), labelFile);
     out.push(t.data);
   }
   return { name: scheme, train: out[0]!, valid: out[1]!, test: out[2]! };

@@ -6,6 +6,7 @@ import { optimizerStates, type OptimizerConfig } from "../../compiler/training.j
 import { randomPartition } from "../data/graph.js";
 import { Rng } from "../data/rng.js";
 import { subsetDataset } from "../data/subset.js";
+import { labelledCount } from "../data/split-check.js";
 import type { Dataset } from "../data/types.js";
 import type { MemorySnapshot } from "../gpu/memory.js";
 import type { Backend } from "../exec/backend.js";
@@ -85,11 +86,9 @@ function evaluationMetric(
   const s = ds.split;
   if (ev.counts) {
     const [tr, va, te] = ev.counts;
-    return {
-      train: tr / Math.max(1, s.train.length),
-      valid: va / Math.max(1, s.valid.length),
-      test: te / Math.max(1, s.test.length),
-    };
+    // Over the labelled nodes of each split: an unlabelled validation or test node is not scored.
+    const of = (idx: Uint32Array) => Math.max(1, labelledCount(ds.labels, idx));
+    return { train: tr / of(s.train), valid: va / of(s.valid), test: te / of(s.test) };
   }
   const labels = ds.labels;
   if (labels.kind !== "multi")
