@@ -313,16 +313,27 @@ function reversibleScanBackward(
   const body = op.regions[0]!;
   const nC = a.numCarry;
   const constStart = nC + a.numXs;
-  const rb = revBackwardBody(body, nC, a.numXs);
+  const rb = revBackwardBody(body, nC, a.numXs, { anchored: true });
   const carryInit = [
     ...outputs.slice(0, nC),
     ...outputs.slice(0, nC).map((v, i) => douts[i] ?? b.zerosLike(v.shape)),
     ...rb.hasConstGrad.flatMap((h, i) => (h ? [b.zerosLike(inputs[constStart + i]!.shape)] : [])),
   ];
+  // 1 at the forward's first iteration, where the backward uses the loop's kept input instead of
+  // the rebuilt one (../inverse/rev-backward.ts, "Anchoring").
+  const iteration = b.op("iota", [], { count: a.count });
+  const first = b.op("eq", [iteration, b.fill(a.reverse ? a.count - 1 : 0)]);
+  first.hint = "first_iteration";
   const outs = b.emit(
     "scan",
-    [...carryInit, ...inputs.slice(nC)],
-    { count: a.count, numCarry: carryInit.length, numXs: a.numXs, reverse: !a.reverse },
+    [
+      ...carryInit,
+      ...inputs.slice(nC, constStart),
+      first,
+      ...inputs.slice(constStart),
+      ...inputs.slice(0, nC),
+    ],
+    { count: a.count, numCarry: carryInit.length, numXs: a.numXs + 1, reverse: !a.reverse },
     [rb.graph],
   );
   // outs: [rebuilt carry…, dcarry…, const-gradient accumulators…, dxs…]

@@ -10,6 +10,16 @@
 // that one evaluation rebuilds x_t's input (x_t ⊖ g) and feeds g's VJP. A training step therefore
 // evaluates each group function twice (forward, backward), not three times (forward, inverse,
 // re-forward) as the PyTorch implementations do.
+//
+// Anchoring. A rebuilt input equals the forward's only up to rounding, and where the forward sat
+// exactly on a kink that rounding decides the branch: an empty feature row makes a LayerNorm
+// input constant, LayerNorm maps it to beta (0 at initialisation), and relu' at exactly 0 is 0 in
+// the forward but 0 or 1 at the rebuilt ±1e-8 (the gradient of b_in on Cora with 15 empty rows
+// was 5 % off the stored-activation gradient). The loop's own input is still alive when its
+// backward runs, so the backward body takes it and, at the first iteration, uses it in place of
+// the rebuilt value — bit for bit, through `select` — before any function reads it. Degenerate
+// rows enter a stack at its input (features); inside, aggregation mixes them with their
+// neighbours, so the first block is where exactness matters. The cost is one kept [N, D] value.
 import { Builder } from "../ir/builder.js";
 import { eliminateDeadCode } from "../ir/dce.js";
 import { inverseCombine, revStatements } from "../ir/ops/control.js";
@@ -81,6 +91,41 @@ export function carryPathError(body: Graph, numCarry: number): string | undefine
 
 export class NotInvertibleError extends Error {}
 
+/** The loop's kept input and the flag that is 1 at its first iteration (see "Anchoring"). */
+interface Anchor {
+  flag: Value;
+  /** One per carried value, the loop's input. */
+  kept: Value[];
+}
+
+/**
+ * Kept versions of the body's values that the kept input determines through layout ops alone
+ * (slices, concatenations, quantisation): the entry values of the body's first rev_blocks. Values
+ * behind a rev_block are not mapped; those are rebuilt as before.
+ */
+function anchorValues(
+  b: Builder,
+  body: Graph,
+  numCarry: number,
+  carryOps: Op[],
+  anchor: Anchor,
+): Map<Value, Value> {
+  const kept = new Map<Value, Value>(
+    body.inputs.slice(0, numCarry).map((v, i) => [v, anchor.kept[i]!]),
+  );
+  for (const op of carryOps) {
+    if (op.opcode === "rev_block" || !op.inputs.every((v) => kept.has(v))) continue;
+    const outs = b.emit(
+      op.opcode,
+      op.inputs.map((v) => kept.get(v)!),
+      op.attrs,
+      op.regions,
+    );
+    op.outputs.forEach((v, i) => kept.set(v, outs[i]!));
+  }
+  return kept;
+}
+
 interface WalkResult {
   carryPre: Value[];
   dCarryPre: (Value | undefined)[];
@@ -99,6 +144,7 @@ function walkReverse(
   carryPost: Value[],
   other: Value[],
   dCarryPost: (Value | undefined)[] | undefined,
+  anchor?: Anchor,
 ): WalkResult {
   const why = carryPathError(body, numCarry);
   if (why) throw new NotInvertibleError(why);
@@ -154,6 +200,11 @@ function walkReverse(
   };
 
   const carryOps = body.ops.filter((op) => op.inputs.some((v) => dep.has(v)));
+  const anchored = anchor ? anchorValues(b, body, numCarry, carryOps, anchor) : undefined;
+  const anchorOf = (v: Value, rebuilt: Value): Value => {
+    const kept = anchored?.get(v);
+    return kept ? b.op("select", [anchor!.flag, kept, rebuilt]) : rebuilt;
+  };
   for (let k = carryOps.length - 1; k >= 0; k--) {
     const op = carryOps[k]!;
     if (op.opcode === "concat_cols") {
@@ -176,7 +227,10 @@ function walkReverse(
       const post = op.outputs.map(resolve);
       const consts = op.inputs.slice(numVars).map(value);
       const dPost = withVjp ? op.outputs.map((v) => cot.get(v)) : undefined;
-      const r = reverseRevBlock(b, op, post, consts, dPost);
+      const varAnchor = anchored
+        ? (j: number, rebuilt: Value) => anchorOf(op.inputs[j]!, rebuilt)
+        : undefined;
+      const r = reverseRevBlock(b, op, post, consts, dPost, undefined, varAnchor);
       op.inputs.slice(0, numVars).forEach((v, j) => setKnown(v, r.varsPre[j]!));
       if (withVjp) {
         op.inputs.slice(0, numVars).forEach((v, j) => addCot(v, r.dVarsPre[j]));
@@ -203,6 +257,8 @@ function walkReverse(
       }
     }
   }
+  // The rebuilt carry itself is not anchored: at the first iteration it is the walk's last
+  // result, which nothing reads.
   const carryPre = body.inputs.slice(0, numCarry).map(resolve);
   const dCarryPre = body.inputs.slice(0, numCarry).map((v) => cot.get(v));
   let dOther: (Value | undefined)[] = body.inputs.slice(numCarry).map((v) => cot.get(v));
@@ -230,27 +286,51 @@ export function reverseRevBlock(
   dVarsPost?: (Value | undefined)[],
   /** Receives each statement's recomputed function value, in statement order (diagnostics). */
   recomputed?: Value[],
+  /**
+   * Replaces a variable's rebuilt value at the block's entry (see "Anchoring" above): called once
+   * per variable, as soon as the walk has its entry value and before any statement reads it.
+   */
+  anchorVar?: (variable: number, rebuilt: Value) => Value,
 ): { varsPre: Value[]; dVarsPre: (Value | undefined)[]; dConsts: (Value | undefined)[] } {
   const vars = [...varsPost];
   const dVars = dVarsPost ? [...dVarsPost] : [];
   const dConsts: (Value | undefined)[] = consts.map(() => undefined);
   const stmts = revStatements(op.attrs);
+  // A variable's entry value is known once the walk has undone its first write (forward order);
+  // a variable no statement writes has its entry value from the start.
+  const firstWrite = vars.map((_, t) => stmts.findIndex((s) => s.target === t));
+  // Only an entry value some statement reads (before the variable's first write) is worth
+  // anchoring; the others leave the block without feeding any function or VJP.
+  const entryRead = firstWrite.map((w, t) =>
+    stmts.some((s, j) => (w < 0 || j < w) && s.reads.includes(t)),
+  );
+  if (anchorVar) {
+    firstWrite.forEach((k, t) => {
+      if (k < 0 && entryRead[t]) vars[t] = anchorVar(t, vars[t]!);
+    });
+  }
   for (let k = stmts.length - 1; k >= 0; k--) {
     const s = stmts[k]!;
     const region = op.regions[k]!;
     const regionInputs = [...s.reads.map((r) => vars[r]!), ...consts];
     const post = vars[s.target]!;
+    const atEntry = (pre: Value) =>
+      anchorVar && firstWrite[s.target] === k && entryRead[s.target]
+        ? anchorVar(s.target, pre)
+        : pre;
     if (!dVarsPost) {
       const [g] = inlineGraph(b, region, regionInputs);
       recomputed?.splice(0, 0, g!);
-      vars[s.target] = b.op(inverseCombine[s.combine], [post, g!]);
+      vars[s.target] = atEntry(b.op(inverseCombine[s.combine], [post, g!]));
       continue;
     }
     const fwd = emitForward(b, region, regionInputs);
     const g = fwd.outputs[0]!;
     recomputed?.splice(0, 0, g);
-    const pre = b.op(inverseCombine[s.combine], [post, g]);
-    pre.hint = post.hint;
+    const rebuilt = b.op(inverseCombine[s.combine], [post, g]);
+    rebuilt.hint = post.hint;
+    // The combine's VJP reads its operands; the anchored value is the forward's own operand.
+    const pre = atEntry(rebuilt);
     vars[s.target] = pre;
     const dPost = dVars[s.target];
     if (!dPost) continue;
@@ -296,8 +376,10 @@ export function inverseRevBlock(op: Op): Graph {
 
 export interface RevBackwardBody {
   /**
-   * inputs  [carry after…, its cotangent…, gradient accumulators of invariants…, xs slices…, invariants…]
+   * inputs  [carry after…, its cotangent…, gradient accumulators of invariants…, xs slices…,
+   *          (first-iteration flag,) invariants…, (the loop's input…)]
    * outputs [carry before…, its cotangent…, updated accumulators…, gradients of xs slices…]
+   * The bracketed inputs are there when the body is anchored (see "Anchoring").
    */
   graph: Graph;
   hasConstGrad: boolean[];
@@ -305,13 +387,24 @@ export interface RevBackwardBody {
 }
 
 /** The body of the backward scan of a reversible loop. */
-export function revBackwardBody(body: Graph, numCarry: number, numXs: number): RevBackwardBody {
+export function revBackwardBody(
+  body: Graph,
+  numCarry: number,
+  numXs: number,
+  opts: { anchored?: boolean } = {},
+): RevBackwardBody {
   const carryPost = body.outputs.slice(0, numCarry).map((v) => fresh(v, v.hint));
   const dCarryPost = carryPost.map((v) => fresh(v, `d${v.hint ?? ""}`));
   const other = body.inputs.slice(numCarry).map((v) => fresh(v));
+  const anchor = opts.anchored
+    ? {
+        flag: new Value(tensorType([]), "first_iteration"),
+        kept: body.inputs.slice(0, numCarry).map((v) => fresh(v, `kept_${v.hint ?? "input"}`)),
+      }
+    : undefined;
   const scratch = new Graph("scratch", []);
   const b = new Builder(scratch);
-  const r = walkReverse(b, body, numCarry, carryPost, other, dCarryPost);
+  const r = walkReverse(b, body, numCarry, carryPost, other, dCarryPost, anchor);
   const dXs = r.dOther.slice(0, numXs);
   const dConsts = r.dOther.slice(numXs);
   const hasConstGrad = dConsts.map((d) => !!d);
@@ -332,7 +425,10 @@ export function revBackwardBody(body: Graph, numCarry: number, numXs: number): R
     ...carryPost,
     ...dCarryPost,
     ...accs,
-    ...other,
+    ...other.slice(0, numXs),
+    ...(anchor ? [anchor.flag] : []),
+    ...consts,
+    ...(anchor ? anchor.kept : []),
   ]);
   graph.ops.push(...scratch.ops);
   graph.outputs = outputs;

@@ -3,6 +3,10 @@ import { evalShape } from "../../compiler/ir/dims.js";
 import type { GraphView } from "../../compiler/ir/op-def.js";
 import { tensor, type Tensor } from "../../compiler/ir/tensor.js";
 import type { LoweredModel } from "../../compiler/lower/lower.js";
+import { graphView, type CsrGraph } from "../../compiler/ir/interp.js";
+import type { Dataset } from "../../runtime/data/types.js";
+import { initParameters } from "../../runtime/train/init.js";
+import { bindDims, dataArrays } from "../../runtime/train/session.js";
 import { randomGraphView, randomTensor, rng } from "./random.js";
 
 export interface ModelCase {
@@ -72,4 +76,41 @@ export function compileExample(
     Object.entries({ ...wanted, ...FIXPOINT[fixpoint] }).filter(([k]) => k in hypers),
   );
   return expectModel(compileFile(`examples/${file}`, { set }));
+}
+
+/**
+ * A model's inputs on a dataset (features, labels, training mask as the trainer builds them) with
+ * either the initial parameters of `train --seed` (zero biases, LayerNorm beta = 0: where
+ * degenerate rows put activations exactly on relu's kink) or random ones.
+ */
+export function datasetModelCase(
+  m: LoweredModel,
+  ds: Dataset,
+  params: "init" | { random: number },
+  seed = 0,
+): ModelCase & { csr: CsrGraph } {
+  const dims = bindDims(m.inputs, ds);
+  const data = dataArrays(m.inputs, ds);
+  const inputs = m.inputs.map((inp, i) => {
+    const perNode = inp.role === "labels" || inp.role === "train_mask";
+    return tensor(perNode ? [dims.N!, 1] : evalShape(inp.shape, dims), Float64Array.from(data[i]!));
+  });
+  const rand = typeof params === "object" ? rng(params.random) : undefined;
+  const values = rand
+    ? m.params.map((p) => randomTensor(evalShape(p.shape, dims), rand, { scale: 0.6 }))
+    : initParameters(m.params, dims, seed).map((v, i) =>
+        tensor(evalShape(m.params[i]!.shape, dims), Float64Array.from(v)),
+      );
+  const csr = {
+    numNodes: ds.graph.numNodes,
+    dstRowPtr: ds.graph.dstRowPtr,
+    srcIdx: ds.graph.srcIdx,
+  };
+  return {
+    dims,
+    graph: graphView(csr),
+    inputs: [...inputs, ...values],
+    numData: m.inputs.length,
+    csr,
+  };
 }

@@ -286,6 +286,39 @@ export const elementwiseOps: OpDef[] = [
   ),
 
   {
+    // Picks whole values, bit for bit: the reversible backward uses it to put the kept input of a
+    // loop in place of the rebuilt one at the first iteration (a blend a·c + b·(1 − c) would not
+    // be exact, and would turn a non-finite rebuilt value into NaN).
+    name: "select",
+    doc: "a where c ≠ 0, else b (elementwise, broadcasting; c is not differentiated)",
+    shape: ([c, a, b]) => {
+      const ab = binaryShape([a!, b!]);
+      return typeof ab === "string" ? ab : binaryShape([c!, ab[0]!]);
+    },
+    evaluate: ([c, a, b]) => {
+      const shape = broadcastShapes(c!.shape, broadcastShapes(a!.shape, b!.shape)!) as number[];
+      const out = tensor(shape);
+      const at = broadcastIndexer([c!.shape, a!.shape, b!.shape], shape);
+      for (let i = 0; i < out.data.length; i++) {
+        out.data[i] = c!.data[at(i, 0)]! !== 0 ? a!.data[at(i, 1)]! : b!.data[at(i, 2)]!;
+      }
+      return [out];
+    },
+    vjp: (bd, { inputs: [c, a, b] }, [d]) => {
+      if (!d) return [undefined, undefined, undefined];
+      const zero = bd.fill(0);
+      return [
+        undefined,
+        bd.sumToShape(bd.op("select", [c!, d, zero]), a!.shape),
+        bd.sumToShape(bd.op("select", [c!, zero, d]), b!.shape),
+      ];
+    },
+    lowering: {
+      kind: "elementwise",
+      emit: (c) => `select(${c.args[2]}, ${c.args[1]}, ${c.args[0]} != 0.0)`,
+    },
+  },
+  {
     name: "size",
     doc: "the value of a dimension (N, E, F, K, …) as a scalar",
     shape: () => [[]],
