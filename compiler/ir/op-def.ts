@@ -4,6 +4,7 @@ import type { DimBindings } from "./dims.js";
 import type { Builder } from "./builder.js";
 import type { Tensor } from "./tensor.js";
 import type { Attrs, Graph, Op, Shape, Value } from "./types.js";
+import type { SignRule } from "./sign.js";
 
 /** Edge lists of the graph a program runs on, in CSR (destination-major) order. */
 export interface EdgeList {
@@ -95,5 +96,10 @@ export interface OpDef {
   readonly vjp?: VjpRule;
   /** True when every operand's cotangent is zero (step functions, comparisons). */
   readonly zeroGradient?: boolean;
+  /**
+   * The result's sign from the operands' (./sign.ts), for invertibility proofs: a reversible
+   * `x *= e` needs e provably nonzero. Absent: nothing is known.
+   */
+  readonly sign?: SignRule;
   readonly lowering: Lowering;
 }

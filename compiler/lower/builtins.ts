@@ -29,6 +29,8 @@ export interface Builtin {
   /** Numeric options with defaults (positional after the tensors, or by keyword). */
   options: [string, number | undefined][];
   lower(c: BuiltinCall): LVal;
+  /** The IR op an elementwise built-in lowers to, whose facts (e.g. its sign) the checker uses. */
+  opcode?: string;
 }
 
 const tensorResult = (v: Value): LVal => ({ kind: "tensor", v });
@@ -41,6 +43,7 @@ function unaryBuiltin(name: string, opcode: string, doc: string): Builtin {
     tensors: [1, 1],
     options: [],
     lower: (c) => tensorResult(c.b.unary(opcode, c.tensor(0))),
+    opcode,
   };
 }
 

@@ -1,60 +1,59 @@
 // Proves each reversible layer invertible, statement by statement, or says why not. A statement
 // `x ⊕= e` is invertible when e does not read x (so e can be recomputed after the update) and, for
-// ×= and ÷=, when e can never be zero.
+// ×= and ÷=, when e can never be zero — proved from the sign facts on the IR ops' definitions
+// (relu, abs and square are non-negative, not positive: `x *= relu(y) + relu(y)` is refused).
 import type { Expr, LayerDecl } from "../ast.js";
 import type { DiagnosticBag } from "../diagnostics.js";
+import { getOp } from "../ir/registry.js";
+import { describeSign, isNonzero, signOfNumber, type Sign } from "../ir/sign.js";
+import { builtins } from "./builtins.js";
 import { freeNames } from "./names.js";
 
-const NEVER_ZERO_CALLS = new Set(["exp", "sigmoid", "softplus"]);
+const BINARY_OPCODES = { "+": "add", "-": "sub", "*": "mul", "/": "div" } as const;
+
+/**
+ * What can be proved of e's sign from the facts on the IR ops it lowers to (OpDef.sign): numbers
+ * by value, elementwise built-ins and arithmetic by their ops' rules, everything else unknown.
+ */
+export function signOf(e: Expr): Sign {
+  switch (e.kind) {
+    case "number":
+      return signOfNumber(e.value);
+    case "call": {
+      const builtin = builtins.find((b) => b.name === e.callee.name);
+      const rule = builtin?.opcode ? getOp(builtin.opcode).sign : undefined;
+      return rule && e.args.length === 1 && !e.args[0]!.name
+        ? rule([signOf(e.args[0]!.value)])
+        : "any";
+    }
+    case "binary": {
+      if (e.op === "@") return "any";
+      const rule = getOp(BINARY_OPCODES[e.op]).sign;
+      return rule ? rule([signOf(e.left), signOf(e.right)]) : "any";
+    }
+    case "unary":
+      return getOp("neg").sign?.([signOf(e.operand)]) ?? "any";
+    default:
+      return "any";
+  }
+}
 
 /** A conservative proof that e is never zero. */
 export function provablyNonzero(e: Expr): boolean {
-  switch (e.kind) {
-    case "number":
-      return e.value !== 0;
-    case "call":
-      return NEVER_ZERO_CALLS.has(e.callee.name);
-    case "binary":
-      if (e.op === "*" || e.op === "/") return provablyNonzero(e.left) && provablyNonzero(e.right);
-      if (e.op === "+") return provablyPositive(e.left) && provablyPositive(e.right);
-      return false;
-    case "unary":
-      return provablyNonzero(e.operand);
-    default:
-      return false;
-  }
+  return isNonzero(signOf(e));
 }
 
-function provablyPositive(e: Expr): boolean {
-  switch (e.kind) {
-    case "number":
-      return e.value > 0;
-    case "call":
-      return (
-        NEVER_ZERO_CALLS.has(e.callee.name) ||
-        e.callee.name === "square" ||
-        e.callee.name === "abs" ||
-        e.callee.name === "relu"
-      );
-    case "binary":
-      if (e.op === "+" || e.op === "*" || e.op === "/") {
-        // a + b > 0 needs one strictly positive side and the other non-negative; keep it simple.
-        return e.op === "+"
-          ? (provablyPositive(e.left) && nonNegative(e.right)) ||
-              (nonNegative(e.left) && provablyPositive(e.right))
-          : provablyPositive(e.left) && provablyPositive(e.right);
-      }
-      return false;
-    default:
-      return false;
+/**
+ * The innermost sub-expression whose weak sign makes e unprovable: descends while a single operand
+ * is to blame (both sides of a sum of non-negatives could be zero together, so the sum is blamed).
+ */
+function culprit(e: Expr): Expr {
+  if (e.kind === "unary") return culprit(e.operand);
+  if (e.kind === "binary" && (e.op === "*" || e.op === "/")) {
+    if (!provablyNonzero(e.left)) return culprit(e.left);
+    if (!provablyNonzero(e.right)) return culprit(e.right);
   }
-}
-
-function nonNegative(e: Expr): boolean {
-  if (provablyPositive(e)) return true;
-  if (e.kind === "number") return e.value >= 0;
-  if (e.kind === "call") return ["relu", "abs", "square", "sqrt"].includes(e.callee.name);
-  return false;
+  return e;
 }
 
 function sourceOf(text: string, e: { span: { start: number; end: number } }): string {
@@ -86,9 +85,11 @@ export function checkReversibleLayer(layer: LayerDecl, text: string, diags: Diag
           );
         }
         if ((s.op === "*=" || s.op === "/=") && !provablyNonzero(s.value)) {
+          const weak = culprit(s.value);
           diags.error(
-            `\`${sourceOf(text, s)}\` is not invertible: the factor could be zero`,
-            s.value.span,
+            `\`${sourceOf(text, s)}\` is not invertible: the factor could be zero ` +
+              `(\`${sourceOf(text, weak)}\` is ${describeSign(signOf(weak))})`,
+            weak.span,
             `make the factor provably nonzero, e.g. ${s.target.name} ${s.op} exp(…) or ${s.target.name} ${s.op} sigmoid(…)`,
           );
         }

@@ -3,6 +3,17 @@ import { broadcastShapes, evalDim, evalShape, shapeToString } from "../dims.js";
 import type { OpDef, VjpRule } from "../op-def.js";
 import { broadcastIndexer, tensor, type Tensor } from "../tensor.js";
 import type { Attrs, Shape } from "../types.js";
+import {
+  alwaysPositive,
+  differenceSign,
+  magnitudeSign,
+  negated,
+  productSign,
+  quotientSign,
+  signPreserving,
+  sumSign,
+  type SignRule,
+} from "../sign.js";
 
 function mapUnary(x: Tensor, f: (v: number) => number): Tensor {
   const out = tensor(x.shape);
@@ -26,10 +37,12 @@ function unary(
   f: (x: number, attrs: Attrs) => number,
   wgsl: (a: string, attrs: Attrs, f32: (x: number) => string) => string,
   vjp: VjpRule | "zero",
+  sign?: SignRule,
 ): OpDef {
   return {
     name,
     doc,
+    ...(sign ? { sign } : {}),
     shape: ([x]) => [x!],
     evaluate: ([x], attrs) => [mapUnary(x!, (v) => f(v, attrs))],
     ...(vjp === "zero" ? { zeroGradient: true } : { vjp }),
@@ -51,10 +64,12 @@ function binary(
   f: (x: number, y: number) => number,
   wgsl: (a: string, b: string) => string,
   vjp: VjpRule | "zero",
+  sign?: SignRule,
 ): OpDef {
   return {
     name,
     doc,
+    ...(sign ? { sign } : {}),
     shape: binaryShape,
     evaluate: ([a, b]) => [mapBinary(a!, b!, f)],
     ...(vjp === "zero" ? { zeroGradient: true } : { vjp }),
@@ -86,6 +101,7 @@ export const elementwiseOps: OpDef[] = [
     (x) => -x,
     (a) => `(-${a})`,
     (b, _op, [d]) => [d && b.neg(d)],
+    ([x]) => negated(x!),
   ),
   unary(
     "relu",
@@ -93,6 +109,7 @@ export const elementwiseOps: OpDef[] = [
     (x) => (x > 0 ? x : 0),
     (a) => `max(${a}, 0.0)`,
     (b, { inputs: [x] }, [d]) => [d && b.mul(d, b.unary("step", x!))],
+    ([x]) => (x === "positive" ? "positive" : "nonnegative"),
   ),
   unary(
     "step",
@@ -100,6 +117,7 @@ export const elementwiseOps: OpDef[] = [
     (x) => (x > 0 ? 1 : 0),
     (a) => `select(0.0, 1.0, ${a} > 0.0)`,
     "zero",
+    () => "nonnegative",
   ),
   unary(
     "sign",
@@ -107,6 +125,7 @@ export const elementwiseOps: OpDef[] = [
     (x) => Math.sign(x),
     (a) => `sign(${a})`,
     "zero",
+    signPreserving,
   ),
   unary(
     "leaky_relu",
@@ -120,6 +139,8 @@ export const elementwiseOps: OpDef[] = [
       const slope = b.add(b.fill(alpha), b.scale(b.unary("step", x!), 1 - alpha));
       return [b.mul(d, slope)];
     },
+    // alpha may be 0 or negative: only a positive input is known to stay positive.
+    ([x]) => (x === "positive" ? "positive" : "any"),
   ),
   unary(
     "elu",
@@ -135,6 +156,7 @@ export const elementwiseOps: OpDef[] = [
       const slope = b.add(s, b.mul(b.sub(b.fill(1), s), neg));
       return [b.mul(d, slope)];
     },
+    ([x]) => (x === "positive" ? "positive" : "any"),
   ),
   unary(
     "sigmoid",
@@ -142,6 +164,7 @@ export const elementwiseOps: OpDef[] = [
     sigmoid64,
     (a) => `(1.0 / (1.0 + exp(-clamp(${a}, -88.0, 88.0))))`,
     (b, { outputs: [y] }, [d]) => [d && b.mul(d, b.mul(y!, b.sub(b.fill(1), y!)))],
+    alwaysPositive,
   ),
   unary(
     "tanh",
@@ -149,6 +172,7 @@ export const elementwiseOps: OpDef[] = [
     Math.tanh,
     (a) => `tanh(clamp(${a}, -15.0, 15.0))`,
     (b, { outputs: [y] }, [d]) => [d && b.mul(d, b.sub(b.fill(1), b.mul(y!, y!)))],
+    signPreserving,
   ),
   unary(
     "exp",
@@ -156,6 +180,7 @@ export const elementwiseOps: OpDef[] = [
     Math.exp,
     (a) => `exp(${a})`,
     (b, { outputs: [y] }, [d]) => [d && b.mul(d, y!)],
+    alwaysPositive,
   ),
   unary(
     "log",
@@ -170,6 +195,9 @@ export const elementwiseOps: OpDef[] = [
     Math.sqrt,
     (a) => `sqrt(${a})`,
     (b, { outputs: [y] }, [d]) => [d && b.div(b.scale(d, 0.5), y!)],
+    // Outside its domain (x < 0) the result is NaN: nothing is known.
+    ([x]) =>
+      x === "positive" ? "positive" : x === "nonnegative" || x === "zero" ? "nonnegative" : "any",
   ),
   unary(
     "rsqrt",
@@ -177,6 +205,7 @@ export const elementwiseOps: OpDef[] = [
     (x) => 1 / Math.sqrt(x),
     (a) => `inverseSqrt(${a})`,
     (b, { outputs: [y] }, [d]) => [d && b.mul(b.scale(d, -0.5), b.mul(y!, b.mul(y!, y!)))],
+    ([x]) => (x === "positive" || x === "nonnegative" || x === "zero" ? "positive" : "any"),
   ),
   unary(
     "abs",
@@ -184,6 +213,7 @@ export const elementwiseOps: OpDef[] = [
     Math.abs,
     (a) => `abs(${a})`,
     (b, { inputs: [x] }, [d]) => [d && b.mul(d, b.unary("sign", x!))],
+    magnitudeSign,
   ),
   unary(
     "softplus",
@@ -191,6 +221,7 @@ export const elementwiseOps: OpDef[] = [
     softplus64,
     (a) => `(max(${a}, 0.0) + log(1.0 + exp(-abs(${a}))))`,
     (b, { inputs: [x] }, [d]) => [d && b.mul(d, b.unary("sigmoid", x!))],
+    alwaysPositive,
   ),
   unary(
     "square",
@@ -198,6 +229,7 @@ export const elementwiseOps: OpDef[] = [
     (x) => x * x,
     (a) => `(${a} * ${a})`,
     (b, { inputs: [x] }, [d]) => [d && b.mul(d, b.scale(x!, 2))],
+    magnitudeSign,
   ),
   unary(
     "quantize",
@@ -210,6 +242,15 @@ export const elementwiseOps: OpDef[] = [
       // NaN is built at run time: WGSL rejects a NaN constant.
       `select(round(${a} * ${f32(2 ** num(at, "bits"))}) * ${f32(2 ** -num(at, "bits"))}, bitcast<f32>(0x7fc00000u ^ (idx & 0u)), abs(${a} * ${f32(2 ** num(at, "bits"))}) >= 16777216.0)`,
     (_b, _op, [d]) => [d],
+    // Rounding can take a small value to 0.
+    ([x]) =>
+      x === "positive" || x === "nonnegative"
+        ? "nonnegative"
+        : x === "negative" || x === "nonpositive"
+          ? "nonpositive"
+          : x === "zero"
+            ? "zero"
+            : "any",
   ),
   unary(
     "stop_gradient",
@@ -217,6 +258,7 @@ export const elementwiseOps: OpDef[] = [
     (x) => x,
     (a) => a,
     "zero",
+    signPreserving,
   ),
 
   binary(
@@ -226,6 +268,7 @@ export const elementwiseOps: OpDef[] = [
     (a, b) => `(${a} + ${b})`,
     (bd, { inputs: [a, c] }, [d]) =>
       d ? [bd.sumToShape(d, a!.shape), bd.sumToShape(d, c!.shape)] : [undefined, undefined],
+    sumSign,
   ),
   binary(
     "sub",
@@ -234,6 +277,7 @@ export const elementwiseOps: OpDef[] = [
     (a, b) => `(${a} - ${b})`,
     (bd, { inputs: [a, c] }, [d]) =>
       d ? [bd.sumToShape(d, a!.shape), bd.sumToShape(bd.neg(d), c!.shape)] : [undefined, undefined],
+    differenceSign,
   ),
   binary(
     "mul",
@@ -244,6 +288,7 @@ export const elementwiseOps: OpDef[] = [
       d
         ? [bd.sumToShape(bd.mul(d, c!), a!.shape), bd.sumToShape(bd.mul(d, a!), c!.shape)]
         : [undefined, undefined],
+    productSign,
   ),
   binary(
     "div",
@@ -255,6 +300,7 @@ export const elementwiseOps: OpDef[] = [
       const da = bd.div(d, c!);
       return [bd.sumToShape(da, a!.shape), bd.sumToShape(bd.neg(bd.mul(da, y!)), c!.shape)];
     },
+    quotientSign,
   ),
   binary(
     "maximum",
@@ -269,6 +315,15 @@ export const elementwiseOps: OpDef[] = [
         bd.sumToShape(bd.mul(d, bd.sub(bd.fill(1), pick)), c!.shape),
       ];
     },
+    // max(a, b) > 0 when either is; ≥ 0 when either is ≥ 0; < 0 when both are.
+    ([a, b]) =>
+      a === "positive" || b === "positive"
+        ? "positive"
+        : [a, b].some((s) => s === "nonnegative" || s === "zero")
+          ? "nonnegative"
+          : a === "negative" && b === "negative"
+            ? "negative"
+            : "any",
   ),
   binary(
     "ge",
@@ -276,6 +331,7 @@ export const elementwiseOps: OpDef[] = [
     (x, y) => (x >= y ? 1 : 0),
     (a, b) => `select(0.0, 1.0, ${a} >= ${b})`,
     "zero",
+    () => "nonnegative",
   ),
   binary(
     "eq",
@@ -283,6 +339,7 @@ export const elementwiseOps: OpDef[] = [
     (x, y) => (x === y ? 1 : 0),
     (a, b) => `select(0.0, 1.0, ${a} == ${b})`,
     "zero",
+    () => "nonnegative",
   ),
 
   {
