@@ -1,6 +1,7 @@
 // What a full `npm run bench` and a `revgnn bench --quick` run: the same sections, with smaller
 // graphs, depths and budgets for the quick one. Budgets are wall-clock seconds on the machine
 // that runs the suite; every real measurement predicts its cost and fits itself into them.
+import { CROSSCHECK_DATASETS, type CrosscheckDataset } from "./sections/crosscheck.js";
 import type { DatasetKey } from "./sections/datasets.js";
 
 export interface SuiteConfig {
@@ -22,6 +23,8 @@ export interface SuiteConfig {
   sectionSeconds: { depth: number; torch: number; kernels: number; scale: number };
   torch: { enabled: boolean; depths: Partial<Record<DatasetKey, number[]>>; reps: number };
   kernels: { enabled: boolean; runs: number };
+  /** The gradient cross-check against PyTorch (bench/sections/crosscheck.ts) and its graphs. */
+  crosscheck: { enabled: boolean; datasets: CrosscheckDataset[] };
   compile: { depths: number[]; reps: number };
   scale: {
     enabled: boolean;
@@ -51,6 +54,7 @@ export const FULL: SuiteConfig = {
   sectionSeconds: { depth: 1500, torch: 360, kernels: 360, scale: 240 },
   torch: { enabled: true, depths: { cora: [1, 10, 100], arxiv: [1, 10] }, reps: 3 },
   kernels: { enabled: true, runs: 3 },
+  crosscheck: { enabled: true, datasets: [...CROSSCHECK_DATASETS] },
   compile: { depths: [1, 10, 100, 1000, 10000], reps: 5 },
   scale: { enabled: true, L: 100, D: 128, partitions: [4, 16], confirm: true },
 };
@@ -67,6 +71,9 @@ export const QUICK: SuiteConfig = {
   sectionSeconds: { depth: 60, torch: 20, kernels: 0, scale: 5 },
   torch: { enabled: true, depths: { cora: [1] }, reps: 2 },
   kernels: { enabled: false, runs: 1 },
+  // The 40-node graph with every degeneracy at once: seconds, where Cora's kernels without
+  // dropout would take minutes to compile on lavapipe.
+  crosscheck: { enabled: true, datasets: ["all"] },
   compile: { depths: [1, 10, 100, 1000], reps: 1 },
   scale: { enabled: true, L: 100, D: 128, partitions: [4], confirm: false },
 };

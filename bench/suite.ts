@@ -10,6 +10,7 @@ import { availableMemory, describeMachine } from "./lib/machine.js";
 import { projectRoot, resultStem } from "./lib/paths.js";
 import { writeResultSet } from "./report/write.js";
 import { compileSection } from "./sections/compile-time.js";
+import { DEFAULT_LR, DEFAULT_THRESHOLD, crosscheckSection } from "./sections/crosscheck.js";
 import { loadBenchDataset, type BenchDataset } from "./sections/datasets.js";
 import { depthSection } from "./sections/depth.js";
 import { kernelSection } from "./sections/kernel-efficiency.js";
@@ -32,7 +33,7 @@ export interface SuiteOutcome {
 }
 
 /** The commit measured, and whether tracked files differed from it (others edit concurrently). */
-function codeVersion(root: string): string {
+export function codeVersion(root: string): string {
   const git = (...args: string[]) =>
     spawnSync("git", args, { cwd: root, encoding: "utf8" }).stdout?.trim() ?? "";
   const head = git("rev-parse", "--short", "HEAD") || "unknown";
@@ -150,6 +151,32 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteOutcome> {
 
     await section("PyTorch", async () => {
       result.torch = await torchSection({ root, config, datasets, ours: depthPoints, log }, torch);
+    });
+
+    await section("gradient cross-check", async () => {
+      if (!config.crosscheck.enabled) return;
+      if (!rig) {
+        result.crosscheck = {
+          available: false,
+          note: "no WebGPU adapter",
+          threshold: DEFAULT_THRESHOLD,
+          seed: 0,
+          lr: DEFAULT_LR,
+          models: [],
+          datasets: [],
+          rows: [],
+          failures: [],
+          seconds: 0,
+        };
+        return;
+      }
+      result.crosscheck = await crosscheckSection({
+        root,
+        rig,
+        probe: torch,
+        datasets: config.crosscheck.datasets,
+        log,
+      });
     });
 
     await section("kernel efficiency", async () => {

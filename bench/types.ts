@@ -174,6 +174,58 @@ export interface ScaleSection {
   };
 }
 
+/** One parameter tensor's (or the loss's) error against the float64 PyTorch reference. */
+export interface TensorError {
+  tensor: string;
+  /** max |got − ref| / max |ref| (0 when both are all zeros, Infinity when only ref is). */
+  error: number;
+  maxAbsDiff: number;
+  maxRef: number;
+  /** revgnn only: the relative error that reading the gradient back as (p0 − p1)/lr allows. */
+  floor?: number;
+}
+
+/** One (model, graph, schedule) of the gradient cross-check. */
+export interface CrosscheckRow {
+  model: ModelName;
+  /** "cora" or a degenerateDataset kind. */
+  dataset: string;
+  /**
+   * reversible: revgnn's default training step (inputs rebuilt by the derived inverse); stored:
+   * revgnn with --store-activations; torch-*: PyTorch in float32 (plain autograd, or RevStack's
+   * inverse + re-forward), for scale.
+   */
+  schedule: "reversible" | "stored" | "torch-autograd-f32" | "torch-revstack-f32";
+  loss: { got: number; ref: number; error: number };
+  tensors: TensorError[];
+}
+
+export interface CrosscheckSection {
+  available: boolean;
+  note: string;
+  python?: string;
+  torch?: string;
+  /** The verdict's bound on every tensor's relative error. */
+  threshold: number;
+  seed: number;
+  /** The SGD learning rate of the step the gradient is read from (a power of two). */
+  lr: number;
+  models: { model: ModelName; file: string; hypers: Record<string, number | boolean> }[];
+  datasets: {
+    key: string;
+    description: string;
+    nodes: number;
+    edges: number;
+    features: number;
+    classes: number;
+    train: number;
+  }[];
+  rows: CrosscheckRow[];
+  /** Configurations that could not be compared, and why. */
+  failures: { model: ModelName; dataset: string; schedule?: string; reason: string }[];
+  seconds: number;
+}
+
 export interface SuiteResult {
   version: 1;
   quick: boolean;
@@ -186,6 +238,7 @@ export interface SuiteResult {
   kernels?: KernelSection;
   compile?: CompileSection;
   scale?: ScaleSection;
+  crosscheck?: CrosscheckSection;
   /** Things that went wrong or were cut, in words. */
   notes: string[];
 }

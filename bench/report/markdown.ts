@@ -3,6 +3,7 @@
 // runs of the same invocation.
 import { MEMORY_CATEGORIES } from "../../runtime/gpu/memory.js";
 import { bytes, count, ratio, seconds } from "../lib/format.js";
+import { crosscheckMarkdown } from "../lib/gradcheck.js";
 import { machineLine } from "../lib/machine.js";
 import type { DepthPoint, ModelName, Spread, SuiteResult } from "../types.js";
 
@@ -381,6 +382,7 @@ export function markdownSummary(
     ...head,
     ...depthTables(r, stem, plots),
     ...torchTables(r),
+    ...(r.crosscheck ? crosscheckMarkdown(r.crosscheck) : []),
     ...kernelTables(r),
     ...compileTables(r, stem, plots),
     ...scaleTables(r, stem, plots),

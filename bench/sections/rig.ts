@@ -71,6 +71,19 @@ export class GpuRig {
     };
   }
 
+  /**
+   * Runs `fn` on the shared backend (warm pipeline cache); after a failure the backend is
+   * replaced before rethrowing. `fn` must hand back every buffer it allocated.
+   */
+  async use<T>(fn: (backend: GpuBackend) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.backend);
+    } catch (err) {
+      await this.replace();
+      throw err;
+    }
+  }
+
   /** Measures one configuration; after a failure the backend is replaced before rethrowing. */
   async measure(model: CompiledModel, ds: Dataset, o: MeasureOptions): Promise<Measurement> {
     try {

@@ -4,22 +4,22 @@
 // own. The evaluation loss at initialisation is compared with ours first: equal (to float32
 // rounding) means both sides compute the same model on the same data.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { evalShape } from "../../compiler/ir/dims.js";
 import { initParameters } from "../../runtime/train/init.js";
 import { bindDims } from "../../runtime/train/session.js";
 import type { SuiteConfig } from "../config.js";
 import { Budget, predictStepSeconds, repsFor, type TimedPoint } from "../lib/budget.js";
 import { seconds } from "../lib/format.js";
+import { exportGraph, paramSpecs, twinHypers, writeParams } from "../lib/torch-export.js";
 import { summarize } from "../lib/stats.js";
 import type { DepthPoint, ModelName, TorchPoint, TorchSection } from "../types.js";
 import type { BenchDataset } from "./datasets.js";
 import { MODELS } from "./depth.js";
 import { benchModel } from "./models.js";
 
-interface TorchProbe {
+export interface TorchProbe {
   python: string;
   torch: string;
 }
@@ -47,22 +47,40 @@ export function findTorch(): TorchProbe | { error: string } {
   };
 }
 
-/** Writes the graph (CSR by destination), features, labels and training nodes as raw files. */
-function exportGraph(dir: string, b: BenchDataset): void {
-  const { ds } = b;
-  if (ds.labels.kind !== "single") throw new Error("bench: torch export needs single labels");
-  writeFileSync(join(dir, "rowptr.bin"), ds.graph.dstRowPtr);
-  writeFileSync(join(dir, "srcidx.bin"), ds.graph.srcIdx);
-  writeFileSync(join(dir, "features.bin"), ds.features);
-  writeFileSync(join(dir, "labels.bin"), ds.labels.y);
-  writeFileSync(join(dir, "train.bin"), ds.split.train);
-  const meta = {
-    nodes: ds.graph.numNodes,
-    edges: ds.graph.numEdges,
-    features: ds.numFeatures,
-    classes: ds.labels.numClasses,
-  };
-  writeFileSync(join(dir, "graph.json"), JSON.stringify(meta));
+/** What to install where the set-up cannot: the same words as the timing section's note. */
+export const TORCH_ADVICE =
+  "PyTorch is needed. On Debian, as root: apt-get install -y python3-torch libopenblas0-pthread " +
+  "(or point $REVGNN_TORCH_PYTHON at a python3 that imports torch)";
+
+function debianRoot(): boolean {
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  if (process.platform !== "linux" || !isRoot || !existsSync("/usr/bin/apt-get")) return false;
+  try {
+    return /^ID=("?)debian\1$/m.test(readFileSync("/etc/os-release", "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * findTorch, and where no python has torch on a Debian machine run as root, Debian's
+ * python3-torch installed with apt-get first (as scripts/setup.mjs installs lavapipe); elsewhere
+ * the error says what to install.
+ */
+export function ensureTorch(log: (msg: string) => void): TorchProbe | { error: string } {
+  const probe = findTorch();
+  if (!("error" in probe) || !debianRoot()) return probe;
+  log("[torch] installing Debian's python3-torch (apt-get)");
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  for (const args of [
+    ["update", "-q"],
+    ["install", "-y", "-q", "--no-install-recommends", "python3-torch", "libopenblas0-pthread"],
+  ]) {
+    const r = spawnSync("apt-get", args, { env, stdio: ["ignore", "inherit", "inherit"] });
+    if (r.status !== 0)
+      return { error: `apt-get ${args.join(" ")} failed (exit ${r.status}). ${TORCH_ADVICE}` };
+  }
+  return findTorch();
 }
 
 /** Our initial parameters (same seed as our run) and their specs, for the python side. */
@@ -76,23 +94,9 @@ function exportParams(
 ) {
   const model = benchModel(root, m, L, b.info.D);
   const dims = bindDims(model.train.inputs, b.ds);
-  const values = initParameters(model.train.params, dims, seed);
   const file = join(dir, `params-${m}-${L}.bin`);
-  writeFileSync(
-    file,
-    Buffer.concat(values.map((v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength))),
-  );
-  const params = model.train.params.map((p) => ({
-    name: p.name,
-    shape: evalShape(p.shape, dims),
-    stacked: p.stacked.length > 0,
-  }));
-  return {
-    file,
-    params,
-    p: Number(model.train.hypers.p ?? 0.5),
-    C: Number(model.train.hypers.C ?? 2),
-  };
+  writeParams(file, initParameters(model.train.params, dims, seed));
+  return { file, params: paramSpecs(model, dims), ...twinHypers(model) };
 }
 
 interface TorchOutput {
@@ -167,7 +171,7 @@ export async function torchSection(c: TorchContext, probe = findTorch()): Promis
       if (depths.length === 0) continue;
       const dir = join(tmp, b.info.key);
       mkdirSync(dir, { recursive: true });
-      exportGraph(dir, b);
+      exportGraph(dir, b.ds);
       for (const L of depths) {
         for (const m of MODELS) {
           const ours = c.ours.find((p) => p.dataset === b.info.key && p.model === m && p.L === L);

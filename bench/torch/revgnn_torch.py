@@ -17,8 +17,10 @@ timing is trusted.
     with autograd on and differentiates it. Dropout masks are regenerated from a per-(step, block,
     group) seed, so the rebuild and the re-forward use the forward pass's masks.
 
-Usage: revgnn_torch.py <data-dir> <config.json>, or revgnn_torch.py --self-check (RevStack's
-gradients against plain autograd). The last line of stdout is one JSON object.
+Usage: revgnn_torch.py <data-dir> <config.json> (timing), revgnn_torch.py --self-check (RevStack's
+gradients against plain autograd), or revgnn_torch.py --gradients <data-dir> <config.json> (one
+step's parameter gradients for `npm run crosscheck`, in float64 and float32, through plain autograd
+and through RevStack; see gradients()). The last line of stdout is one JSON object.
 
 Memory: PyTorch on the CPU has no allocator statistics, so this measures the process's resident
 set: the peak RSS during the first training step (Linux VmHWM, reset through /proc/self/clear_refs
@@ -75,17 +77,19 @@ def blas_name():
 # ---- data --------------------------------------------------------------------------------------
 
 
-def load(data_dir):
+def load(data_dir, dtype=torch.float32):
+    """The exported graph as A_hat (sparse CSR), features, labels and training nodes. A_hat and the
+    features are built in `dtype`: the float64 gradient reference normalises in float64 too."""
     meta = json.load(open(os.path.join(data_dir, "graph.json")))
     n, e, f = meta["nodes"], meta["edges"], meta["features"]
     rd = lambda name, dt: np.fromfile(os.path.join(data_dir, name), dtype=dt)
     rowptr = rd("rowptr.bin", np.uint32).astype(np.int64)
     src = rd("srcidx.bin", np.uint32).astype(np.int64)
-    x = torch.from_numpy(rd("features.bin", np.float32).reshape(n, f).copy())
+    x = torch.from_numpy(rd("features.bin", np.float32).reshape(n, f).copy()).to(dtype)
     y = torch.from_numpy(rd("labels.bin", np.int32).astype(np.int64))
     train = torch.from_numpy(rd("train.bin", np.uint32).astype(np.int64))
     # A_hat with the self loops: row v holds v's in-edges u -> v and v itself.
-    deg = torch.from_numpy((np.diff(rowptr) + 1).astype(np.float32))
+    deg = torch.from_numpy(np.diff(rowptr) + 1).to(dtype)
     dst = np.repeat(np.arange(n, dtype=np.int64), np.diff(rowptr))
     rows = torch.from_numpy(np.concatenate([dst, np.arange(n, dtype=np.int64)]))
     cols = torch.from_numpy(np.concatenate([src, np.arange(n, dtype=np.int64)]))
@@ -96,13 +100,13 @@ def load(data_dir):
     return meta, a, x, y, train
 
 
-def load_params(cfg):
+def load_params(cfg, dtype=torch.float32):
     """Our initial values: stacked [L, ...] tensors become one tensor per block."""
     raw = np.fromfile(cfg["params_file"], dtype=np.float32)
     out, off = {}, 0
     for spec in cfg["params"]:
         size = int(np.prod(spec["shape"])) if spec["shape"] else 1
-        t = torch.from_numpy(raw[off : off + size].reshape(spec["shape"]).copy())
+        t = torch.from_numpy(raw[off : off + size].reshape(spec["shape"]).copy()).to(dtype)
         off += size
         if spec["stacked"]:
             for l in range(spec["shape"][0]):
@@ -250,8 +254,16 @@ class Model:
                 "blocks": self.blocks,
                 "masks": lambda l: self.masks(l, (n, width)),
             }
-            flat = [t for l in self.block_params for w in l for t in w]
-            h = RevStack.apply(h, env, *flat)
+            if self.cfg.get("rev_backward", "revstack") == "autograd":
+                # Plain autograd through the blocks: every activation kept, nothing rebuilt (the
+                # mathematical gradient, which the cross-check takes as its reference).
+                ys = list(h.chunk(self.groups, dim=1))
+                for l in range(self.blocks):
+                    ys = rev_block(self.a, ys, self.block_params[l], env["masks"](l))
+                h = torch.cat(ys, dim=1)
+            else:
+                flat = [t for l in self.block_params for w in l for t in w]
+                h = RevStack.apply(h, env, *flat)
         else:
             for l in range(self.blocks):
                 h = h + gcn_group(self.a, h, self.block_params[l][0], self.masks(l, (n, width))[0])
@@ -292,9 +304,60 @@ def self_check():
     return worst
 
 
+VARIANTS = {
+    # name: (RevGCN's backward, precision). ResGCN has no reversible stack: autograd only.
+    "autograd-f64": ("autograd", torch.float64),
+    "autograd-f32": ("autograd", torch.float32),
+    "revstack-f64": ("revstack", torch.float64),
+    "revstack-f32": ("revstack", torch.float32),
+}
+
+
+def gradients(data_dir, cfg):
+    """One training step's gradient of the loss with respect to every parameter, at the exported
+    initial values, for each requested variant (see VARIANTS). Each variant's gradients go to
+    <out_dir>/grad-<variant>.bin as float64, in the order and layout of the parameter file
+    (stacked tensors [L, ...] block after block), so the harness compares them element for
+    element with revgnn's. No dropout: the harness compiles the model with p = 0."""
+    if cfg["p"] != 0:
+        raise SystemExit("gradient mode compares without dropout: compile the model with p = 0")
+    result = {"torch": torch.__version__, "variants": {}}
+    for name in cfg["variants"]:
+        backward, dtype = VARIANTS[name]
+        if backward == "revstack" and cfg["model"] != "rev":
+            raise SystemExit(f"{name}: only RevGCN has a reversible stack")
+        meta, a, x, y, train = load(data_dir, dtype)
+        values = load_params(cfg, dtype)
+        model = Model(dict(cfg, rev_backward=backward), a, values)
+        loss = F.cross_entropy(model.forward(x, True)[train], y[train])
+        loss.backward()
+        # Model made the loaded tensors the leaves in place, so their .grad is the gradient.
+        chunks = []
+        for spec in cfg["params"]:
+            if spec["stacked"]:
+                blocks = [values[f"{spec['name']}@{l}"] for l in range(spec["shape"][0])]
+                g = torch.stack([grad_or_zeros(t) for t in blocks])
+            else:
+                g = grad_or_zeros(values[spec["name"]])
+            chunks.append(g.detach().to(torch.float64).reshape(-1).numpy())
+        file = os.path.join(cfg["out_dir"], f"grad-{name}.bin")
+        np.concatenate(chunks).tofile(file)
+        result["variants"][name] = {"loss": loss.item(), "file": file}
+    return result
+
+
+def grad_or_zeros(t):
+    return t.grad if t.grad is not None else torch.zeros_like(t)
+
+
 def main():
     if sys.argv[1] == "--self-check":
         sys.exit(0 if self_check() < 1e-9 else 1)
+    if sys.argv[1] == "--gradients":
+        cfg = json.load(open(sys.argv[3]))
+        torch.set_num_threads(cfg.get("threads", 1))
+        print(json.dumps(gradients(sys.argv[2], cfg)))
+        return
     data_dir, cfg_path = sys.argv[1], sys.argv[2]
     cfg = json.load(open(cfg_path))
     torch.set_num_threads(cfg["threads"])
