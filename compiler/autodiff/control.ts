@@ -77,6 +77,11 @@ interface StoreSaved {
   /** Residuals the forward scan stores per iteration, and their stacks ([count, …]). */
   stored: Value[];
   stacks: Value[];
+  /**
+   * Carried slots whose new value the backward reads: not stored, because it is the next
+   * iteration's old value, which is (see "Carry handoff" below).
+   */
+  handoff: number[];
 }
 
 interface ReversibleSaved {
@@ -175,7 +180,21 @@ const scanRule: ControlRule = {
     // Stacked inputs and loop invariants reach the backward scan directly; carried state and
     // intermediate values are stored per iteration.
     const passedThrough = new Set(vjp.primal.slice(a.numCarry));
-    const stored = vjp.residuals.filter((v) => !passedThrough.has(v));
+    // Carry handoff: iteration i's new carried value is iteration i+1's old one. When the
+    // backward reads both (a reversible loop nested in this one reads its input and its output),
+    // storing both would keep every value twice; the old values are stored and the backward scan,
+    // walking the iterations in reverse, hands each one down as the next iteration's new value.
+    const residualSet = new Set(vjp.residuals);
+    const handoff = vjp.forwardOutputs
+      .slice(0, a.numCarry)
+      .flatMap((out, i) =>
+        residualSet.has(out) && out !== vjp.primal[i] && !vjp.primal.includes(out) ? [i] : [],
+      );
+    const handedOff = new Set(handoff.map((i) => vjp.forwardOutputs[i]!));
+    const stored = [
+      ...vjp.residuals.filter((v) => !passedThrough.has(v) && !handedOff.has(v)),
+      ...handoff.map((i) => vjp.primal[i]!).filter((v) => !residualSet.has(v)),
+    ];
     const augmented = new Graph(body.name, vjp.primal);
     augmented.ops.push(...vjp.forwardOps);
     augmented.outputs = [...vjp.forwardOutputs, ...stored];
@@ -184,7 +203,7 @@ const scanRule: ControlRule = {
     const numOuts = body.outputs.length;
     const stacks = outs.slice(numOuts);
     stacks.forEach((s, i) => (s.hint = `saved_${stored[i]!.hint ?? i}`));
-    const saved: StoreSaved = { policy: "store", vjp, stored, stacks };
+    const saved: StoreSaved = { policy: "store", vjp, stored, stacks, handoff };
     return { outputs: outs.slice(0, numOuts), saved };
   },
 
@@ -192,7 +211,7 @@ const scanRule: ControlRule = {
     const s = saved as StoreSaved | ReversibleSaved;
     return s.policy === "reversible"
       ? reversibleScanBackward(b, op, inputs, outputs, douts)
-      : storedScanBackward(b, op, inputs, s, douts);
+      : storedScanBackward(b, op, inputs, outputs, s, douts);
   },
 };
 
@@ -201,6 +220,7 @@ function storedScanBackward(
   b: Builder,
   op: Op,
   inputs: Value[],
+  outputs: Value[],
   s: StoreSaved,
   douts: (Value | undefined)[],
 ): (Value | undefined)[] {
@@ -223,6 +243,7 @@ function storedScanBackward(
   };
   const dCarryIn = v.cots.slice(0, nC).map(bind);
   const accIn = consts.flatMap((c, i) => (constGrads[i] ? [fresh(c, `acc_d${c.hint ?? ""}`)] : []));
+  const handoffIn = s.handoff.map((i) => bind(v.forwardOutputs[i]!));
   const storedIn = s.stored.map(bind);
   const dysIn = v.cots.slice(nC).flatMap((c, j) => (douts[nC + j] ? [bind(c)] : []));
   const xsIn = xsSlices.map(bind);
@@ -230,6 +251,7 @@ function storedScanBackward(
   const bwd = new Graph(`${body.name}_bwd`, [
     ...dCarryIn,
     ...accIn,
+    ...handoffIn,
     ...storedIn,
     ...dysIn,
     ...xsIn,
@@ -256,7 +278,9 @@ function storedScanBackward(
   let k = 0;
   const accOut = constGrads.flatMap((g) => (g ? [bb.add(accIn[k++]!, map.get(g)!)] : []));
   const dxsOut = xsGrads.flatMap((g) => (g ? [map.get(g)!] : []));
-  bwd.outputs = [...dCarryOut, ...accOut, ...dxsOut];
+  // This iteration's old carried value is the new value of the iteration the backward visits next.
+  const handoffOut = s.handoff.map((i) => map.get(v.primal[i]!)!);
+  bwd.outputs = [...dCarryOut, ...accOut, ...handoffOut, ...dxsOut];
   eliminateDeadCode(bwd);
 
   const xsStacks = inputs.slice(nC, nC + a.numXs);
@@ -264,6 +288,8 @@ function storedScanBackward(
   const carryInit = [
     ...op.outputs.slice(0, nC).map((_, i) => douts[i] ?? b.zerosLike(body.outputs[i]!.shape)),
     ...consts.flatMap((c, i) => (constGrads[i] ? [b.zerosLike(c.shape)] : [])),
+    // The last iteration's new value is the loop's result.
+    ...s.handoff.map((i) => outputs[i]!),
   ];
   const dysStacks = douts.slice(nC).filter((d): d is Value => !!d);
   const outs = b.emit(
@@ -280,7 +306,7 @@ function storedScanBackward(
   return assembleCotangents(
     outs.slice(0, nC),
     outs.slice(nC, nC + accOut.length),
-    outs.slice(nC + accOut.length),
+    outs.slice(nC + accOut.length + handoffOut.length),
     constGrads.map((g) => !!g),
     xsGrads.map((g) => !!g),
   );
