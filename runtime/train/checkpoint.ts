@@ -23,6 +23,33 @@ export interface CheckpointState {
 
 export class CheckpointError extends Error {}
 
+/** The number of NaN and of ±Infinity values in `data`, and the index of the first of either. */
+export function countNonFinite(data: ArrayLike<number>): {
+  nan: number;
+  inf: number;
+  first: number;
+} {
+  let nan = 0;
+  let inf = 0;
+  let first = -1;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (Number.isFinite(v)) continue;
+    if (Number.isNaN(v)) nan++;
+    else inf++;
+    if (first < 0) first = i;
+  }
+  return { nan, inf, first };
+}
+
+/** "3 NaN and 1 infinite values of 64 (the first at index 5)", or undefined when all are finite. */
+export function describeNonFinite(data: ArrayLike<number>): string | undefined {
+  const { nan, inf, first } = countNonFinite(data);
+  if (nan + inf === 0) return undefined;
+  const parts = [nan ? `${nan} NaN` : "", inf ? `${inf} infinite` : ""].filter(Boolean);
+  return `${parts.join(" and ")} value${nan + inf === 1 ? "" : "s"} of ${data.length} (the first at index ${first})`;
+}
+
 const STATE_NAMES = ["m", "v"];
 
 export async function saveCheckpoint(
@@ -33,6 +60,22 @@ export async function saveCheckpoint(
   shapes?: number[][],
 ): Promise<void> {
   const params = model.train.params;
+  // A checkpoint is the run's last good state: writing non-finite weights over it would lose that
+  // state. The trainer stops before it gets here; this is the guard for every other caller.
+  const names = [
+    ...params.map((p) => p.name),
+    ...s.states.map(
+      (_, k) =>
+        `optimizer.${STATE_NAMES[Math.floor(k / params.length)]}.${params[k % params.length]!.name}`,
+    ),
+  ];
+  [...s.params, ...s.states].forEach((data, i) => {
+    const bad = describeNonFinite(data);
+    if (bad)
+      throw new CheckpointError(
+        `${path}: not written: tensor ${names[i]} holds ${bad}; the file keeps its previous contents`,
+      );
+  });
   const tensors = new Map<string, TensorInput>();
   const shapeOf = (i: number, data: Float32Array) =>
     shapes?.[i] ?? inferShape(params[i]!.shape, data.length);
@@ -94,7 +137,61 @@ export function loadCheckpoint(
       `${path}: saved with hyperparameters ${meta.hyperparameters}, now ${JSON.stringify(model.train.hypers)}`,
     );
   }
-  const savedOpt = JSON.parse(meta.optimizer ?? "{}") as OptimizerConfig;
+  const json = <T>(key: string, fallback: string): T => {
+    try {
+      return JSON.parse(meta[key] ?? fallback) as T;
+    } catch {
+      throw new CheckpointError(`${path}: metadata ${key} is not valid JSON; the file is damaged`);
+    }
+  };
+  // Counters must be what a run writes: non-negative integers (a negative or fractional epoch
+  // would make resumption train the wrong epochs, or none, without a word).
+  const counter = (key: "epoch" | "step" | "seed"): number => {
+    const text = meta[key];
+    const v = Number(text);
+    if (text === undefined || text.trim() === "" || !Number.isSafeInteger(v) || v < 0) {
+      throw new CheckpointError(
+        `${path}: metadata ${key} is ${text === undefined ? "missing" : JSON.stringify(text)}, not a non-negative integer; the file is damaged or not written by revgnn`,
+      );
+    }
+    return v;
+  };
+  const epoch = counter("epoch");
+  const step = counter("step");
+  const seed = counter("seed");
+  const log = json<EpochLog[]>("log", "[]");
+  if (
+    !Array.isArray(log) ||
+    log.some(
+      (e) =>
+        typeof e !== "object" ||
+        e === null ||
+        !Number.isSafeInteger(e.epoch) ||
+        e.epoch < 1 ||
+        e.epoch > epoch ||
+        typeof e.loss !== "number",
+    )
+  ) {
+    throw new CheckpointError(
+      `${path}: metadata log is not a list of epochs 1..${epoch} with their losses; the file is damaged`,
+    );
+  }
+  const best = json<CheckpointState["best"] | null>("best", "null");
+  if (
+    best !== null &&
+    (typeof best !== "object" ||
+      // JSON writes a NaN metric (no valid nodes with a positive label, say) as null.
+      !(typeof best.valid === "number" || best.valid === null) ||
+      !(typeof best.test === "number" || best.test === null) ||
+      !Number.isSafeInteger(best.epoch) ||
+      best.epoch < 1 ||
+      best.epoch > epoch)
+  ) {
+    throw new CheckpointError(
+      `${path}: metadata best is not {valid, test, epoch} of an epoch up to ${epoch}; the file is damaged`,
+    );
+  }
+  const savedOpt = json<OptimizerConfig>("optimizer", "{}");
   if (savedOpt.kind !== optimizer.kind) {
     throw new CheckpointError(
       `${path}: saved with optimizer ${savedOpt.kind}, resuming with ${optimizer.kind}`,
@@ -108,7 +205,14 @@ export function loadCheckpoint(
         `${path}: tensor ${name} is [${t.shape.join(", ")}], the model needs [${shape.join(", ")}]`,
       );
     }
-    return Float32Array.from(t.data as ArrayLike<number>);
+    const data = Float32Array.from(t.data as ArrayLike<number>);
+    const bad = describeNonFinite(data);
+    if (bad) {
+      throw new CheckpointError(
+        `${path}: tensor ${name} holds ${bad}; this checkpoint comes from a diverged run — resume from an earlier one, with a smaller --lr`,
+      );
+    }
+    return data;
   };
   const params = model.train.params.map((p, i) => get(p.name, shapes[i]!));
   const states: Float32Array[] = [];
@@ -117,14 +221,5 @@ export function loadCheckpoint(
       states.push(get(`optimizer.${STATE_NAMES[k]}.${p.name}`, shapes[i]!)),
     );
   }
-  return {
-    params,
-    states,
-    epoch: Number(meta.epoch),
-    step: Number(meta.step),
-    log: JSON.parse(meta.log ?? "[]") as EpochLog[],
-    best: (JSON.parse(meta.best ?? "null") as CheckpointState["best"]) ?? undefined,
-    seed: Number(meta.seed),
-    data: meta.data ?? "",
-  };
+  return { params, states, epoch, step, log, best: best ?? undefined, seed, data: meta.data ?? "" };
 }

@@ -21,6 +21,7 @@ import type { Value } from "../../compiler/ir/types.js";
 import type { MemoryCategory } from "../gpu/memory.js";
 import type { Backend } from "../exec/backend.js";
 import { Executor, type TensorRef, type View } from "../exec/executor.js";
+import { FiniteCheck, NonFiniteStateError } from "./finite.js";
 
 export class DataShapeError extends Error {}
 
@@ -136,6 +137,8 @@ export class Session<H, K> {
   states: View<H>[] = [];
   private scalars?: View<H>;
   private bound?: Bound<H, K>;
+  /** Counts NaN/±Infinity in the updated parameters and optimizer state after every step. */
+  private readonly finite: FiniteCheck<H, K>;
 
   constructor(
     readonly backend: Backend<H, K>,
@@ -152,6 +155,14 @@ export class Session<H, K> {
     };
     this.stepProgram = generateProgram(this.stepGraph.graph, codegen);
     this.evalProgram = generateProgram(this.evalGraph.graph, codegen);
+    const names = model.train.params.map((p) => p.name);
+    const states = optimizerStates(options.optimizer.kind);
+    this.finite = new FiniteCheck(backend, [
+      ...names,
+      ...Array.from({ length: states }, (_, s) =>
+        names.map((n) => `optimizer.${s === 0 ? "m" : "v"}.${n}`),
+      ).flat(),
+    ]);
   }
 
   get dims(): DimBindings | undefined {
@@ -191,7 +202,7 @@ export class Session<H, K> {
       if (op.opcode === "iota") categories.set(op.outputs[0]!, "workspace");
     const step = new Executor(this.backend, this.stepProgram, dims, graph, categories);
     const evalEx = new Executor(this.backend, this.evalProgram, dims, graph);
-    await Promise.all([step.prepare(), evalEx.prepare()]);
+    await Promise.all([step.prepare(), evalEx.prepare(), this.finite.prepare()]);
     const arrays = ds ? dataArrays(this.model.train.inputs, ds) : undefined;
     const n = dims.N!;
     const data = this.model.train.inputs.map((inp, i) => {
@@ -248,11 +259,14 @@ export class Session<H, K> {
       });
     }
     this.scalars ??= ex.allocate(3, "workspace", "step_scalars");
+    this.finite.allocate(ex);
   }
 
   /**
    * One optimizer step at optimizer time t (1-based): forward, backward, update in place.
-   * Returns the training loss (read back: the only synchronisation of a step).
+   * Returns the training loss, read back together with the counts of non-finite values in the
+   * updated parameters and optimizer state (the only synchronisation of a step); throws
+   * NonFiniteStateError when there are any.
    */
   async step(lr: number, t: number, seed: number): Promise<number> {
     const b = this.b;
@@ -277,9 +291,10 @@ export class Session<H, K> {
     this.params = outs.slice(1, 1 + np) as View<H>[];
     this.states = outs.slice(1 + np) as View<H>[];
     const lossRef = outs[0]! as View<H>;
-    const [loss] = await this.backend.read(lossRef.buf.handle, 1, lossRef.offset * 4);
+    const { loss, bad } = await this.finite.run([...this.params, ...this.states], lossRef);
     ex.release(lossRef);
-    return loss!;
+    if (bad.length > 0) throw new NonFiniteStateError(bad, t, loss);
+    return loss;
   }
 
   /** Evaluates without dropout: losses on the training and validation nodes, and the correct

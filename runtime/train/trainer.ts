@@ -12,7 +12,13 @@ import type { MemorySnapshot } from "../gpu/memory.js";
 import type { Backend } from "../exec/backend.js";
 import { rocAuc } from "../metrics.js";
 import { measureDrift } from "./check.js";
-import { loadCheckpoint, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
+import {
+  CheckpointError,
+  loadCheckpoint,
+  saveCheckpoint,
+  type CheckpointState,
+} from "./checkpoint.js";
+import { NonFiniteStateError, describeTensors } from "./finite.js";
 import { initParameters } from "./init.js";
 import { Session } from "./session.js";
 
@@ -61,7 +67,7 @@ export interface TrainResult {
   test: number;
   bestEpoch: number;
   epochs: EpochLog[];
-  stopped: "completed" | "non-finite loss";
+  stopped: "completed" | "non-finite loss" | "non-finite parameters";
   stepSeconds: number[];
   evalSeconds: number[];
   dispatchesPerStep: number;
@@ -135,6 +141,10 @@ export async function train<H, K>(
       optimizerStates(opts.optimizer.kind),
       opts.optimizer,
     );
+    if (ck.epoch >= opts.epochs)
+      throw new CheckpointError(
+        `${opts.resume}: the checkpoint is at epoch ${ck.epoch}; --epochs ${opts.epochs} leaves nothing to train (ask for more epochs)`,
+      );
     session.setParameters(ck.params, ck.states);
     startEpoch = ck.epoch + 1;
     t = ck.step;
@@ -155,9 +165,26 @@ export async function train<H, K>(
   const evalSeconds: number[] = [];
   let dispatchesPerStep = 0;
   let stopped: TrainResult["stopped"] = "completed";
+  let current = startEpoch; // the epoch being trained, for messages
+  // The epoch of the checkpoint in opts.save, once written (or resumed from that same file).
+  let lastSaved: number | undefined =
+    opts.resume && opts.resume === opts.save ? startEpoch - 1 : undefined;
+  const kept = () =>
+    !opts.save
+      ? ""
+      : lastSaved !== undefined
+        ? ` (the last good checkpoint, of epoch ${lastSaved}, is kept in ${opts.save})`
+        : ` (nothing was saved to ${opts.save})`;
+  const advice = () =>
+    opts.exactBits !== undefined
+      ? `. In exact mode a state value beyond the fixed-point range ±${2 ** (24 - opts.exactBits)} ` +
+        "(2^(24−bits)) becomes NaN instead of silently losing exactness: " +
+        "`revgnn check --exact` shows the state's range; use fewer --exact bits, or a smaller --lr."
+      : ". Try a smaller --lr.";
   progress.start(opts.epochs, startEpoch);
   try {
     for (let epoch = startEpoch; epoch <= opts.epochs; epoch++) {
+      current = epoch;
       const t0 = performance.now();
       let lossSum = 0;
       if (opts.partitions <= 1) {
@@ -189,13 +216,7 @@ export async function train<H, K>(
       if (!Number.isFinite(loss)) {
         stopped = "non-finite loss";
         throw new NonFiniteLossError(
-          `the training loss became ${loss} at epoch ${epoch}; stopping` +
-            (opts.save ? ` (the last good checkpoint is kept in ${opts.save})` : "") +
-            (opts.exactBits !== undefined
-              ? `. In exact mode a state value beyond the fixed-point range ±${2 ** (24 - opts.exactBits)} ` +
-                "(2^(24−bits)) becomes NaN instead of silently losing exactness: " +
-                "`revgnn check --exact` shows the state's range; use fewer --exact bits, or a smaller --lr."
-              : ". Try a smaller --lr."),
+          `the training loss became ${loss} at epoch ${epoch}; stopping` + kept() + advice(),
         );
       }
       const entry: EpochLog = { epoch, loss, seconds: 0 };
@@ -231,8 +252,10 @@ export async function train<H, K>(
           best = { valid: entry.valid!, test: entry.test!, epoch };
         entry.seconds = (performance.now() - t0) / 1000;
         log.push(entry);
-        if (opts.save)
+        if (opts.save) {
           await saveCheckpoint(opts.save, model, opts.optimizer, await state(epoch), shapes);
+          lastSaved = epoch;
+        }
       } else {
         entry.seconds = (performance.now() - t0) / 1000;
         log.push(entry);
@@ -240,8 +263,18 @@ export async function train<H, K>(
       progress.epoch(entry, best);
     }
   } catch (err) {
-    if (!(err instanceof NonFiniteLossError)) throw err;
-    progress.message(err.message);
+    if (err instanceof NonFiniteStateError) {
+      // The loss alone is not trusted: on lavapipe max/relu hide NaN, so the weights are checked.
+      stopped = "non-finite parameters";
+      progress.message(
+        `the update of epoch ${current} (optimizer step ${err.step}) left non-finite values in ` +
+          `${describeTensors(err.tensors)} (the step's loss read ${err.loss}); stopping` +
+          kept() +
+          advice(),
+      );
+    } else if (err instanceof NonFiniteLossError) {
+      progress.message(err.message);
+    } else throw err;
   } finally {
     progress.stop();
   }
