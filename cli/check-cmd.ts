@@ -7,6 +7,7 @@ import { checkReversibility } from "../runtime/train/check.js";
 import { writeFileAtomic } from "../runtime/util/atomic-write.js";
 import { compileForRun, loadData } from "./train-cmd.js";
 import { UsageError } from "./errors.js";
+import { checkOutputPaths } from "./output-paths.js";
 
 export interface CheckCommandOptions {
   data: string;
@@ -23,6 +24,13 @@ export interface CheckCommandOptions {
 const e = (x: number) => x.toExponential(2);
 
 export async function checkCommand(file: string, o: CheckCommandOptions): Promise<number> {
+  checkOutputPaths(
+    [{ option: "--report", path: o.report }],
+    [
+      { option: "the model's source file", path: file },
+      { option: "--weights", path: o.weights },
+    ],
+  );
   const { bits, model } = compileForRun(file, o);
   const ds = await loadData(o);
   let params: Float32Array[] | undefined;

@@ -5,8 +5,10 @@ import { CompileError, formatDiagnostics, type SourceMap } from "../compiler/dia
 import { DataError } from "../runtime/data/errors.js";
 import { SafetensorsError } from "../runtime/checkpoint/safetensors.js";
 import { NoAdapterError, DeviceLostError } from "../runtime/gpu/device.js";
+import { BufferLimitError, DeviceAllocationError } from "../runtime/gpu/memory.js";
 import { CheckpointError } from "../runtime/train/checkpoint.js";
 import { DataShapeError } from "../runtime/train/session.js";
+import { OutputPathError } from "./output-paths.js";
 
 export class UsageError extends Error {}
 
@@ -18,6 +20,9 @@ const USER_ERRORS = [
   DataShapeError,
   NoAdapterError,
   DeviceLostError,
+  OutputPathError,
+  BufferLimitError,
+  DeviceAllocationError,
 ];
 
 export function reportError(err: unknown, sources: SourceMap = new Map()): number {

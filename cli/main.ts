@@ -13,15 +13,46 @@ function collectSet(value: string, previous: Record<string, string>): Record<str
   return { ...previous, [value.slice(0, eq).trim()]: value.slice(eq + 1).trim() };
 }
 
-function number(what: string, integer = false) {
+interface NumberRule {
+  integer?: boolean;
+  /** Smallest value allowed (inclusive). */
+  min?: number;
+  /** Largest value allowed (inclusive). */
+  max?: number;
+}
+
+/**
+ * Parses a numeric option and refuses, as a usage error (exit 2), a value the run could not use:
+ * a negative learning rate or seed, zero partitions, a count beyond what a 32-bit index holds.
+ */
+function number(what: string, rule: NumberRule = {}) {
+  const { integer = false, min = -Infinity, max = Infinity } = rule;
+  const kind = integer ? "a whole number" : "a number";
+  const range =
+    min > -Infinity && max < Infinity
+      ? ` from ${min} to ${max}`
+      : min > -Infinity
+        ? min === 0
+          ? " (0 or more)"
+          : ` of at least ${min}`
+        : "";
   return (v: string) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-      throw new InvalidArgumentError(`${what} must be ${integer ? "a whole number" : "a number"}`);
+    const n = v.trim() === "" ? NaN : Number(v);
+    const whole = Number.isSafeInteger(n);
+    if (!Number.isFinite(n) || (integer && !whole) || n < min || n > max) {
+      throw new InvalidArgumentError(`${what} must be ${kind}${range}.`);
     }
     return n;
   };
 }
+
+/** Node ids and edge positions are 32-bit on the GPU. */
+const U32_MAX = 0xffffffff;
+const count = (what: string, min: number) => number(what, { integer: true, min, max: U32_MAX });
+// Seeds key the dropout streams as WGSL u32s.
+const seed = () => number("--seed", { integer: true, min: 0, max: U32_MAX });
+// Fixed-point bits of exact mode: beyond 23 the grid is finer than float32 near 1.
+const exactBitsOption = () => number("--exact", { integer: true, min: 0, max: 23 });
 
 const setOption = () =>
   new Option("--set <K=V>", "override a hyperparameter of the model (repeatable)")
@@ -34,7 +65,8 @@ program
   .description(
     "Compile and train reversible graph neural networks hundreds to thousands of layers deep, on WebGPU",
   )
-  .showHelpAfterError()
+  // One line for a usage mistake, and where the options are listed (the whole help would bury it).
+  .showHelpAfterError("(`revgnn <command> --help` lists the options)")
   .exitOverride();
 
 program
@@ -62,24 +94,24 @@ program
   .option("--split <name>", "split scheme under <dir>/split (default: the only one)")
   .addOption(setOption())
   .option("--model <name>", "which model of the file")
-  .option("--epochs <n>", "training epochs", number("--epochs", true), 200)
-  .option("--lr <x>", "learning rate", number("--lr"), 0.01)
+  .option("--epochs <n>", "training epochs", count("--epochs", 1), 200)
+  .option("--lr <x>", "learning rate", number("--lr", { min: 0 }), 0.01)
   .addOption(
     new Option("--optimizer <kind>", "optimizer").choices(["adam", "adamw", "sgd"]).default("adam"),
   )
   .option(
     "--weight-decay <x>",
     "weight decay (default 5e-4 for adam/adamw, 0 for sgd)",
-    number("--weight-decay"),
+    number("--weight-decay", { min: 0 }),
   )
-  .option("--seed <n>", "random seed (weights, dropout, partitions)", number("--seed", true), 0)
+  .option("--seed <n>", "random seed (weights, dropout, partitions)", seed(), 0)
   .option(
     "--partitions <p>",
     "mini-batch training on P random node partitions per epoch",
-    number("--partitions", true),
+    count("--partitions", 1),
     1,
   )
-  .option("--eval-every <k>", "evaluate every k epochs", number("--eval-every", true), 1)
+  .option("--eval-every <k>", "evaluate every k epochs", count("--eval-every", 1), 1)
   .option("--save <file>", "checkpoint (safetensors), written atomically after each evaluation")
   .option("--init-save <file>", "write the initial weights")
   .option("--resume <file>", "continue a run from a checkpoint")
@@ -92,12 +124,12 @@ program
   .option(
     "--checkpoint-every <k>",
     "keep every k-th reversible block's input (memory O(N·D·L/k), drift reset every k blocks)",
-    number("--checkpoint-every", true),
+    count("--checkpoint-every", 1),
   )
   .option(
     "--exact [bits]",
     "exact reversibility: the residual stream on a fixed-point grid of 2^-bits (default 14)",
-    number("--exact", true),
+    exactBitsOption(),
   )
   .option(
     "--drift",
@@ -115,26 +147,26 @@ program
   .argument("<model>", "the .gnn source")
   .addOption(setOption())
   .option("--model <name>", "which model of the file")
-  .requiredOption("--nodes <N>", "number of nodes", number("--nodes", true))
-  .requiredOption("--edges <E>", "number of directed edges", number("--edges", true))
-  .option("--features <F>", "input features (default 128)", number("--features", true))
-  .option("--classes <K>", "classes or tasks (default 40)", number("--classes", true))
+  .requiredOption("--nodes <N>", "number of nodes", count("--nodes", 1))
+  .requiredOption("--edges <E>", "number of directed edges", count("--edges", 0))
+  .option("--features <F>", "input features (default 128)", count("--features", 0))
+  .option("--classes <K>", "classes or tasks (default 40)", count("--classes", 1))
   .addOption(
     new Option("--optimizer <kind>", "optimizer").choices(["adam", "adamw", "sgd"]).default("adam"),
   )
   .option(
     "--partitions <p>",
     "plan mini-batch training on P partitions",
-    number("--partitions", true),
+    count("--partitions", 1),
     1,
   )
   .option("--store-activations", "plan stored-activation backprop", false)
   .option(
     "--checkpoint-every <k>",
     "plan keeping every k-th block input",
-    number("--checkpoint-every", true),
+    count("--checkpoint-every", 1),
   )
-  .option("--exact [bits]", "plan exact mode (one kernel per op)", number("--exact", true))
+  .option("--exact [bits]", "plan exact mode (one kernel per op)", exactBitsOption())
   .addOption(
     new Option("--adapter <kind>", "plan for the kernels of a CPU driver (lavapipe) or a GPU")
       .choices(["cpu", "gpu"])
@@ -154,17 +186,17 @@ program
   .option("--split <name>", "split scheme under <dir>/split")
   .addOption(setOption())
   .option("--model <name>", "which model of the file")
-  .option("--seed <n>", "random seed of the initial weights and dropout", number("--seed", true), 0)
+  .option("--seed <n>", "random seed of the initial weights and dropout", seed(), 0)
   .option("--weights <file>", "check at these weights (a checkpoint) instead of the initial ones")
   .option(
     "--checkpoint-every <k>",
     "rebuild from a kept input every k blocks",
-    number("--checkpoint-every", true),
+    count("--checkpoint-every", 1),
   )
   .option(
     "--exact [bits]",
     "exact reversibility on a fixed-point grid of 2^-bits (default 14)",
-    number("--exact", true),
+    exactBitsOption(),
   )
   .option("--report <file>", "write the per-block errors and gradient differences as JSON")
   .action(async (file: string, o) => {

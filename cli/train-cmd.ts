@@ -14,6 +14,7 @@ import type { AdapterDescription } from "../runtime/gpu/device.js";
 import { median, train, type Progress, type TrainOptions } from "../runtime/train/trainer.js";
 import { writeFileAtomic } from "../runtime/util/atomic-write.js";
 import { UsageError } from "./errors.js";
+import { checkOutputPaths } from "./output-paths.js";
 
 export interface TrainCommandOptions {
   data: string;
@@ -151,12 +152,39 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
   if (!(o.epochs >= 1)) throw new UsageError("--epochs must be at least 1");
   if (!(o.partitions >= 1)) throw new UsageError("--partitions must be at least 1");
   if (!(o.evalEvery >= 1)) throw new UsageError("--eval-every must be at least 1");
+  checkOutputPaths(
+    [
+      { option: "--init-save", path: o.initSave },
+      { option: "--save", path: o.save },
+      { option: "--report", path: o.report },
+    ],
+    [{ option: "the model's source file", path: file }],
+  );
   const { bits, model } = compileForRun(file, o);
   const ds = await loadData(o);
+  if (o.partitions > ds.graph.numNodes)
+    throw new UsageError(
+      `--partitions ${o.partitions} is more than the ${ds.graph.numNodes} nodes of ${ds.name}; ` +
+        `every part needs a node: use at most ${ds.graph.numNodes}`,
+    );
   const dims = bindDims(model.train.inputs, ds);
   const ctx = await acquireGpu();
   const backend = new GpuBackend(ctx);
   const optimizer = defaultOptimizer(o.optimizer, o.weightDecay ?? defaultWeightDecay(o.optimizer));
+  // The memory plan first: its dry run meets every tensor of a step and an evaluation under the
+  // device's limits, so one too big for a buffer is refused (saying whether --partitions helps)
+  // before any GPU work; the report compares it with the measured peak.
+  const plan = await planMemory(model, dims, {
+    optimizer,
+    storeActivations: o.storeActivations,
+    partitions: o.partitions,
+    maxBindingBytes: ctx.limits.maxStorageBufferBindingSize,
+    maxBufferBytes: ctx.limits.maxBufferSize,
+    tuning: ctx.tuning,
+    maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage,
+    checkpointEvery: o.checkpointEvery,
+    perOp: bits !== undefined,
+  });
   const opts: TrainOptions = {
     epochs: o.epochs,
     lr: o.lr,
@@ -183,16 +211,6 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
   const total = (performance.now() - t0) / 1000;
   const peak = { total: result.memory.peakTotal } as CategoryPlan;
   for (const c of MEMORY_CATEGORIES) peak[c] = result.memory.peak[c];
-  const plan = await planMemory(model, dims, {
-    optimizer,
-    storeActivations: o.storeActivations,
-    partitions: o.partitions,
-    maxBindingBytes: ctx.limits.maxStorageBufferBindingSize,
-    tuning: ctx.tuning,
-    maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage,
-    checkpointEvery: o.checkpointEvery,
-    perOp: bits !== undefined,
-  });
   console.log(
     `${result.stopped === "completed" ? "done" : "stopped"}: best valid ${metricName} ${pct(result.valid)} at epoch ${result.bestEpoch}, ` +
       `test ${pct(result.test)}; median step ${(median(result.stepSeconds) * 1000).toFixed(1)} ms, ${result.dispatchesPerStep} dispatches/step`,
@@ -298,6 +316,8 @@ function planningTuning(kind: "cpu" | "gpu"): Tuning {
 }
 
 export async function planCommand(file: string, o: PlanCommandOptions): Promise<number> {
+  if (o.partitions > o.nodes)
+    throw new UsageError(`--partitions ${o.partitions} is more than --nodes ${o.nodes}`);
   const { bits, model } = compileForRun(file, o);
   const dims: Record<string, number> = { N: o.nodes, E: o.edges };
   for (const inp of model.train.inputs) {

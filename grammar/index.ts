@@ -5,6 +5,7 @@ import { DiagnosticBag, type Diagnostic } from "../compiler/diagnostics.js";
 import { AstBuilder } from "./ast-builder.js";
 import type { ProgramCstNode } from "./cst.js";
 import { lex } from "./lexer.js";
+import { nestingError } from "./nesting.js";
 import { parser } from "./parser.js";
 import { SyntaxErrorReporter, type SyntaxDiagnostic } from "./syntax-errors.js";
 import { typoTokens } from "./tokens.js";
@@ -31,6 +32,16 @@ export function parseProgram(text: string, file: string): ParseResult {
   for (const tok of lexed.tokens) {
     const meant = typoTokens.get(tok.tokenType);
     if (meant) report(independent, reporter.typo(tok, meant));
+  }
+
+  // Nesting deeper than the recursive passes can take is refused before parsing, located.
+  const tooDeep = nestingError(lexed.tokens, file);
+  if (tooDeep) {
+    report(lexing, tooDeep);
+    return {
+      program: { kind: "program", file, decls: [] },
+      diagnostics: [...independent.items, ...firstPerLine(lexing.items, new Set())].sort(bySpan),
+    };
   }
 
   parser.input = lexed.tokens;

@@ -134,7 +134,12 @@ export class CodeGenerator {
     const uses = new Map<Value, Op[]>();
     for (const op of g.ops) {
       for (const v of op.outputs) producer.set(v, op);
-      for (const v of op.inputs) uses.set(v, [...(uses.get(v) ?? []), op]);
+      // Appended in place: a value read thousands of times (a long sum) stays linear.
+      for (const v of op.inputs) {
+        const list = uses.get(v);
+        if (list) list.push(op);
+        else uses.set(v, [op]);
+      }
     }
     const inputs = new Set(g.inputs);
     const outputs = new Set(g.outputs);
@@ -153,11 +158,16 @@ export class CodeGenerator {
       return c;
     };
     const materialised = new Set<Value>(g.inputs);
+    // How many inlined ops deep a value's expression is (0 once it has a buffer).
+    const fusedDepth = new Map<Value, number>();
+    const depthOf = (x: Value) => (materialised.has(x) ? 0 : (fusedDepth.get(x) ?? 0));
     for (const op of g.ops) {
       const kind = getOp(op.opcode).lowering.kind;
       for (const v of op.outputs) {
         const us = uses.get(v) ?? [];
         const edge = v.shape.length >= 1 && isEdgeDim(v.shape[0]);
+        const depth = 1 + Math.max(0, ...op.inputs.map(depthOf));
+        fusedDepth.set(v, depth);
         if (kind !== "elementwise" && kind !== "gather") {
           materialised.add(v);
           continue;
@@ -174,7 +184,8 @@ export class CodeGenerator {
           continue;
         }
         if (edge || op.inputs.length === 0) continue; // recomputed where read
-        if (this.options.perOp || (us.length > 1 && costOf(v) > 4)) materialised.add(v);
+        if (this.options.perOp || (us.length > 1 && costOf(v) > 4) || depth > MAX_FUSED_DEPTH)
+          materialised.add(v);
       }
     }
 
@@ -900,6 +911,13 @@ function materialisedExcept(set: Set<Value>, v: Value): Set<Value> {
   copy.delete(v);
   return copy;
 }
+
+/**
+ * The longest chain of elementwise ops fused into one expression: a longer one (a 1,500-term sum)
+ * gets a buffer every MAX_FUSED_DEPTH ops, which bounds the emitter's recursion and the size of
+ * a kernel's expression.
+ */
+const MAX_FUSED_DEPTH = 64;
 
 export interface CodegenOptions {
   /**

@@ -588,10 +588,28 @@ export class Lowerer {
         return { kind: "tensor", v: f.scope.b.neg(this.tensorOf(x, e.operand.span, "operand")) };
       }
       case "binary": {
-        const l = this.lowerExpr(e.left, f);
-        const r = this.lowerExpr(e.right, f);
-        if (e.op === "@") return this.matmul(l, r, e, f);
-        return this.binary(BINARY_OPCODE[e.op], l, r, e.span, f, e.op);
+        // `a + b + … + z` is a left-deep tree as tall as the chain is long: walk its left spine in
+        // a loop, so that a sum of thousands of terms does not exhaust the stack.
+        const spine: Extract<Expr, { kind: "binary" }>[] = [];
+        let leftmost: Expr = e;
+        for (; leftmost.kind === "binary"; leftmost = leftmost.left) spine.push(leftmost);
+        let l = this.lowerExpr(leftmost, f);
+        const b = f.scope.b;
+        const prev = b.loc;
+        try {
+          for (let i = spine.length - 1; i >= 0; i--) {
+            const node = spine[i]!;
+            b.loc = node.span;
+            const r = this.lowerExpr(node.right, f);
+            l =
+              node.op === "@"
+                ? this.matmul(l, r, node, f)
+                : this.binary(BINARY_OPCODE[node.op], l, r, node.span, f, node.op);
+          }
+        } finally {
+          b.loc = prev;
+        }
+        return l;
       }
       case "call":
         return this.lowerCall(e, f);

@@ -14,7 +14,7 @@ import {
 } from "../../compiler/ir/dims.js";
 import type { Value } from "../../compiler/ir/types.js";
 import { andersonWeightsFromGram } from "../../compiler/ir/ops/control.js";
-import type { MemoryCategory } from "../gpu/memory.js";
+import { BufferLimitError, type MemoryCategory } from "../gpu/memory.js";
 import type { Backend } from "./backend.js";
 import type { Graph as GraphData } from "../data/types.js";
 
@@ -345,7 +345,22 @@ export class Executor<H, K> {
         : o !== undefined && outputCategory
           ? outputCategory(o)
           : (this.categories.get(w) ?? "activations");
-      env.set(w, this.allocate(elements, category, w.hint ?? `t${w.id}`));
+      try {
+        env.set(w, this.allocate(elements, category, w.hint ?? `t${w.id}`));
+      } catch (err) {
+        // Name what the tensor is: its shape and the kernel that writes it (labels are `t123`).
+        if (!(err instanceof BufferLimitError)) throw err;
+        const where = `${shapeToString(w.shape)} = [${evalShape(w.shape, this.dims).join(", ")}], written by ${spec.name}`;
+        throw new BufferLimitError(
+          err.label,
+          err.bytes,
+          err.limit,
+          err.limitBytes,
+          err.category,
+          err.advice,
+          where,
+        );
+      }
     }
     const kernel = this.kernels.get(spec.code);
     if (!kernel) throw new ExecutionError(`kernel ${spec.name} was not prepared`);

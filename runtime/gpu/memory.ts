@@ -72,6 +72,64 @@ export class MemoryError extends Error {
   }
 }
 
+/** The WebGPU limit a buffer ran into. */
+export type BufferLimit = "maxBufferSize" | "maxStorageBufferBindingSize";
+
+/**
+ * A tensor larger than one buffer may be on this device: the user's sizes (graph, width, depth)
+ * are too big for it, not a bug. Carries what the message needs to say which option helps.
+ */
+export class BufferLimitError extends MemoryError {
+  constructor(
+    readonly label: string,
+    readonly bytes: number,
+    readonly limit: BufferLimit,
+    readonly limitBytes: number,
+    readonly category: MemoryCategory | undefined,
+    /** Why it is that big and what to do (e.g. "use --partitions"); appended to the message. */
+    readonly advice?: string,
+    /** The tensor's shape, when known ("[L, D, D] = [1000000000, 64, 64]"). */
+    readonly shape?: string,
+  ) {
+    super(
+      `tensor "${label}"${shape ? ` (${shape})` : ""} needs ${formatBytes(bytes)}, more than this ` +
+        `device's ${limit} (${formatBytes(limitBytes)})` +
+        (advice ? `; ${advice}` : ""),
+    );
+    this.name = "BufferLimitError";
+  }
+}
+
+/** The device refused an allocation within its limits: it has run out of memory. */
+export class DeviceAllocationError extends MemoryError {
+  constructor(
+    readonly label: string,
+    readonly bytes: number,
+    detail: string,
+  ) {
+    super(
+      `the GPU could not allocate "${label}" (${formatBytes(bytes)}): ${detail.trim() || "out of memory"}. ` +
+        "The run needs more GPU memory than the device has free: `revgnn plan` predicts the peak by " +
+        "category; --partitions P (about N/P nodes per step), --checkpoint-every or a smaller " +
+        "--set D lowers it",
+    );
+    this.name = "DeviceAllocationError";
+  }
+}
+
+/** 51.20 GB (51200000000 bytes): both, so that the number can be compared with a limit. */
+export function formatBytes(b: number): string {
+  const units: [number, string][] = [
+    [2 ** 40, "TiB"],
+    [2 ** 30, "GiB"],
+    [2 ** 20, "MiB"],
+    [2 ** 10, "KiB"],
+  ];
+  for (const [size, unit] of units)
+    if (b >= size) return `${(b / size).toFixed(2)} ${unit} (${b} bytes)`;
+  return `${b} bytes`;
+}
+
 const zeroBytes = (): CategoryBytes => ({
   parameters: 0,
   optimizer: 0,
@@ -95,12 +153,12 @@ export class MemoryPool<H> {
 
   constructor(
     readonly allocator: Allocator<H>,
-    private readonly limits: PoolLimits = {},
+    readonly limits: PoolLimits = {},
   ) {}
 
   /** A buffer of exactly `bytes` bytes (a multiple of 4, at least 4) charged to `category`. */
   acquire(bytes: number, category: MemoryCategory, label: string, kind: BufferKind = "storage"): H {
-    this.validate(bytes, label, kind);
+    this.validate(bytes, label, kind, category);
     const key = freeKey(kind, bytes);
     const list = this.free.get(key);
     let handle: H;
@@ -198,24 +256,75 @@ export class MemoryPool<H> {
     if (allocated > this.peakAllocated) this.peakAllocated = allocated;
   }
 
-  private validate(bytes: number, label: string, kind: BufferKind): void {
+  private validate(
+    bytes: number,
+    label: string,
+    kind: BufferKind,
+    category?: MemoryCategory,
+  ): void {
+    // Sizes past what a buffer may hold first: a huge request (N = 1e9) also fails the next test.
+    const over = limitExceeded(bytes, kind, this.limits);
+    if (over) {
+      throw new BufferLimitError(
+        label,
+        bytes,
+        over.limit,
+        over.limitBytes,
+        category,
+        adviceFor(category),
+      );
+    }
     if (!Number.isInteger(bytes) || bytes < 4 || bytes % 4 !== 0) {
       throw new MemoryError(
         `buffer "${label}": size ${bytes} bytes is not a positive multiple of 4`,
       );
     }
-    const { maxBufferBytes, maxBindingBytes } = this.limits;
-    if (maxBufferBytes !== undefined && bytes > maxBufferBytes) {
-      throw new MemoryError(
-        `buffer "${label}": ${bytes} bytes exceeds the device's maxBufferSize (${maxBufferBytes})`,
+  }
+}
+
+/**
+ * The limit a buffer of `bytes` would exceed: the smaller one first (a storage buffer is bound
+ * whole, so the binding limit applies to it), or undefined when it fits.
+ */
+export function limitExceeded(
+  bytes: number,
+  kind: BufferKind,
+  limits: PoolLimits,
+): { limit: BufferLimit; limitBytes: number } | undefined {
+  const checks: { limit: BufferLimit; limitBytes: number | undefined }[] = [
+    { limit: "maxBufferSize", limitBytes: limits.maxBufferBytes },
+    {
+      limit: "maxStorageBufferBindingSize",
+      limitBytes: kind === "storage" ? limits.maxBindingBytes : undefined,
+    },
+  ];
+  const applicable = checks
+    .filter((c): c is { limit: BufferLimit; limitBytes: number } => c.limitBytes !== undefined)
+    .sort((a, b) => a.limitBytes - b.limitBytes);
+  return applicable.find((c) => bytes > c.limitBytes);
+}
+
+/** What lowers a tensor of this category (the data of the graph is bound whole, always). */
+export function adviceFor(category: MemoryCategory | undefined): string | undefined {
+  switch (category) {
+    case "graph":
+      return (
+        "the graph's data is bound whole (evaluation always runs on the full graph, so " +
+        "--partitions does not help here): use a device with a larger limit, or a smaller graph (fewer nodes, edges or features)"
       );
-    }
-    if (kind === "storage" && maxBindingBytes !== undefined && bytes > maxBindingBytes) {
-      throw new MemoryError(
-        `buffer "${label}": ${bytes} bytes exceeds the device's maxStorageBufferBindingSize ` +
-          `(${maxBindingBytes}); split the tensor (e.g. into channel groups) to fit`,
+    case "activations":
+    case "workspace":
+      return (
+        "a training step or the evaluation holds it: `revgnn plan` with these sizes says which, " +
+        "and whether --partitions P (about N/P nodes per step) helps; a smaller width (--set D=…) " +
+        "lowers it too"
       );
-    }
+    case "parameters":
+    case "optimizer":
+    case "gradients":
+      return "a parameter is one buffer: make the model smaller (--set D=…, or fewer blocks --set L=…)";
+    default:
+      return undefined;
   }
 }
 
@@ -238,10 +347,7 @@ export function gpuAllocator(
       device.pushErrorScope("out-of-memory");
       const buffer = device.createBuffer({ size: bytes, usage: usageOf[kind], label });
       void device.popErrorScope().then((err) => {
-        if (err)
-          onError?.(
-            new MemoryError(`allocating buffer "${label}" (${bytes} bytes): ${err.message}`),
-          );
+        if (err) onError?.(new DeviceAllocationError(label, bytes, err.message));
       });
       return buffer;
     },

@@ -4,8 +4,9 @@
 import type { CompiledModel } from "../../compiler/compile.js";
 import { evalShape, numElements } from "../../compiler/ir/dims.js";
 import type { OptimizerConfig } from "../../compiler/training.js";
-import { MEMORY_CATEGORIES, type MemoryCategory } from "../gpu/memory.js";
+import { BufferLimitError, MEMORY_CATEGORIES, type MemoryCategory } from "../gpu/memory.js";
 import { DryRunBackend } from "../exec/backend.js";
+import { checkTensorSizes } from "./limits.js";
 import { Session } from "./session.js";
 import type { Tuning } from "../gpu/tuning.js";
 
@@ -17,6 +18,8 @@ export interface PlanOptions {
   partitions?: number;
   /** The device's storage binding limit (stacked activations are split to fit). */
   maxBindingBytes?: number;
+  /** The device's largest buffer (maxBufferSize). */
+  maxBufferBytes?: number;
   checkpointEvery?: number;
   perOp?: boolean;
   /** The adapter's kernel tuning (workspace sizes depend on the kernels). */
@@ -34,11 +37,13 @@ export async function planMemory(
   const backend = new DryRunBackend(
     o.maxBindingBytes,
     undefined,
-    undefined,
+    o.maxBufferBytes,
     undefined,
     o.tuning,
     o.maxStorageBuffers,
   );
+  // Before any host array is made: a parameter of 1e9 blocks is refused, not a RangeError.
+  checkTensorSizes(model, dims, backend.memory.limits);
   const session = new Session(backend, model, {
     optimizer: o.optimizer,
     storeActivations: o.storeActivations,
@@ -54,11 +59,88 @@ export async function planMemory(
   session.setParameters(
     model.train.params.map((spec) => new Float32Array(numElements(evalShape(spec.shape, dims)))),
   );
-  await session.step(0.01, 1, 0);
+  try {
+    await session.step(0.01, 1, 0);
+  } catch (err) {
+    throw await stepLimit(err, model, dims, o, partDims.N!);
+  }
   if (p > 1) await session.bindSized(dims);
-  await session.evaluate();
+  try {
+    await session.evaluate();
+  } catch (err) {
+    throw evaluationLimit(err);
+  }
   const snap = backend.memory.snapshot();
   const out = { total: snap.peakTotal } as CategoryPlan;
   for (const c of MEMORY_CATEGORIES) out[c] = snap.peak[c];
   return out;
+}
+
+/** A node-sized tensor of a step or an evaluation over a buffer limit (not a parameter's). */
+function nodeTensorLimit(err: unknown): err is BufferLimitError {
+  return (
+    err instanceof BufferLimitError &&
+    (err.category === "activations" || err.category === "workspace")
+  );
+}
+
+const readvise = (e: BufferLimitError, advice: string) =>
+  new BufferLimitError(e.label, e.bytes, e.limit, e.limitBytes, e.category, advice, e.shape);
+
+/** The evaluation runs on the whole graph: no option splits its tensors. */
+function evaluationLimit(err: unknown): unknown {
+  if (!nodeTensorLimit(err)) return err;
+  return readvise(
+    err,
+    "the evaluation runs on the whole graph at once, so each of its per-node tensors must fit " +
+      "one buffer (--partitions does not split it): use a narrower model (--set D=…) or a device " +
+      `with a larger ${err.limit}`,
+  );
+}
+
+/**
+ * A training step's tensor over a limit: --partitions helps when the step on fewer nodes is the
+ * only problem, which a dry run of the full-graph evaluation (on a fresh pool) decides.
+ */
+async function stepLimit(
+  err: unknown,
+  model: CompiledModel,
+  dims: Record<string, number>,
+  o: PlanOptions,
+  stepNodes: number,
+): Promise<unknown> {
+  if (!nodeTensorLimit(err)) return err;
+  const backend = new DryRunBackend(
+    o.maxBindingBytes,
+    undefined,
+    o.maxBufferBytes,
+    undefined,
+    o.tuning,
+    o.maxStorageBuffers,
+  );
+  const session = new Session(backend, model, {
+    optimizer: o.optimizer,
+    storeActivations: o.storeActivations,
+    checkpointEvery: o.checkpointEvery,
+    perOp: o.perOp,
+  });
+  try {
+    await session.bindSized(dims);
+    session.setParameters(
+      model.train.params.map((spec) => new Float32Array(numElements(evalShape(spec.shape, dims)))),
+    );
+    await session.evaluate();
+  } catch (evalErr) {
+    return evaluationLimit(evalErr);
+  }
+  // The tensor grows with the step's nodes; parts vary in size, so leave a margin.
+  const parts = Math.ceil((1.25 * err.bytes) / err.limitBytes) * Math.max(1, o.partitions ?? 1);
+  return readvise(
+    err,
+    `a training step on ${stepNodes} nodes holds it: --partitions ${parts} or more trains on ` +
+      `about N/${parts} nodes per step (the evaluation fits)` +
+      (o.storeActivations
+        ? ", and dropping --store-activations keeps no per-block activations"
+        : ""),
+  );
 }

@@ -20,7 +20,8 @@ import {
 } from "./checkpoint.js";
 import { NonFiniteStateError, describeTensors } from "./finite.js";
 import { initParameters } from "./init.js";
-import { Session } from "./session.js";
+import { checkTensorSizes } from "./limits.js";
+import { Session, bindDims } from "./session.js";
 
 export interface TrainOptions {
   epochs: number;
@@ -117,6 +118,8 @@ export async function train<H, K>(
   opts: TrainOptions,
   progress: Progress,
 ): Promise<TrainResult> {
+  // Every parameter and data input must fit one buffer: refused here, before anything compiles.
+  checkTensorSizes(model, bindDims(model.train.inputs, ds), backend.memory.limits);
   const session = new Session(backend, model, {
     optimizer: opts.optimizer,
     storeActivations: opts.storeActivations,
@@ -187,6 +190,7 @@ export async function train<H, K>(
       current = epoch;
       const t0 = performance.now();
       let lossSum = 0;
+      let steps = 1;
       if (opts.partitions <= 1) {
         const d0 = backend.stats.dispatches;
         const s0 = performance.now();
@@ -201,8 +205,13 @@ export async function train<H, K>(
           opts.partitions,
           new Rng(opts.seed * 1_000_003 + epoch),
         );
+        steps = 0;
         for (const nodes of parts) {
           const part = subsetDataset(ds, nodes).dataset;
+          // A part without training nodes has no loss to descend (its mean is 0/0, which stopped
+          // runs as a "non-finite loss"): it takes no step this epoch.
+          if (part.split.train.length === 0) continue;
+          steps++;
           await session.bind(part);
           const d0 = backend.stats.dispatches;
           const s0 = performance.now();
@@ -212,7 +221,7 @@ export async function train<H, K>(
         }
         await session.bind(ds);
       }
-      const loss = lossSum / Math.max(1, opts.partitions);
+      const loss = lossSum / Math.max(1, steps);
       if (!Number.isFinite(loss)) {
         stopped = "non-finite loss";
         throw new NonFiniteLossError(

@@ -71,7 +71,9 @@ describe("memory pool (no device)", () => {
     const { pool } = dryPool({ maxBufferBytes: 1024, maxBindingBytes: 512 });
     expect(() => pool.acquire(0, "workspace", "z")).toThrow(/positive multiple of 4/);
     expect(() => pool.acquire(6, "workspace", "six")).toThrow(/"six".*multiple of 4/);
-    expect(() => pool.acquire(2048, "workspace", "big")).toThrow(/maxBufferSize/);
+    expect(() => pool.acquire(2048, "workspace", "big", "readback")).toThrow(/maxBufferSize/);
+    // A storage buffer over both limits is told the smaller one, the binding limit it must fit.
+    expect(() => pool.acquire(2048, "workspace", "big")).toThrow(/maxStorageBufferBindingSize/);
     expect(() => pool.acquire(768, "activations", "wide")).toThrow(/maxStorageBufferBindingSize/);
     expect(pool.acquire(768, "workspace", "staging", "readback")).toBeDefined();
     const x = pool.acquire(8, "graph", "x");
