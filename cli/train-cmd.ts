@@ -6,7 +6,7 @@ import { loadDataset } from "../runtime/data/load.js";
 import type { Dataset } from "../runtime/data/types.js";
 import { acquireGpu } from "../runtime/gpu/device.js";
 import { GpuBackend } from "../runtime/exec/backend.js";
-import { MEMORY_CATEGORIES } from "../runtime/gpu/memory.js";
+import { MEMORY_CATEGORIES, poolLimitsOf } from "../runtime/gpu/memory.js";
 import { planMemory, type CategoryPlan } from "../runtime/train/plan.js";
 import { bindDims } from "../runtime/train/session.js";
 import { chooseTuning, type Tuning } from "../runtime/gpu/tuning.js";
@@ -15,6 +15,7 @@ import { median, train, type Progress, type TrainOptions } from "../runtime/trai
 import { writeFileAtomic } from "../runtime/util/atomic-write.js";
 import { UsageError } from "./errors.js";
 import { checkOutputPaths } from "./output-paths.js";
+import { checkSyntheticFits } from "../runtime/train/limits.js";
 
 export interface TrainCommandOptions {
   data: string;
@@ -161,6 +162,9 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     [{ option: "the model's source file", path: file }],
   );
   const { bits, model } = compileForRun(file, o);
+  const ctx = await acquireGpu();
+  // A synthetic graph too big for this device is refused before it is generated.
+  if (o.data.startsWith("synthetic:")) checkSyntheticFits(model, o.data, poolLimitsOf(ctx.limits));
   const ds = await loadData(o);
   if (o.partitions > ds.graph.numNodes)
     throw new UsageError(
@@ -168,7 +172,6 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
         `every part needs a node: use at most ${ds.graph.numNodes}`,
     );
   const dims = bindDims(model.train.inputs, ds);
-  const ctx = await acquireGpu();
   const backend = new GpuBackend(ctx);
   const optimizer = defaultOptimizer(o.optimizer, o.weightDecay ?? defaultWeightDecay(o.optimizer));
   // The memory plan first: its dry run meets every tensor of a step and an evaluation under the

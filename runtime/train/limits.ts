@@ -6,6 +6,8 @@
 import type { CompiledModel } from "../../compiler/compile.js";
 import { evalShape, shapeToString } from "../../compiler/ir/dims.js";
 import type { Shape } from "../../compiler/ir/types.js";
+import { parseSyntheticSpec } from "../data/synthetic.js";
+import type { Dataset } from "../data/types.js";
 import {
   adviceFor,
   BufferLimitError,
@@ -13,6 +15,7 @@ import {
   type MemoryCategory,
   type PoolLimits,
 } from "../gpu/memory.js";
+import { bindDims } from "./session.js";
 
 function check(
   label: string,
@@ -63,4 +66,22 @@ export function checkTensorSizes(
     const shape = inp.role === "labels" ? (["N", 1] as Shape) : inp.shape;
     check(inp.name, shape, dims, limits, "graph", adviceFor("graph"));
   }
+}
+
+/**
+ * A synthetic graph is sized by its spec alone: refuse one whose tensors (features, labels, the
+ * edge list) cannot fit the device before generating it — 1e8 nodes and 1e9 edges would exhaust
+ * the host's memory long before a buffer limit was met.
+ */
+export function checkSyntheticFits(model: CompiledModel, source: string, limits: PoolLimits): void {
+  const s = parseSyntheticSpec(source);
+  const sized = {
+    graph: { numNodes: s.numNodes, numEdges: 2 * s.numEdges },
+    numFeatures: s.numFeatures,
+    labels: { kind: "single", numClasses: s.numClasses, y: new Int32Array(0) },
+  } as unknown as Dataset;
+  const dims = bindDims(model.train.inputs, sized);
+  checkTensorSizes(model, dims, limits);
+  // The CSR edge list: one u32 per directed edge (the spec counts undirected ones).
+  check("csr_src", ["E"], dims, limits, "graph", adviceFor("graph"));
 }

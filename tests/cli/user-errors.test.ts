@@ -89,6 +89,19 @@ describe("resource limits name the tensor, the size, the limit and what helps", 
     );
   });
 
+  it("train on a synthetic 1e8-node, 1e9-edge graph: refused before generating it", () => {
+    const spec = "synthetic:100000000:1000000000:128:40";
+    const r = revgnn(["train", "examples/revgcn.gnn", "--data", spec, "--epochs", "1"]);
+    refused(r, 1, /tensor "x" \(\[N, F\] = \[100000000, 128\]\) needs 47\.68 GiB/);
+    const edges = revgnn([
+      "train",
+      "examples/revgcn.gnn",
+      "--data",
+      "synthetic:100000:1000000000:4:2",
+    ]);
+    refused(edges, 1, /tensor "csr_src" \(\[E\] = \[2000000000\]\) needs 7\.45 GiB/);
+  });
+
   it("plan --set L=1e9: a stacked parameter, fewer blocks help", () => {
     const r = revgnn([...PLAN, "--nodes", "100", "--edges", "100", "--set", "L=1e9"]);
     refused(r, 1, /\[1000000000, 32\]/, /weights of 1000000000 blocks/, /--set L=/);
