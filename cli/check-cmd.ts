@@ -7,6 +7,10 @@ import { checkReversibility } from "../runtime/train/check.js";
 import { writeFileAtomic } from "../runtime/util/atomic-write.js";
 import { compileForRun, loadData } from "./train-cmd.js";
 import { UsageError } from "./errors.js";
+import { exactJson, exactReport } from "./exact-report.js";
+import { CheckpointError, describeNonFinite } from "../runtime/train/checkpoint.js";
+import { initParameters } from "../runtime/train/init.js";
+import { bindDims } from "../runtime/train/session.js";
 import { checkOutputPaths } from "./output-paths.js";
 
 export interface CheckCommandOptions {
@@ -39,10 +43,28 @@ export async function checkCommand(file: string, o: CheckCommandOptions): Promis
     params = model.train.params.map((p) => {
       const t = ck.tensors.get(p.name);
       if (!t) throw new UsageError(`${o.weights}: no tensor ${p.name}`);
-      return Float32Array.from(t.data as ArrayLike<number>);
+      const data = Float32Array.from(t.data as ArrayLike<number>);
+      const bad = describeNonFinite(data);
+      if (bad) throw new CheckpointError(`${o.weights}: tensor ${p.name} holds ${bad}`);
+      return data;
     });
   }
-  const backend = new GpuBackend(await acquireGpu());
+  const ctx = await acquireGpu();
+  const backend = new GpuBackend(ctx);
+  params ??= initParameters(model.train.params, bindDims(model.train.inputs, ds), o.seed);
+  const exact =
+    bits !== undefined
+      ? await exactReport(
+          file,
+          o,
+          model,
+          ds,
+          ctx,
+          bits,
+          params,
+          o.weights ? `the weights of ${o.weights}` : "the initial weights",
+        )
+      : undefined;
   const r = await checkReversibility(backend, model, ds, {
     seed: o.seed,
     checkpointEvery: o.checkpointEvery,
@@ -52,6 +74,7 @@ export async function checkCommand(file: string, o: CheckCommandOptions): Promis
   if (r.loops.length === 0) {
     console.log(`${model.name} has no reversible loop: nothing is rebuilt`);
   }
+  let exceeded = exact?.exceeded ?? false;
   for (const l of r.loops) {
     const err = l.relativeError;
     const differing = l.differing.reduce((a, b) => a + b, 0);
@@ -77,15 +100,19 @@ export async function checkCommand(file: string, o: CheckCommandOptions): Promis
     );
     const big = Math.max(...l.largest);
     const range = bits !== undefined ? 2 ** (24 - bits) : undefined;
+    const over = range !== undefined && !(big < range);
+    exceeded ||= over;
     console.log(
       `  largest |value| of the state: ${big.toPrecision(4)}` +
         (range !== undefined
-          ? ` (exact range ±${range}${big >= range ? ": EXCEEDED — use fewer --exact bits" : ""})`
+          ? ` (exact range ±${range}${over ? ": EXCEEDED — use fewer --exact bits" : ""})`
           : ""),
     );
   }
+  // NaN compares false: a non-finite difference must win the comparison, not hide.
+  const rank = (x: number) => (Number.isFinite(x) ? x : Infinity);
   const worst = r.gradients.reduce(
-    (a, b) => (b.relativeDifference > a.relativeDifference ? b : a),
+    (a, b) => (rank(b.relativeDifference) > rank(a.relativeDifference) ? b : a),
     r.gradients[0]!,
   );
   console.log(
@@ -100,6 +127,7 @@ export async function checkCommand(file: string, o: CheckCommandOptions): Promis
           hyperparameters: model.train.hypers,
           exact_bits: bits ?? null,
           checkpoint_every: o.checkpointEvery ?? null,
+          ...(exact ? { exact: exactJson(exact) } : {}),
           ...r,
         },
         null,
@@ -107,6 +135,24 @@ export async function checkCommand(file: string, o: CheckCommandOptions): Promis
       ) + "\n",
     );
     console.log(`report written to ${o.report}`);
+  }
+  // A check that found the state out of exact mode's range, or numbers that are not finite, has
+  // failed: scripts (and CI) must see it in the exit status, not only in the text.
+  const nonFinite =
+    !Number.isFinite(r.loss) ||
+    r.loops.some((l) => l.relativeError.some((x) => !Number.isFinite(x))) ||
+    r.gradients.some((g) => !Number.isFinite(g.relativeDifference));
+  if (exceeded) {
+    console.error(
+      `error: the state leaves the range ±${2 ** (24 - bits!)} of the 2^-${bits} grid: exact mode cannot hold this model at these weights; use fewer --exact bits`,
+    );
+    return 1;
+  }
+  if (nonFinite) {
+    console.error(
+      "error: the check produced non-finite values (NaN or Infinity): the weights or the data overflow in float32",
+    );
+    return 1;
   }
   return 0;
 }

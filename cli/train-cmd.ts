@@ -14,6 +14,7 @@ import type { AdapterDescription } from "../runtime/gpu/device.js";
 import { median, train, type Progress, type TrainOptions } from "../runtime/train/trainer.js";
 import { writeFileAtomic } from "../runtime/util/atomic-write.js";
 import { UsageError } from "./errors.js";
+import { exactJson, exactReport, startingParams } from "./exact-report.js";
 import { checkOutputPaths } from "./output-paths.js";
 import { checkSyntheticFits } from "../runtime/train/limits.js";
 
@@ -188,6 +189,11 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     checkpointEvery: o.checkpointEvery,
     perOp: bits !== undefined,
   });
+  // Exact mode: the grid against the data, before training (a state beyond its range cannot train).
+  const start = bits !== undefined ? startingParams(model, dims, o, optimizer) : undefined;
+  const exact =
+    start && (await exactReport(file, o, model, ds, ctx, bits!, start.params, start.where));
+  if (exact?.exceeded) return 1;
   const opts: TrainOptions = {
     epochs: o.epochs,
     lr: o.lr,
@@ -257,6 +263,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
         exact_bits: bits ?? null,
         resumed_from: o.resume ?? null,
       },
+      ...(exact ? { exact: exactJson(exact) } : {}),
       log: result.epochs,
       result: {
         metric: result.metric,

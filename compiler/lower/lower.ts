@@ -4,6 +4,7 @@
 // becomes a masked mean. Shapes are checked here by the IR ops' own shape rules, and every failure
 // is reported at the source text that caused it; lowering carries on after an error (the failed
 // statement's names are "poisoned" so that their later uses stay silent).
+import { exactResiduals } from "../exact.js";
 import type {
   AggregateExpr,
   Arg,
@@ -171,7 +172,10 @@ export class Lowerer {
     }
     if (this.diags.hasErrors) return undefined;
     const prediction = output ?? loss.prediction;
-    const graph = scope.finish([loss.value, prediction]);
+    // Exact mode: reversible stacks carry their input's grid part and add its residual back where
+    // the state is read, so that the grid does not change the stack's input (compiler/exact.ts).
+    const finished = scope.finish([loss.value, prediction]);
+    const graph = this.opts.exact ? exactResiduals(finished) : finished;
     graph.outputs[0]!.hint = "loss";
     return {
       name: model.name.name,
