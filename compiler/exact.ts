@@ -104,7 +104,8 @@ export function exactChangeGraph(float: Graph, exact: Graph): Graph {
 // float model's input), and after the loop the program continues with s_L + r. The only change
 // to the model left is the rounding of each update, small against updates of size O(1). The
 // residual is a loop constant ([N, D] memory, O(1) in L); its gradient is not needed — with the
-// rounding's straight-through derivative, d(h − round(h))/dh = 0 — so it is a stop_gradient.
+// rounding's straight-through derivative, d(h − round(h))/dh = 0 — so it is read through a
+// stop_gradient.
 
 /** Columns [start, start + len) of the residual of carried value `carry`. */
 interface Segment {
@@ -214,11 +215,13 @@ function residualBody(
               ...resIn,
             ]);
             // The region's own input values become the sums, so its ops are reused unchanged.
-            reads.forEach((r, i) =>
-              g.ops.push(
-                new Op("add", [fresh[i]!, resIn[r]!], [region.inputs[i]!], {}, [], op.loc),
-              ),
-            );
+            // The residual enters through a stop_gradient: its cotangent is never formed, so the
+            // backward accumulates no [N, D] gradient for it over the blocks.
+            reads.forEach((r, i) => {
+              const frozen = new Value(tensorType(resIn[r]!.shape), "residual");
+              g.ops.push(new Op("stop_gradient", [resIn[r]!], [frozen], {}, [], op.loc));
+              g.ops.push(new Op("add", [fresh[i]!, frozen], [region.inputs[i]!], {}, [], op.loc));
+            });
             g.ops.push(...region.ops);
             g.outputs = [...region.outputs];
             return g;
@@ -294,17 +297,26 @@ export function exactResiduals(g: Graph): Graph {
       );
       return parts.length === 1 ? parts[0]! : b.op("concat_cols", parts);
     };
-    out.ops.push(
-      new Op(
-        "scan",
-        [...op.inputs, ...t.pieces.map((p) => cut(p.segs))],
-        op.outputs,
-        op.attrs,
-        [t.body],
-        op.loc,
-      ),
-    );
-    op.outputs.slice(0, nc).forEach((v, j) => replaced.set(v, b.add(v, residuals[j]!)));
+    const pieces = t.pieces.map((p) => cut(p.segs));
+    out.ops.push(new Op("scan", [...op.inputs, ...pieces], op.outputs, op.attrs, [t.body], op.loc));
+    // After the loop, the residual is rebuilt from the pieces the loop keeps when they tile it, so
+    // that the whole residual dies before the loop: [N, D] of memory less while it runs.
+    op.outputs.slice(0, nc).forEach((v, j) => {
+      const own = t.pieces
+        .map((p, k) => ({ seg: p.segs[0]!, value: pieces[k]!, single: p.segs.length === 1 }))
+        .filter((p) => p.single && p.seg.carry === j)
+        .sort((x, y) => x.seg.start - y.seg.start);
+      let at = 0;
+      const tiling = own.filter((p) => (p.seg.start === at ? ((at += p.seg.len), true) : false));
+      const whole =
+        at === width(residuals[j]!) && tiling.length > 1
+          ? b.op(
+              "concat_cols",
+              tiling.map((p) => p.value),
+            )
+          : residuals[j]!;
+      replaced.set(v, b.add(v, whole));
+    });
   }
   out.outputs = g.outputs.map(map);
   return out;
