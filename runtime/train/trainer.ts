@@ -194,9 +194,13 @@ export async function train<H, K>(
       if (opts.partitions <= 1) {
         const d0 = backend.stats.dispatches;
         const s0 = performance.now();
-        lossSum = await session.step(opts.lr, ++t, opts.seed);
-        stepSeconds.push((performance.now() - s0) / 1000);
-        dispatchesPerStep = backend.stats.dispatches - d0;
+        try {
+          lossSum = await session.step(opts.lr, ++t, opts.seed);
+        } finally {
+          // A step stopped for non-finite weights still ran: its time and dispatches count.
+          stepSeconds.push((performance.now() - s0) / 1000);
+          dispatchesPerStep = backend.stats.dispatches - d0;
+        }
       } else {
         // The paper's mini-batch training: a fresh random partition of the nodes every epoch, one
         // optimizer step on the subgraph induced by each part.
@@ -215,9 +219,12 @@ export async function train<H, K>(
           await session.bind(part);
           const d0 = backend.stats.dispatches;
           const s0 = performance.now();
-          lossSum += await session.step(opts.lr, ++t, opts.seed);
-          stepSeconds.push((performance.now() - s0) / 1000);
-          dispatchesPerStep = backend.stats.dispatches - d0;
+          try {
+            lossSum += await session.step(opts.lr, ++t, opts.seed);
+          } finally {
+            stepSeconds.push((performance.now() - s0) / 1000);
+            dispatchesPerStep = backend.stats.dispatches - d0;
+          }
         }
         await session.bind(ds);
       }

@@ -175,6 +175,7 @@ describe("the training loop on non-finite weights", () => {
     );
     expect(r.stopped).toBe("non-finite parameters");
     expect(r.epochs).toEqual([]);
+    expect(r.stepSeconds.length).toBeGreaterThan(0); // the stopped step's time is reported too
     expect(messages.join("\n")).toMatch(/epoch 1 \(optimizer step [23]\).*\(nothing was saved to /);
     expect(existsSync(save)).toBe(false);
   });
