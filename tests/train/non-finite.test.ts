@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { compileFile, expectModel } from "../../compiler/compile.js";
 import { defaultOptimizer } from "../../compiler/training.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
 import type { View } from "../../runtime/exec/executor.js";
@@ -159,6 +160,27 @@ describe("the training loop on non-finite weights", () => {
     const ck = loadSafetensors(save);
     expect(ck.metadata.epoch).toBe("1");
     for (const [name, t] of ck.tensors) expect([...t.data].every(Number.isFinite), name).toBe(true);
+  });
+
+  it("an exact-mode state that leaves the grid's range stops the run with exact mode's advice", async () => {
+    const messages: string[] = [];
+    // 2^-23 holds |x| < 2 only: this model's state leaves it at once and becomes NaN, which the
+    // parameters' gradients carry (the CLI refuses such a grid before training; this is the stop
+    // for a state that grows out of range during training).
+    const m = expectModel(
+      compileFile("examples/revgcn.gnn", { set: { L: "2", D: "8" }, exact: { bits: 23 } }),
+    );
+    const r = await train(
+      new GpuBackend(await gpu()),
+      m,
+      smallGraph(),
+      opts({ lr: 0.01, optimizer: defaultOptimizer("adam", 0), perOp: true, exactBits: 23 }),
+      silent(messages),
+    );
+    expect(r.stopped).toBe("non-finite parameters");
+    expect(messages.join("\n")).toMatch(
+      /epoch 1 \(optimizer step 1\) left non-finite values in .*In exact mode a state value beyond the fixed-point range ±2 .*use fewer --exact bits/,
+    );
   });
 
   it("says when nothing was saved yet, and mini-batch steps are checked too", async () => {
