@@ -263,11 +263,14 @@ function walkReverse(
   const dCarryPre = body.inputs.slice(0, numCarry).map((v) => cot.get(v));
   let dOther: (Value | undefined)[] = body.inputs.slice(numCarry).map((v) => cot.get(v));
   if (withVjp && prefix.ops.length > 0) {
+    // A weight the blocks read directly is both a body input and a prefix output: its cotangent
+    // is already in dOther, so only values the prefix computes send theirs back through it.
+    const prefixInputs = new Set(prefix.inputs);
     const viaPrefix = emitBackward(
       b,
       prefix,
       pre,
-      prefix.outputs.map((v) => cot.get(v)),
+      prefix.outputs.map((v) => (prefixInputs.has(v) ? undefined : cot.get(v))),
     );
     dOther = dOther.map((d, i) => b.accumulate(d, viaPrefix[i]));
   }

@@ -85,7 +85,14 @@ interface Stmt {
  * repeat L { split h into C groups; rev_block(statements); concat }.
  * Inputs: h [N, C·d], one stacked [L, d, d] weight per statement, iota [L]; output Σ h_L ⊙ R.
  */
-function reversibleStack(L: number, C: number, d: number, stmts: Stmt[]): Graph {
+function reversibleStack(
+  L: number,
+  C: number,
+  d: number,
+  stmts: Stmt[],
+  /** Scale the first weight inside the body: an op on weights alone, next to direct weight reads. */
+  weightOp = false,
+): Graph {
   const numW = stmts.length;
   const body = newGraph("block", [
     ["N", C * d],
@@ -102,9 +109,10 @@ function reversibleStack(L: number, C: number, d: number, stmts: Stmt[]): Graph 
   const regions = stmts.map((s, k) =>
     stmtRegion(d, s.reads.length, numW, k, s.combine === "mul" || s.combine === "div"),
   );
+  const consts = weightOp ? [bb.scale(ws[0]!, 1.5), ...ws.slice(1)] : ws;
   const post = bb.emit(
     "rev_block",
-    [...parts, ...ws, iter],
+    [...parts, ...consts, iter],
     { numVars: C, stmts: stmts as never },
     regions,
   );
@@ -267,6 +275,22 @@ describe("memory-free backward of a reversible stack", () => {
       expect(fd.maxRelError).toBeLessThan(1e-6);
     });
   }
+
+  // Regression: a body op on weights alone (here 1.5·W₁) made the walk return the cotangent of
+  // every weight the block also reads directly twice (once as the body's input, once through the
+  // weight-only prefix's backward): W₂'s gradient came out exactly ×2.
+  it("a loop body computing on weights alone: rebuilt gradients = stored gradients", () => {
+    const L = 4;
+    const g = reversibleStack(L, 2, 2, paperCoupling(2), true);
+    const inputs = inputsFor(g, rng(31));
+    const opts = { dims, graph: randomGraphView(N, dims.E, rng(5)), seed: 1, step: 2 };
+    const wrt = g.inputs.slice(0, -1).map((_, i) => i);
+    const seed = tensor([], [1]);
+    const a = interpret(vjpGraph(g, wrt, { scanPolicy: "auto" }), [...inputs, seed], opts);
+    const s = interpret(vjpGraph(g, wrt, { scanPolicy: "store" }), [...inputs, seed], opts);
+    for (let i = 0; i < a.length; i++) expect(maxAbsDiff(a[i]!, s[i]!)).toBeLessThan(1e-10);
+    expect(gradcheck(g, inputs, wrt, opts).maxRelError).toBeLessThan(1e-6);
+  });
 
   it("the backward evaluates each statement function once per block (one matmul forward)", () => {
     const g = reversibleStack(4, 2, 2, paperCoupling(2));
