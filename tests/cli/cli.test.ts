@@ -1,23 +1,15 @@
 // The `revgnn` command as a user meets it: exit codes (0, 1 for a mistake in the program or data,
 // 2 for a usage error), located messages and never a stack trace for a user's mistake, the files
 // `compile --emit wgsl` writes, the report `train --report` writes, and compile time flat in L.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { noStack, runCli } from "../helpers/cli.js";
 import { compileFile, expectModel } from "../../compiler/compile.js";
 import { trainingPrograms } from "../../cli/compile-cmd.js";
 
-function revgnn(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "cli/main.ts", ...args], {
-    encoding: "utf8",
-    timeout: 600_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-const noStack = (text: string) => expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+const revgnn = (...args: string[]) => runCli(args);
 
 describe("revgnn command", () => {
   it("a broken program: located errors, exit 1, no stack trace", () => {

@@ -3,23 +3,16 @@
 // mode's range is checked before training and by `check` (exit 1 when exceeded); a feature beyond
 // float32 is refused at load with file:line; --resume refuses non-finite weights and bad metadata
 // in one line; and exact mode reports how much its grid changes the model.
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { noStack, runCli } from "../helpers/cli.js";
 import { loadSafetensors, saveSafetensors } from "../../runtime/checkpoint/safetensors.js";
 
-function revgnn(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "cli/main.ts", ...args], {
-    encoding: "utf8",
-    timeout: 600_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const revgnn = (...args: string[]) => runCli(args);
 
-const noStack = (text: string) => expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
 const tiny = ["--data", "synthetic:12:30:4:3", "--set", "L=2", "--set", "D=8"];
 const dir = mkdtempSync(join(tmpdir(), "revgnn-nonfinite-cli-"));
 /** Error lines (Dawn's adapter warnings aside). */

@@ -14,23 +14,13 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
+import { runCli } from "../helpers/cli.js";
 import { reportError } from "../../cli/errors.js";
 import { gpuAllocator, DeviceAllocationError } from "../../runtime/gpu/memory.js";
 import { TINY, makeTempDir, removeDir, writeDataset } from "../data/helpers.js";
 
-function revgnn(args: string[], opts: { uid?: number } = {}) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "cli/main.ts", ...args], {
-    encoding: "utf8",
-    timeout: 120_000,
-    ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
-  });
-  // Dawn's notices about its own limits are not ours.
-  const err = r.stderr
-    .split("\n")
-    .filter((l) => !l.startsWith("Warning: "))
-    .join("\n");
-  return { code: r.status, out: r.stdout, err };
-}
+const revgnn = (args: string[], opts: { uid?: number } = {}) =>
+  runCli(args, { ...opts, timeoutMs: 120_000 });
 
 /** Exit code `code`, no stack trace, and the first line of stderr matching every pattern. */
 function refused(r: ReturnType<typeof revgnn>, code: number, ...patterns: RegExp[]) {

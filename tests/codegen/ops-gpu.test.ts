@@ -70,6 +70,12 @@ const cases: Case[] = [
       [7, 5],
     ],
   },
+  {
+    // The condition comes from a comparison, so both branches are taken (and b broadcasts).
+    name: "select",
+    build: (b, [c, x, y]) => [b.op("select", [b.op("ge", [c!, b.fill(0)]), x!, y!])],
+    inputs: [[37, 1], [37, 5], [5]],
+  },
   { name: "row_sum", build: op("row_sum"), inputs: [[37, 13]] },
   { name: "row_max", build: op("row_max"), inputs: [[37, 13]] },
   { name: "row_argmax", build: op("row_argmax"), inputs: [[37, 13]] },

@@ -15,6 +15,8 @@ interface Case {
   positive?: boolean[];
   /** inputs not differentiated (labels, masks) */
   constant?: number[];
+  /** fixed values for some inputs (a condition that takes both branches) */
+  values?: Record<number, number[]>;
 }
 
 const cases: Case[] = [
@@ -53,6 +55,13 @@ const cases: Case[] = [
       [3, 4],
       [3, 4],
     ],
+  },
+  // Rows 0 and 2 take a, row 1 takes the broadcast b: both branches' cotangents are checked.
+  {
+    op: "select",
+    inputs: [[3, 1], [3, 4], [4]],
+    constant: [0],
+    values: { 0: [1, 0, -2] },
   },
   { op: "row_sum", inputs: [[3, 5]] },
   { op: "row_max", inputs: [[3, 5]] },
@@ -142,9 +151,14 @@ describe("VJP rules match finite differences", () => {
       });
       g.outputs = [total!];
       verifyGraph(g);
-      const inputs = g.inputs.map((v, i) =>
-        randomTensor(evalShape(v.shape, dims), rand, { positive: c.positive?.[i], gap: 0.1 }),
-      );
+      const inputs = g.inputs.map((v, i) => {
+        const t = randomTensor(evalShape(v.shape, dims), rand, {
+          positive: c.positive?.[i],
+          gap: 0.1,
+        });
+        if (c.values?.[i]) t.data.set(c.values[i]);
+        return t;
+      });
       const wrt = c.inputs.map((_, i) => i).filter((i) => !c.constant?.includes(i));
       const r = gradcheck(g, inputs, wrt, { dims, graph });
       expect(r.maxRelError).toBeLessThan(1e-6);
