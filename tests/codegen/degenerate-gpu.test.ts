@@ -61,3 +61,28 @@ describe("example models on the GPU, degenerate graph", () => {
     });
   }
 });
+
+// A hub whose in-edge row is far longer than a workgroup's chunk of edges (1,999 of them), with
+// every other node of degree 1–3: the graph kernels' per-row loops and the column reductions of
+// the backward (CSC by source) on a very skewed degree distribution.
+describe("a hub of degree 1,999", () => {
+  const hub = degenerateDataset("hub", { nodes: 2000, seed: 3 });
+  for (const file of ["revgcn.gnn", "revgat.gnn", "revgen.gnn"]) {
+    it(`${file}: forward and all gradients match the interpreter`, async () => {
+      const m = compileExample(file, { L: "2", D: "8" }, "gpu").train;
+      const lossOnly = { ...m.graph, outputs: [m.graph.outputs[0]!] } as typeof m.graph;
+      const wrt = m.params.map((_, i) => m.inputs.length + i);
+      const c = datasetModelCase(m, hub, { random: 5 });
+      expect(c.graph.base.numEdges).toBeGreaterThan(2 * 1999);
+      const opts = { dims: c.dims, graph: c.graph, seed: 3, step: 1 };
+      const ins = [...c.inputs, tensor([], [1])];
+      const vg = vjpGraph(lossOnly, wrt, { scanPolicy: "auto" });
+      const vref = interpret(vg, ins, opts);
+      const vgpu = await runOnGpu(vg, ins, c.dims, c.csr, { seed: 3, step: 1 });
+      vref.forEach((r, i) => {
+        const name = i === 0 ? "loss" : `gradient of ${m.params[i - 1]!.name}`;
+        expectClose(vgpu.outputs[i]!, r.data, name);
+      });
+    });
+  }
+});
