@@ -28,13 +28,9 @@ export interface PlanOptions {
   maxStorageBuffers?: number;
 }
 
-/** Sizes of the data: N, E and the model's own symbols (F, K, …). */
-export async function planMemory(
-  model: CompiledModel,
-  dims: Record<string, number>,
-  o: PlanOptions,
-): Promise<CategoryPlan> {
-  const backend = new DryRunBackend(
+/** A backend that allocates nothing, with the limits and kernel tuning of the planned device. */
+function dryRunBackend(o: PlanOptions): DryRunBackend {
+  return new DryRunBackend(
     o.maxBindingBytes,
     undefined,
     o.maxBufferBytes,
@@ -42,6 +38,15 @@ export async function planMemory(
     o.tuning,
     o.maxStorageBuffers,
   );
+}
+
+/** Sizes of the data: N, E and the model's own symbols (F, K, …). */
+export async function planMemory(
+  model: CompiledModel,
+  dims: Record<string, number>,
+  o: PlanOptions,
+): Promise<CategoryPlan> {
+  const backend = dryRunBackend(o);
   // Before any host array is made: a parameter of 1e9 blocks is refused, not a RangeError.
   checkTensorSizes(model, dims, backend.memory.limits);
   const session = new Session(backend, model, {
@@ -110,14 +115,7 @@ async function stepLimit(
   stepNodes: number,
 ): Promise<unknown> {
   if (!nodeTensorLimit(err)) return err;
-  const backend = new DryRunBackend(
-    o.maxBindingBytes,
-    undefined,
-    o.maxBufferBytes,
-    undefined,
-    o.tuning,
-    o.maxStorageBuffers,
-  );
+  const backend = dryRunBackend(o);
   const session = new Session(backend, model, {
     optimizer: o.optimizer,
     storeActivations: o.storeActivations,
