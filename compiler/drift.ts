@@ -34,23 +34,49 @@ export function isReversibleScan(op: Op): boolean {
 
 const fresh = (v: Value, hint?: string) => new Value(tensorType(v.shape), hint ?? v.hint);
 
-export function driftGraph(model: Graph): DriftGraph {
+/**
+ * A copy of `model` with each reversible loop replaced by what `rewrite` emits for it (its
+ * outputs, then measurements): the shared frame of the diagnostic graphs (drift, exact mode's
+ * range). Inputs: the model's, then `extraInputs`; outputs: the model's first (the loss), then
+ * every loop's measurements in program order.
+ */
+export function mapReversibleScans(
+  model: Graph,
+  name: string,
+  extraInputs: Value[],
+  rewrite: (
+    b: Builder,
+    op: Op,
+    ins: Value[],
+    scanIndex: number,
+  ) => { outputs: Value[]; measures: Value[] },
+): { graph: Graph; scans: DriftScan[] } {
   const scans = model.ops.filter(isReversibleScan);
   const inputs = model.inputs.map((v) => fresh(v));
-  const flags = scans.map(
-    (op) => new Value(tensorType([scanAttrs(op.attrs).count]), "checkpoint_flags"),
-  );
-  const g = new Graph(`${model.name}_drift`, [...inputs, ...flags]);
+  const g = new Graph(`${model.name}_${name}`, [...inputs, ...extraInputs]);
   const b = new Builder(g);
   const env = new Map<Value, Value>(model.inputs.map((v, i) => [v, inputs[i]!]));
   const measures: Value[] = [];
   for (const op of model.ops) {
     const ins = op.inputs.map((v) => env.get(v)!);
-    if (!isReversibleScan(op)) {
-      const outs = b.emit(op.opcode, ins, op.attrs, op.regions);
-      op.outputs.forEach((v, i) => env.set(v, outs[i]!));
-      continue;
-    }
+    const r = isReversibleScan(op)
+      ? rewrite(b, op, ins, scans.indexOf(op))
+      : { outputs: b.emit(op.opcode, ins, op.attrs, op.regions), measures: [] };
+    op.outputs.forEach((v, i) => env.set(v, r.outputs[i]!));
+    measures.push(...r.measures);
+  }
+  g.outputs = [env.get(model.outputs[0]!)!, ...measures];
+  return {
+    graph: g,
+    scans: scans.map((op) => ({ label: op.regions[0]!.name, count: scanAttrs(op.attrs).count })),
+  };
+}
+
+export function driftGraph(model: Graph): DriftGraph {
+  const flags = model.ops
+    .filter(isReversibleScan)
+    .map((op) => new Value(tensorType([scanAttrs(op.attrs).count]), "checkpoint_flags"));
+  return mapReversibleScans(model, "drift", flags, (b, op, ins, flagIndex) => {
     const a = scanAttrs(op.attrs);
     const nc = a.numCarry;
     const body = op.regions[0]!;
@@ -59,7 +85,6 @@ export function driftGraph(model: Graph): DriftGraph {
     kept.ops.push(...body.ops);
     kept.outputs = [...body.outputs, ...body.inputs.slice(0, nc), ...body.outputs.slice(0, nc)];
     const fwd = b.emit("scan", ins, op.attrs, [kept]);
-    op.outputs.forEach((v, i) => env.set(v, fwd[i]!));
     const statesIn = fwd.slice(nc, 2 * nc);
     const statesOut = fwd.slice(2 * nc, 3 * nc);
 
@@ -97,7 +122,6 @@ export function driftGraph(model: Graph): DriftGraph {
       largest = wb.op("maximum", [largest, maxAbs(wb, t)]);
     });
     walk.outputs = [...rebuilt, err, norm, differ, largest];
-    const flagIndex = scans.indexOf(op);
     const back = b.emit(
       "scan",
       [
@@ -111,13 +135,8 @@ export function driftGraph(model: Graph): DriftGraph {
       { count: a.count, numCarry: nc, numXs: a.numXs + 2 * nc + 1, reverse: true },
       [walk],
     );
-    measures.push(...back.slice(nc));
-  }
-  g.outputs = [env.get(model.outputs[0]!)!, ...measures];
-  return {
-    graph: g,
-    scans: scans.map((op) => ({ label: op.regions[0]!.name, count: scanAttrs(op.attrs).count })),
-  };
+    return { outputs: fwd.slice(0, op.outputs.length), measures: back.slice(nc) };
+  });
 }
 
 /** max |x| over a matrix, as a scalar. */

@@ -7,7 +7,7 @@ import { Builder } from "./ir/builder.js";
 import { inlineGraph } from "./ir/inline.js";
 import { revStatements, scanAttrs } from "./ir/ops/control.js";
 import { Graph, Op, Value, tensorType } from "./ir/types.js";
-import { isReversibleScan } from "./drift.js";
+import { isReversibleScan, mapReversibleScans } from "./drift.js";
 
 /** Fractional bits exact mode can use: 0 (integers, range ±2^24) to 23 (range ±2). */
 export const EXACT_MAX_BITS = 23;
@@ -37,19 +37,7 @@ function maxAbs(b: Builder, x: Value): Value {
  * O(L)).
  */
 export function exactRangeGraph(model: Graph): ExactRangeGraph {
-  const scans = model.ops.filter(isReversibleScan);
-  const inputs = model.inputs.map((v) => new Value(tensorType(v.shape), v.hint));
-  const g = new Graph(`${model.name}_exact_range`, inputs);
-  const b = new Builder(g);
-  const env = new Map<Value, Value>(model.inputs.map((v, i) => [v, inputs[i]!]));
-  const measures: Value[] = [];
-  for (const op of model.ops) {
-    const ins = op.inputs.map((v) => env.get(v)!);
-    if (!isReversibleScan(op)) {
-      const outs = b.emit(op.opcode, ins, op.attrs, op.regions);
-      op.outputs.forEach((v, i) => env.set(v, outs[i]!));
-      continue;
-    }
+  return mapReversibleScans(model, "exact_range", [], (b, op, ins) => {
     const nc = scanAttrs(op.attrs).numCarry;
     const body = op.regions[0]!;
     // The body with one more (stacked) output: the largest |state| after the block.
@@ -60,16 +48,10 @@ export function exactRangeGraph(model: Graph): ExactRangeGraph {
     for (const v of body.outputs.slice(1, nc)) largest = kb.op("maximum", [largest, maxAbs(kb, v)]);
     kept.outputs = [...body.outputs, largest];
     const outs = b.emit("scan", ins, op.attrs, [kept]);
-    op.outputs.forEach((v, i) => env.set(v, outs[i]!));
     let inputMax = maxAbs(b, ins[0]!);
     for (const x of ins.slice(1, nc)) inputMax = b.op("maximum", [inputMax, maxAbs(b, x)]);
-    measures.push(outs[nc]!, inputMax);
-  }
-  g.outputs = [env.get(model.outputs[0]!)!, ...measures];
-  return {
-    graph: g,
-    scans: scans.map((op) => ({ label: op.regions[0]!.name, count: scanAttrs(op.attrs).count })),
-  };
+    return { outputs: outs.slice(0, op.outputs.length), measures: [outs[nc]!, inputMax] };
+  });
 }
 
 /**
