@@ -9,7 +9,7 @@ import { interpret } from "../../compiler/ir/interp.js";
 import { relativeError, tensor } from "../../compiler/ir/tensor.js";
 import { runOnGpu } from "../helpers/gpu.js";
 import { compileExample, randomModelCase } from "../helpers/model.js";
-import { randomCsr, rng } from "../helpers/random.js";
+import { randomCsr, rng } from "../../compiler/gradcheck/random.js";
 import { graphView } from "../../compiler/ir/interp.js";
 
 const examples = readdirSync("examples").filter((f) => f.endsWith(".gnn"));

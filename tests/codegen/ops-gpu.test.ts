@@ -9,7 +9,7 @@ import { graphView, interpret, type CsrGraph } from "../../compiler/ir/interp.js
 import { relativeError, tensor } from "../../compiler/ir/tensor.js";
 import type { Attrs, Graph, Shape } from "../../compiler/ir/types.js";
 import { runOnGpu } from "../helpers/gpu.js";
-import { randomCsr, randomTensor, rng } from "../helpers/random.js";
+import { randomCsr, randomTensor, rng } from "../../compiler/gradcheck/random.js";
 
 interface Case {
   name: string;

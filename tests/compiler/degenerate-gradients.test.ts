@@ -11,7 +11,7 @@ import { vjpGraph } from "../../compiler/autodiff/core.js";
 import { interpret } from "../../compiler/ir/interp.js";
 import { tensor } from "../../compiler/ir/tensor.js";
 import { degenerateDataset } from "../../runtime/data/degenerate.js";
-import { gradcheck } from "../helpers/gradcheck.js";
+import { gradcheck } from "../../compiler/gradcheck/finite-differences.js";
 import { compileExample, datasetModelCase } from "../helpers/model.js";
 
 const examples = readdirSync("examples").filter((f) => f.endsWith(".gnn"));

@@ -7,7 +7,7 @@ import { vjpGraph } from "../../compiler/autodiff/core.js";
 import { interpret } from "../../compiler/ir/interp.js";
 import { maxAbsDiff, tensor } from "../../compiler/ir/tensor.js";
 import { verifyGraph } from "../../compiler/ir/verify.js";
-import { gradcheck } from "../helpers/gradcheck.js";
+import { gradcheck } from "../../compiler/gradcheck/finite-differences.js";
 import { compileExample, randomModelCase } from "../helpers/model.js";
 
 const examples = readdirSync("examples").filter((f) => f.endsWith(".gnn"));

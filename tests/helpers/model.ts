@@ -7,55 +7,10 @@ import { graphView, type CsrGraph } from "../../compiler/ir/interp.js";
 import type { Dataset } from "../../runtime/data/types.js";
 import { initParameters } from "../../runtime/train/init.js";
 import { bindDims, dataArrays } from "../../runtime/train/session.js";
-import { randomGraphView, randomTensor, rng } from "./random.js";
+import { randomTensor, rng } from "../../compiler/gradcheck/random.js";
 
-export interface ModelCase {
-  dims: Record<string, number>;
-  graph: GraphView;
-  /** [data inputs…, params…] in graph input order */
-  inputs: Tensor[];
-  numData: number;
-}
-
-export function randomModelCase(
-  m: LoweredModel,
-  seed: number,
-  sizes = { N: 9, E: 24, F: 5, K: 3 },
-): ModelCase {
-  const rand = rng(seed);
-  const graph = randomGraphView(sizes.N, sizes.E, rand);
-  const dims: Record<string, number> = { ...sizes, E: graph.base.numEdges, T: sizes.K };
-  const inputs: Tensor[] = [];
-  for (const inp of m.inputs) {
-    if (inp.role === "labels") {
-      inputs.push(
-        tensor(
-          [dims.N!, 1],
-          Array.from({ length: dims.N! }, () => Math.floor(rand() * dims.K!)),
-        ),
-      );
-    } else if (inp.role === "train_mask") {
-      inputs.push(
-        tensor(
-          [dims.N!, 1],
-          Array.from({ length: dims.N! }, (_, i) => (i % 3 === 2 ? 0 : 1)),
-        ),
-      );
-    } else if (inp.role === "multilabels") {
-      inputs.push(
-        tensor(
-          evalShape(inp.shape, dims),
-          Array.from({ length: dims.N! * dims.K! }, () => (rand() < 0.4 ? 1 : 0)),
-        ),
-      );
-    } else {
-      inputs.push(randomTensor(evalShape(inp.shape, dims), rand));
-    }
-  }
-  for (const p of m.params)
-    inputs.push(randomTensor(evalShape(p.shape, dims), rand, { scale: 0.6 }));
-  return { dims, graph, inputs, numData: m.inputs.length };
-}
+export { randomModelCase, type ModelCase } from "../../compiler/gradcheck/model-case.js";
+import type { ModelCase } from "../../compiler/gradcheck/model-case.js";
 
 import { compileFile, expectModel, type CompiledModel } from "../../compiler/compile.js";
 

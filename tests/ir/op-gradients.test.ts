@@ -5,8 +5,8 @@ import { evalShape } from "../../compiler/ir/dims.js";
 import { allOps } from "../../compiler/ir/registry.js";
 import type { Attrs, Shape } from "../../compiler/ir/types.js";
 import { verifyGraph } from "../../compiler/ir/verify.js";
-import { gradcheck } from "../helpers/gradcheck.js";
-import { randomGraphView, randomTensor, rng } from "../helpers/random.js";
+import { gradcheck } from "../../compiler/gradcheck/finite-differences.js";
+import { randomGraphView, randomTensor, rng } from "../../compiler/gradcheck/random.js";
 
 interface Case {
   op: string;

@@ -13,8 +13,8 @@ import { Graph, type Value } from "../../compiler/ir/types.js";
 import { verifyGraph } from "../../compiler/ir/verify.js";
 import { carryPathError, inverseBody } from "../../compiler/inverse/rev-backward.js";
 import { countOps } from "../../compiler/ir/print.js";
-import { gradcheck } from "../helpers/gradcheck.js";
-import { randomGraphView, randomTensor, rng } from "../helpers/random.js";
+import { gradcheck } from "../../compiler/gradcheck/finite-differences.js";
+import { randomGraphView, randomTensor, rng } from "../../compiler/gradcheck/random.js";
 
 const N = 6;
 const dims = { N, E: 12 };

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { allOps } from "../../compiler/ir/registry.js";
 import { tensor } from "../../compiler/ir/tensor.js";
 import type { Sign } from "../../compiler/ir/sign.js";
-import { rng } from "../helpers/random.js";
+import { rng } from "../../compiler/gradcheck/random.js";
 
 const CLASSES: Sign[] = [
   "positive",

@@ -4,7 +4,7 @@ import { acquireGpu, type GpuContext } from "../../runtime/gpu/device.js";
 import { createGpuMemory, type MemoryPool } from "../../runtime/gpu/memory.js";
 import { PipelineCache } from "../../runtime/gpu/pipelines.js";
 import { CommandStream } from "../../runtime/gpu/stream.js";
-import { rng } from "../helpers/random.js";
+import { rng } from "../../compiler/gradcheck/random.js";
 
 export interface Env {
   ctx: GpuContext;

@@ -1,7 +1,8 @@
-// Seeded random inputs for oracle tests (never zeros: an unwritten or ignored element must show).
-import { tensor, type Tensor } from "../../compiler/ir/tensor.js";
-import { graphView, type CsrGraph } from "../../compiler/ir/interp.js";
-import type { GraphView } from "../../compiler/ir/op-def.js";
+// Seeded random inputs for oracle checks (never zeros: an unwritten or ignored element must show),
+// shared by `revgnn gradcheck` and the test suite.
+import { tensor, type Tensor } from "../ir/tensor.js";
+import { graphView, type CsrGraph } from "../ir/interp.js";
+import type { GraphView } from "../ir/op-def.js";
 
 export function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
