@@ -2,20 +2,36 @@
 import { mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { vjpGraph } from "../compiler/autodiff/core.js";
-import { generateProgram, type Program } from "../compiler/codegen/generate.js";
+import type { Program } from "../compiler/codegen/generate.js";
 import { compileFile, type CompiledModel } from "../compiler/compile.js";
 import { CompileError } from "../compiler/diagnostics.js";
 import { shapeToString } from "../compiler/ir/dims.js";
 import { carryPathError, inverseBody } from "../compiler/inverse/rev-backward.js";
 import { countOps, printGraph } from "../compiler/ir/print.js";
 import type { Graph } from "../compiler/ir/types.js";
-import { defaultOptimizer, evaluationGraph, trainingStepGraph } from "../compiler/training.js";
+import {
+  compileProgram,
+  nominalTarget,
+  printPasses,
+  type PipelineOptions,
+} from "../compiler/pipeline.js";
+import { defaultOptimizer, type OptimizerKind } from "../compiler/training.js";
 import { parseProgram } from "../grammar/index.js";
 import { readFileSync } from "node:fs";
 import { writeFileAtomicSync } from "../runtime/util/atomic-write.js";
 import { reportError, UsageError } from "./errors.js";
+import { defaultWeightDecay, exactBits } from "./train-cmd.js";
 
-export const EMITS = ["summary", "ast", "ir", "backward", "inverse", "wgsl", "params"] as const;
+export const EMITS = [
+  "summary",
+  "ast",
+  "ir",
+  "backward",
+  "inverse",
+  "passes",
+  "wgsl",
+  "params",
+] as const;
 export type Emit = (typeof EMITS)[number];
 
 export interface CompileCommandOptions {
@@ -23,6 +39,27 @@ export interface CompileCommandOptions {
   model?: string;
   emit: Emit;
   out?: string;
+  // What changes the kernels of a training run, as `train` takes it (defaults as `train`'s).
+  optimizer?: OptimizerKind;
+  weightDecay?: number;
+  storeActivations?: boolean;
+  checkpointEvery?: number;
+  /** Fixed-point bits of exact mode (`--exact [bits]`), or false. */
+  exact?: number | boolean;
+  /** Whose tuning: lavapipe's ("cpu", what `train` gets on this machine) or a GPU's. */
+  adapter?: "cpu" | "gpu";
+}
+
+/** The pipeline options `train` would use for the same command-line options. */
+export function pipelineOptions(o: CompileCommandOptions): PipelineOptions {
+  const kind = o.optimizer ?? "adam";
+  return {
+    optimizer: defaultOptimizer(kind, o.weightDecay ?? defaultWeightDecay(kind)),
+    storeActivations: !!o.storeActivations,
+    checkpointEvery: o.checkpointEvery,
+    perOp: exactBits(o.exact) !== undefined,
+    target: nominalTarget(o.adapter ?? "cpu"),
+  };
 }
 
 function lossOnly(m: CompiledModel): Graph {
@@ -57,34 +94,37 @@ export function inverseGraphs(m: CompiledModel): { label: string; graph: Graph }
   return out;
 }
 
-/** The programs a training run executes (Adam step and evaluation), for `--emit wgsl`. */
-export function trainingPrograms(m: CompiledModel): { step: Program; eval: Program } {
-  return {
-    step: generateProgram(
-      trainingStepGraph(m.train, defaultOptimizer("adam", 0), { scanPolicy: "auto" }).graph,
-    ),
-    eval: generateProgram(evaluationGraph(m.eval).graph),
-  };
-}
+/**
+ * A kernel's file: kernel names are per program (the step's `k11_sum_by_dst` and the evaluation's
+ * may differ), so each program's kernels get its prefix.
+ */
+const kernelFile = (program: "step" | "eval", name: string) => `${program}.${name}.wgsl`;
 
 function manifest(m: CompiledModel, programs: { step: Program; eval: Program }) {
-  const entry = (p: Program) =>
+  const entry = (p: Program, program: "step" | "eval") =>
     p.kernels.map((k) => ({
-      file: `${k.name}.wgsl`,
+      file: kernelFile(program, k.name),
       entryPoint: k.entryPoint,
       kind: k.kind,
       implements: k.implements,
       workgroupSize: [k.workgroupSize, 1, 1],
       bindings: k.bindings.map((b, i) => ({ binding: i, group: 0, name: b.name, kind: b.kind })),
-      parameters: k.params.map((w) =>
-        w.kind === "dim"
-          ? { dim: String(w.dim) }
-          : w.kind === "offset"
-            ? { offsetOf: k.bindings[w.binding]!.name }
-            : { [w.kind]: true },
-      ),
+      // Hand-tuned templates (the adapter's matmul) bring their own parameter block and
+      // dispatch shape; generated kernels follow the conventions below.
+      template: !!k.custom,
+      parameters: k.custom
+        ? k.custom.fields.map((f) => ({ field: f }))
+        : k.params.map((w) =>
+            w.kind === "dim"
+              ? { dim: String(w.dim) }
+              : w.kind === "offset"
+                ? { offsetOf: k.bindings[w.binding]!.name }
+                : { [w.kind]: true },
+          ),
       invocations: k.grid.formula,
-      dispatch: `x = min(ceil((${k.grid.formula})/${k.workgroupSize}), maxComputeWorkgroupsPerDimension), y = ceil(ceil((${k.grid.formula})/${k.workgroupSize}) / x)`,
+      dispatch: k.custom
+        ? `the template's own workgroup grid for ${k.grid.formula} (compiler/codegen/matmul.ts)`
+        : `x = min(ceil((${k.grid.formula})/${k.workgroupSize}), maxComputeWorkgroupsPerDimension), y = ceil(ceil((${k.grid.formula})/${k.workgroupSize}) / x)`,
     }));
   return {
     model: m.name,
@@ -92,17 +132,17 @@ function manifest(m: CompiledModel, programs: { step: Program; eval: Program }) 
     hyperparameters: m.train.hypers,
     conventions: {
       parameters:
-        "binding 0 is a uniform block of u32 words, in the order listed under `parameters`: symbolic sizes, element offsets of each storage binding, dropout seed and step",
+        "binding 0 is a uniform block of u32 words, in the order listed under `parameters`: symbolic sizes, element offsets of each storage binding, dropout seed and step (a kernel with `template: true` binds its block last, with the fields listed under `parameters`)",
       tensors: "row-major float32; every tensor binding is read at its element offset",
       invocationIndex:
         "(workgroup_id.y * num_workgroups.x + workgroup_id.x) * workgroup_size + local_invocation_index",
     },
-    trainingStep: entry(programs.step),
-    evaluation: entry(programs.eval),
+    trainingStep: entry(programs.step, "step"),
+    evaluation: entry(programs.eval, "eval"),
   };
 }
 
-function summary(m: CompiledModel, ms: number): string {
+function summary(m: CompiledModel, ms: number, o: PipelineOptions): string {
   const t = m.train;
   const lines = [`${m.name} (${m.source.file})`];
   lines.push(
@@ -145,7 +185,7 @@ function summary(m: CompiledModel, ms: number): string {
   lines.push(...loops);
   const ops = countOps(t.graph);
   lines.push(`  forward IR: ${[...ops.values()].reduce((a, b) => a + b, 0)} ops`);
-  const programs = trainingPrograms(m);
+  const programs = compileProgram(m, o);
   lines.push(
     `  kernels: ${programs.step.kernels.length} for a training step, ${programs.eval.kernels.length} for evaluation (independent of the repeat counts)`,
   );
@@ -166,13 +206,19 @@ export function compileCommand(file: string, o: CompileCommandOptions): number {
       JSON.stringify(parsed.program, (k, v) => (k === "span" ? undefined : v), 2) + "\n",
     );
   }
-  const r = compileFile(file, { set: o.set, model: o.model });
+  const bits = exactBits(o.exact);
+  const options = pipelineOptions(o);
+  const r = compileFile(file, {
+    set: o.set,
+    model: o.model,
+    exact: bits !== undefined ? { bits } : undefined,
+  });
   if (!r.model) return reportError(new CompileError(r.diagnostics), r.sources);
   const m = r.model;
   const ms = performance.now() - t0;
   switch (o.emit) {
     case "summary":
-      return emitText(o, `${m.name}.summary.txt`, summary(m, ms) + "\n");
+      return emitText(o, `${m.name}.summary.txt`, summary(m, ms, options) + "\n");
     case "ir":
       return emitText(o, `${m.name}.ir`, printGraph(m.train.graph));
     case "backward":
@@ -189,6 +235,8 @@ export function compileCommand(file: string, o: CompileCommandOptions): number {
         invs.map((i) => `// inverse of ${i.label}\n${printGraph(i.graph)}`).join("\n"),
       );
     }
+    case "passes":
+      return emitText(o, `${m.name}.passes.txt`, printPasses(options));
     case "params":
       return emitText(
         o,
@@ -199,19 +247,21 @@ export function compileCommand(file: string, o: CompileCommandOptions): number {
       );
     case "wgsl": {
       if (!o.out) throw new UsageError("--emit wgsl writes one file per kernel: give --out DIR");
-      const programs = trainingPrograms(m);
+      const p = compileProgram(m, options);
+      const programs = { step: p.step, eval: p.eval };
       mkdirSync(o.out, { recursive: true });
-      const seen = new Set<string>();
-      for (const k of [...programs.step.kernels, ...programs.eval.kernels]) {
-        if (seen.has(k.name)) continue;
-        seen.add(k.name);
-        writeFileAtomicSync(join(o.out, `${k.name}.wgsl`), k.code);
+      let written = 0;
+      for (const program of ["step", "eval"] as const) {
+        for (const k of programs[program].kernels) {
+          writeFileAtomicSync(join(o.out, kernelFile(program, k.name)), k.code);
+          written++;
+        }
       }
       writeFileAtomicSync(
         join(o.out, "manifest.json"),
         JSON.stringify(manifest(m, programs), null, 2) + "\n",
       );
-      console.log(`wrote ${seen.size} kernels and manifest.json to ${o.out}`);
+      console.log(`wrote ${written} kernels and manifest.json to ${o.out}`);
       return 0;
     }
   }

@@ -1,6 +1,7 @@
 // How the command line reports failures: a mistake in the user's program or data is printed as
 // located diagnostics and exits 1 (never a stack trace); a usage error exits 2; anything else is a
 // bug in revgnn and keeps its stack trace.
+import { CheckpointingError } from "../compiler/checkpointing.js";
 import { CompileError, formatDiagnostics, type SourceMap } from "../compiler/diagnostics.js";
 import { DataError } from "../runtime/data/errors.js";
 import { SafetensorsError } from "../runtime/checkpoint/safetensors.js";
@@ -23,6 +24,8 @@ const USER_ERRORS = [
   OutputPathError,
   BufferLimitError,
   DeviceAllocationError,
+  // `--checkpoint-every k` that does not divide a reversible loop's block count.
+  CheckpointingError,
 ];
 
 export function reportError(err: unknown, sources: SourceMap = new Map()): number {

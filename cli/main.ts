@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `revgnn` command: compile, train, plan (and check, bench), built on commander.
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { compileCommand, EMITS, type Emit } from "./compile-cmd.js";
+import { compileCommand, EMITS, type CompileCommandOptions } from "./compile-cmd.js";
 import { reportError } from "./errors.js";
 import { benchCommand } from "./bench-cmd.js";
 import { checkCommand } from "./check-cmd.js";
@@ -77,14 +77,36 @@ program
   .option("--model <name>", "which model of the file")
   .addOption(new Option("--emit <what>", "what to print").choices([...EMITS]).default("summary"))
   .option("--out <dir>", "write to files in this directory instead of standard output")
-  .action(
-    (
-      file: string,
-      o: { set: Record<string, string>; model?: string; emit: Emit; out?: string },
-    ) => {
-      process.exitCode = compileCommand(file, o);
-    },
-  );
+  // The options of `train` that change its kernels: with them, `--emit wgsl` writes exactly the
+  // kernels that `train` dispatches (`--emit passes` shows the pipeline they configure).
+  .addOption(
+    new Option("--optimizer <kind>", "optimizer of the training step")
+      .choices(["adam", "adamw", "sgd"])
+      .default("adam"),
+  )
+  .option(
+    "--weight-decay <x>",
+    "weight decay (default 5e-4 for adam/adamw, 0 for sgd)",
+    number("--weight-decay", { min: 0 }),
+  )
+  .option("--store-activations", "stored-activation backprop, even for reversible blocks", false)
+  .option(
+    "--checkpoint-every <k>",
+    "keep every k-th reversible block's input",
+    count("--checkpoint-every", 1),
+  )
+  .option("--exact [bits]", "exact mode (fixed-point grid, one kernel per op)", exactBitsOption())
+  .addOption(
+    new Option(
+      "--adapter <kind>",
+      "kernels for a CPU driver (lavapipe: what `train` uses on a machine without a GPU) or a GPU",
+    )
+      .choices(["cpu", "gpu"])
+      .default("cpu"),
+  )
+  .action((file: string, o: CompileCommandOptions) => {
+    process.exitCode = compileCommand(file, o);
+  });
 
 program
   .command("train")

@@ -9,8 +9,7 @@ import { GpuBackend } from "../runtime/exec/backend.js";
 import { MEMORY_CATEGORIES, poolLimitsOf } from "../runtime/gpu/memory.js";
 import { planMemory, type CategoryPlan } from "../runtime/train/plan.js";
 import { bindDims } from "../runtime/train/session.js";
-import { chooseTuning, type Tuning } from "../runtime/gpu/tuning.js";
-import type { AdapterDescription } from "../runtime/gpu/device.js";
+import { nominalTarget } from "../compiler/pipeline.js";
 import { median, train, type Progress, type TrainOptions } from "../runtime/train/trainer.js";
 import { writeFileAtomic } from "../runtime/util/atomic-write.js";
 import { UsageError } from "./errors.js";
@@ -310,21 +309,6 @@ export interface PlanCommandOptions {
   adapter: "cpu" | "gpu";
 }
 
-/** A tuning for planning without a device: lavapipe's ("cpu") or a discrete GPU's ("gpu"). */
-function planningTuning(kind: "cpu" | "gpu"): Tuning {
-  const description = {
-    vendor: "",
-    architecture: "",
-    device: "",
-    description: kind,
-    class: kind === "cpu" ? "cpu" : "discrete",
-    isFallback: false,
-    text: kind,
-  } as unknown as AdapterDescription;
-  const limits = { maxComputeWorkgroupsPerDimension: 65535 } as GPUSupportedLimits;
-  return chooseTuning(description, limits, { enabled: kind === "cpu", minSize: 8, maxSize: 8 });
-}
-
 export async function planCommand(file: string, o: PlanCommandOptions): Promise<number> {
   if (o.partitions > o.nodes)
     throw new UsageError(`--partitions ${o.partitions} is more than --nodes ${o.nodes}`);
@@ -346,8 +330,8 @@ export async function planCommand(file: string, o: PlanCommandOptions): Promise<
     partitions: o.partitions,
     checkpointEvery: o.checkpointEvery,
     perOp: bits !== undefined,
-    tuning: planningTuning(o.adapter),
-    maxStorageBuffers: o.adapter === "cpu" ? 16 : 8,
+    // The target `compile --adapter` uses: the plan is for the kernels it writes.
+    ...nominalTarget(o.adapter),
   });
   console.log(
     `${model.name} with ${Object.entries(model.train.hypers)

@@ -5,9 +5,7 @@
 //                  tasks, the number of correct predictions on the train/valid/test nodes (so only
 //                  scalars are read back; multi-label tasks read back logits for ROC-AUC).
 import { emitBackward, emitForward, type AdOptions } from "./autodiff/core.js";
-import { segmentReversibleScans } from "./checkpointing.js";
 import { Builder } from "./ir/builder.js";
-import { eliminateDeadCode } from "./ir/dce.js";
 import { Graph, Value, tensorType, type Dim } from "./ir/types.js";
 import { lowerLoss } from "./lower/builtins.js";
 import type { LoweredModel } from "./lower/lower.js";
@@ -58,14 +56,18 @@ export function optimizerStates(kind: OptimizerKind): number {
 
 const fresh = (shape: readonly Dim[], hint: string) => new Value(tensorType(shape), hint);
 
-export function trainingStepGraph(
+/**
+ * The training step of a model whose forward graph is `model` (the lowered one, or its
+ * checkpoint-segmented copy: same inputs): forward, derived backward, optimizer update. Dead ops
+ * stay; the pipeline (pipeline.ts) runs checkpoint segmentation before and dead-code removal after.
+ */
+export function buildTrainingStep(
   m: LoweredModel,
+  model: Graph,
   opt: OptimizerConfig,
   ad: AdOptions,
-  checkpointEvery?: number,
 ): StepGraph {
   const numData = m.inputs.length;
-  const model = checkpointEvery ? segmentReversibleScans(m.graph, checkpointEvery) : m.graph;
   const params = m.graph.inputs.slice(numData);
   const data = m.graph.inputs.slice(0, numData).map((v) => fresh(v.shape, v.hint ?? "data"));
   const p = params.map((v) => fresh(v.shape, v.hint ?? "param"));
@@ -107,7 +109,7 @@ export function trainingStepGraph(
   );
   g.outputs = [fwd.outputs[0]!, ...newP, ...newM1, ...newM2];
   return {
-    graph: eliminateDeadCode(g),
+    graph: g,
     numData,
     numParams: p.length,
     statesPerParam: states,
@@ -125,6 +127,7 @@ export interface EvalGraph {
   outputs: "counts" | "logits";
 }
 
+/** The evaluation program's graph (dead ops stay: the pipeline removes them). */
 export function evaluationGraph(m: LoweredModel): EvalGraph {
   const ins = m.graph.inputs.map((v) => fresh(v.shape, v.hint ?? "in"));
   const valid = fresh(["N", 1], "valid_mask");
@@ -138,7 +141,7 @@ export function evaluationGraph(m: LoweredModel): EvalGraph {
   const validLoss = lowerLoss(b, m.lossKind, logits, y, valid);
   if (m.lossKind !== "cross_entropy") {
     g.outputs = [loss, validLoss, logits];
-    return { graph: eliminateDeadCode(g), outputs: "logits" };
+    return { graph: g, outputs: "logits" };
   }
   const trainIndex = m.inputs.findIndex((i) => i.role === "train_mask");
   // One predicted class per node, the first maximum (numpy's and PyTorch's argmax): comparing the
@@ -147,5 +150,5 @@ export function evaluationGraph(m: LoweredModel): EvalGraph {
   const correct = b.op("eq", [b.op("row_argmax", [logits]), y]);
   const count = (mask: Value) => b.op("sum_all", [b.mul(correct, mask)]);
   g.outputs = [loss, validLoss, count(ins[trainIndex]!), count(valid), count(test)];
-  return { graph: eliminateDeadCode(g), outputs: "counts" };
+  return { graph: g, outputs: "counts" };
 }

@@ -1,6 +1,7 @@
 // Runs an IR graph once on a backend: host arrays in, host arrays out. For diagnostics (`revgnn
 // check`) and tests; training keeps its tensors on the device instead (runtime/train/session.ts).
-import { generateProgram, type CodegenOptions } from "../../compiler/codegen/generate.js";
+import type { CodegenOptions } from "../../compiler/codegen/generate.js";
+import { compileGraph } from "../../compiler/pipeline.js";
 import { evalShape, numElements, type DimBindings } from "../../compiler/ir/dims.js";
 import type { Graph } from "../../compiler/ir/types.js";
 import type { Graph as GraphData } from "../data/types.js";
@@ -29,7 +30,8 @@ export async function runOnce<H, K>(
   graph: GraphData | undefined,
   opts: RunOnceOptions = {},
 ): Promise<RunOnceResult> {
-  const program = generateProgram(g, {
+  // The pipeline's graph passes (rev_block expansion, code generation), as for a training step.
+  const program = compileGraph(g, {
     perOp: opts.perOp,
     tuning: opts.tuning ?? backend.tuning,
     maxStorageBuffers: opts.maxStorageBuffers ?? backend.maxStorageBuffers,

@@ -1,12 +1,10 @@
 // `revgnn check`: one training step of a reversible model both ways — activations rebuilt by the
 // derived inverse, and stored — reporting, for every block, how far the rebuilt input is from the
 // true one, and how far the rebuilt-activation gradients are from the stored-activation ones.
-import { vjpGraph } from "../../compiler/autodiff/core.js";
-import { segmentReversibleScans } from "../../compiler/checkpointing.js";
 import type { CompiledModel } from "../../compiler/compile.js";
 import { checkpointFlags, driftGraph } from "../../compiler/drift.js";
 import { relativeError } from "../../compiler/ir/tensor.js";
-import type { Graph } from "../../compiler/ir/types.js";
+import { gradientGraph } from "../../compiler/pipeline.js";
 import type { Dataset } from "../data/types.js";
 import type { Backend } from "../exec/backend.js";
 import { runOnce } from "../exec/run-once.js";
@@ -37,10 +35,6 @@ export interface CheckResult {
   loops: LoopDrift[];
   loss: number;
   gradients: { name: string; relativeDifference: number }[];
-}
-
-function lossOnly(g: Graph): Graph {
-  return { ...g, outputs: [g.outputs[0]!] } as Graph;
 }
 
 /** Per-block reconstruction error of every reversible loop at the given parameters. */
@@ -91,13 +85,13 @@ export async function checkReversibility<H, K>(
   const data = dataArrays(m.inputs, ds);
   const params = o.params ?? initParameters(m.params, dims, o.seed);
   const loops = await measureDrift(backend, model, ds, params, o);
-  const numData = m.inputs.length;
-  const wrt = m.params.map((_, i) => numData + i);
-  const segmented = o.checkpointEvery
-    ? segmentReversibleScans(m.graph, o.checkpointEvery)
-    : m.graph;
-  const rebuilt = vjpGraph(lossOnly(segmented), wrt, { scanPolicy: "auto" });
-  const stored = vjpGraph(lossOnly(m.graph), wrt, { scanPolicy: "store" });
+  // The training step's segmentation and autodiff, without the optimizer; the stored-activation
+  // reference keeps every block's input, so it needs no segments.
+  const rebuilt = gradientGraph(model, {
+    checkpointEvery: o.checkpointEvery,
+    storeActivations: false,
+  });
+  const stored = gradientGraph(model, { storeActivations: true });
   const run = { seed: o.seed, step: 1, perOp: o.perOp };
   const a = await runOnce(backend, rebuilt, [...data, ...params, [1]], dims, ds.graph, run);
   const b = await runOnce(backend, stored, [...data, ...params, [1]], dims, ds.graph, run);

@@ -2,16 +2,14 @@
 // parameters and optimizer state living on the device, and the data of the graph being trained
 // on. Generic over the backend, so the same code either trains on the GPU or, on the dry-run
 // backend, replays exactly the same allocations to produce the static memory plan.
-import type { AdOptions } from "../../compiler/autodiff/core.js";
-import { generateProgram, type Program } from "../../compiler/codegen/generate.js";
+import type { Program } from "../../compiler/codegen/generate.js";
 import type { CompiledModel } from "../../compiler/compile.js";
 import { evalShape, numElements, type DimBindings } from "../../compiler/ir/dims.js";
 import type { ModelInput } from "../../compiler/lower/lower.js";
+import { compileProgram } from "../../compiler/pipeline.js";
 import {
-  evaluationGraph,
   optimizerStates,
   stepScalars,
-  trainingStepGraph,
   type EvalGraph,
   type OptimizerConfig,
   type StepGraph,
@@ -145,16 +143,16 @@ export class Session<H, K> {
     readonly model: CompiledModel,
     readonly options: SessionOptions,
   ) {
-    const ad: AdOptions = { scanPolicy: options.storeActivations ? "store" : "auto" };
-    this.stepGraph = trainingStepGraph(model.train, options.optimizer, ad, options.checkpointEvery);
-    this.evalGraph = evaluationGraph(model.eval);
-    const codegen = {
-      perOp: options.perOp,
-      tuning: backend.tuning,
-      maxStorageBuffers: backend.maxStorageBuffers,
-    };
-    this.stepProgram = generateProgram(this.stepGraph.graph, codegen);
-    this.evalProgram = generateProgram(this.evalGraph.graph, codegen);
+    // The one compiler pipeline, for this backend's adapter: `revgnn compile --emit wgsl` runs
+    // the same driver, so it writes exactly these kernels for the same options.
+    const compiled = compileProgram(model, {
+      ...options,
+      target: { tuning: backend.tuning, maxStorageBuffers: backend.maxStorageBuffers },
+    });
+    this.stepGraph = compiled.stepGraph;
+    this.evalGraph = compiled.evalGraph;
+    this.stepProgram = compiled.step;
+    this.evalProgram = compiled.eval;
     const names = model.train.params.map((p) => p.name);
     const states = optimizerStates(options.optimizer.kind);
     this.finite = new FiniteCheck(backend, [

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { noStack, runCli } from "../helpers/cli.js";
 import { compileFile, expectModel } from "../../compiler/compile.js";
-import { trainingPrograms } from "../../cli/compile-cmd.js";
+import { pipelineOptions } from "../../cli/compile-cmd.js";
+import { compileProgram } from "../../compiler/pipeline.js";
 
 const revgnn = (...args: string[]) => runCli(args);
 
@@ -55,7 +56,10 @@ describe("revgnn command", () => {
     expect(files.length).toBeGreaterThan(10);
     for (const k of [...manifest.trainingStep, ...manifest.evaluation]) {
       expect(files).toContain(k.file);
-      expect(k.bindings[0].kind).toBe("uniform");
+      // One parameter block: first in generated kernels, last in the tuned templates.
+      const uniforms = k.bindings.filter((b: { kind: string }) => b.kind === "uniform");
+      expect(uniforms.length).toBe(1);
+      expect(k.bindings[k.template ? k.bindings.length - 1 : 0].kind).toBe("uniform");
       expect(typeof k.invocations).toBe("string");
       const code = readFileSync(join(out, k.file), "utf8");
       expect(code).toMatch(/^\/\/ revgnn kernel /);
@@ -67,7 +71,7 @@ describe("revgnn command", () => {
     const kernels = (L: string) => {
       const t0 = performance.now();
       const m = expectModel(compileFile("examples/revgcn.gnn", { set: { L } }));
-      const p = trainingPrograms(m);
+      const p = compileProgram(m, pipelineOptions({ set: {}, emit: "wgsl" }));
       const kinds = [...p.step.kernels, ...p.eval.kernels].map((k) => k.kind).join(",");
       return {
         ms: performance.now() - t0,

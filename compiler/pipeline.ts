@@ -1,0 +1,247 @@
+// The compiler's passes after the front end, in one ordered list, and the one driver that runs
+// them. `train`, `plan`, `check`, the benchmark and `revgnn compile` all get their programs from
+// here, so the kernels `compile --emit wgsl` writes are the kernels `train` dispatches for the
+// same options (tests/cli/emit-matches-train.test.ts holds them to it).
+//
+//   front end (compile.ts: parse, check, lower; exact mode's grid)      → CompiledModel
+//   model passes, once per model:  checkpoint-segmentation → training-step → evaluation → dead-code
+//   graph passes, once per graph:  expand-reversible → codegen                           → Program
+//
+// Diagnostic graphs (`revgnn check`'s gradients and drift measurement, tests) enter at the graph
+// passes through `compileGraph`.
+import { vjpGraph, type AdOptions } from "./autodiff/core.js";
+import { segmentReversibleScans } from "./checkpointing.js";
+import { expandRevBlocks } from "./codegen/expand.js";
+import { generateProgram, type CodegenOptions, type Program } from "./codegen/generate.js";
+import type { CompiledModel } from "./compile.js";
+import { eliminateDeadCode } from "./ir/dce.js";
+import type { Graph } from "./ir/types.js";
+import {
+  buildTrainingStep,
+  evaluationGraph,
+  type EvalGraph,
+  type OptimizerConfig,
+  type StepGraph,
+} from "./training.js";
+import { chooseTuning, type Tuning } from "../runtime/gpu/tuning.js";
+import type { AdapterDescription } from "../runtime/gpu/device.js";
+
+/** What the kernels are generated for: the adapter's tuning and its storage-buffer limit. */
+export interface Target {
+  /** Undefined: portable generated kernels only (no adapter-specific templates). */
+  tuning?: Tuning;
+  /** Storage buffers a kernel may bind (8 when unknown). */
+  maxStorageBuffers?: number;
+}
+
+export interface PipelineOptions {
+  optimizer: OptimizerConfig;
+  /** Plain stored-activation backprop even for reversible loops. */
+  storeActivations: boolean;
+  /** Keep every k-th block's input of reversible loops. */
+  checkpointEvery?: number;
+  /** One kernel per op (exact mode: recomputation bitwise identical). */
+  perOp?: boolean;
+  target: Target;
+}
+
+/** What the driver returns: the graphs (the session accounts memory on them) and the programs. */
+export interface CompiledPrograms {
+  stepGraph: StepGraph;
+  evalGraph: EvalGraph;
+  step: Program;
+  eval: Program;
+}
+
+/** The state the model passes thread: filled in pass by pass. */
+interface ModelState {
+  model: CompiledModel;
+  options: PipelineOptions;
+  /** The forward graph the training step differentiates. */
+  forward: Graph;
+  stepGraph?: StepGraph;
+  evalGraph?: EvalGraph;
+}
+
+/** The state of one graph through the graph passes. */
+interface GraphState {
+  graph: Graph;
+  codegen: CodegenOptions;
+  program?: Program;
+}
+
+interface Pass<S, O> {
+  name: string;
+  /** One line: what the pass does. */
+  does: string;
+  /** How the options configure it (printed by `revgnn compile --emit passes`). */
+  setting(o: O): string;
+  run(s: S): void;
+}
+
+const scanPolicy = (o: PipelineOptions): AdOptions => ({
+  scanPolicy: o.storeActivations ? "store" : "auto",
+});
+
+function segment(g: Graph, every: number | undefined): Graph {
+  return every ? segmentReversibleScans(g, every) : g;
+}
+
+/** Passes run once per model, in this order. */
+export const MODEL_PASSES: readonly Pass<ModelState, PipelineOptions>[] = [
+  {
+    name: "checkpoint-segmentation",
+    does: "splits each reversible loop of L blocks into L/k segments of k (stored segment inputs)",
+    setting: (o) =>
+      o.checkpointEvery ? `k = ${o.checkpointEvery}` : "off (no --checkpoint-every)",
+    run: (s) => {
+      s.forward = segment(s.forward, s.options.checkpointEvery);
+    },
+  },
+  {
+    name: "training-step",
+    does: "forward + derived backward (autodiff; reversible loops rebuild their inputs) + optimizer update",
+    setting: (o) => {
+      const opt = o.optimizer;
+      const adam = opt.kind === "sgd" ? "" : `, β1 ${opt.beta1}, β2 ${opt.beta2}, ε ${opt.eps}`;
+      const decay = `weight decay ${opt.weightDecay}${opt.decay === "matrices" ? " (matrices)" : ""}`;
+      const acts = o.storeActivations ? "stored activations" : "rebuilt activations";
+      return `${opt.kind} (${decay}${adam}); ${acts}`;
+    },
+    run: (s) => {
+      const o = s.options;
+      s.stepGraph = buildTrainingStep(s.model.train, s.forward, o.optimizer, scanPolicy(o));
+    },
+  },
+  {
+    name: "evaluation",
+    does: "the dropout-free forward with train/valid losses and correct counts (or logits)",
+    setting: () => "always",
+    run: (s) => {
+      s.evalGraph = evaluationGraph(s.model.eval);
+    },
+  },
+  {
+    name: "dead-code",
+    does: "drops ops no output depends on (in the step and evaluation graphs)",
+    setting: () => "always",
+    run: (s) => {
+      eliminateDeadCode(s.stepGraph!.graph);
+      eliminateDeadCode(s.evalGraph!.graph);
+    },
+  },
+];
+
+function describeTarget(o: CodegenOptions): string {
+  const t = o.tuning;
+  const tuning = !t
+    ? "portable kernels (no adapter tuning)"
+    : `${t.adapterClass === "cpu" ? "cpu" : "gpu"} tuning (matmul ${t.matmul.variant} ` +
+      `${t.matmul.nn.workgroupSize}×${t.matmul.nn.rows}×${t.matmul.nn.cols}, spmm ${t.spmm.variant}, ` +
+      `subgroup ${t.subgroupSize ?? "none"})`;
+  return `${o.perOp ? "one kernel per op" : "fused"}; ${tuning}; ≤ ${o.maxStorageBuffers ?? 8} storage buffers per kernel`;
+}
+
+/** Passes run once per graph (the step, the evaluation, a diagnostic graph), in this order. */
+export const GRAPH_PASSES: readonly Pass<GraphState, CodegenOptions>[] = [
+  {
+    name: "expand-reversible",
+    does: "replaces each rev_block by its update statements (scans and fixpoints stay loops)",
+    setting: () => "always",
+    run: (s) => {
+      s.graph = expandRevBlocks(s.graph);
+    },
+  },
+  {
+    name: "codegen",
+    does: "partitions values into buffers, fuses elementwise chains, emits WGSL kernels and the schedule",
+    setting: describeTarget,
+    run: (s) => {
+      s.program = generateProgram(s.graph, s.codegen);
+    },
+  },
+];
+
+function codegenOptions(perOp: boolean | undefined, target: Target): CodegenOptions {
+  return { perOp, tuning: target.tuning, maxStorageBuffers: target.maxStorageBuffers };
+}
+
+/** The graph passes over one graph: its kernels and schedule. */
+export function compileGraph(g: Graph, options: CodegenOptions = {}): Program {
+  const s: GraphState = { graph: g, codegen: options };
+  for (const pass of GRAPH_PASSES) pass.run(s);
+  return s.program!;
+}
+
+/** The driver: every pass, in order, for a compiled model; the programs a training run executes. */
+export function compileProgram(model: CompiledModel, options: PipelineOptions): CompiledPrograms {
+  const s: ModelState = { model, options, forward: model.train.graph };
+  for (const pass of MODEL_PASSES) pass.run(s);
+  const codegen = codegenOptions(options.perOp, options.target);
+  return {
+    stepGraph: s.stepGraph!,
+    evalGraph: s.evalGraph!,
+    step: compileGraph(s.stepGraph!.graph, codegen),
+    eval: compileGraph(s.evalGraph!.graph, codegen),
+  };
+}
+
+/** The pass list with the options applied, one line a pass (`revgnn compile --emit passes`). */
+export function printPasses(options: PipelineOptions): string {
+  const codegen = codegenOptions(options.perOp, options.target);
+  const rows = [
+    ...MODEL_PASSES.map((p) => ({ p, setting: p.setting(options), scope: "model" })),
+    ...GRAPH_PASSES.map((p) => ({ p, setting: p.setting(codegen), scope: "graph" })),
+  ];
+  const width = Math.max(...rows.map((r) => r.p.name.length));
+  const lines = rows.map(
+    ({ p, setting, scope }, i) =>
+      `${String(i + 1).padStart(2)}. ${p.name.padEnd(width)}  [${scope}] ${p.does} — ${setting}`,
+  );
+  return (
+    "front end: parse → check → lower (compile.ts)\n" +
+    lines.join("\n") +
+    "\n[model]: once per model; [graph]: once for the step and once for the evaluation graph\n"
+  );
+}
+
+/**
+ * The loss gradients of a model with respect to its parameters (`revgnn check`): the same
+ * segmentation and autodiff as the training step, without the optimizer. Compile the result
+ * with `compileGraph`.
+ */
+export function gradientGraph(
+  model: CompiledModel,
+  o: { checkpointEvery?: number; storeActivations: boolean },
+): Graph {
+  const m = model.train;
+  const g = segment(m.graph, o.checkpointEvery);
+  const lossOnly = { ...g, outputs: [g.outputs[0]!] } as Graph;
+  return vjpGraph(
+    lossOnly,
+    m.params.map((_, i) => m.inputs.length + i),
+    { scanPolicy: o.storeActivations ? "store" : "auto" },
+  );
+}
+
+/**
+ * The target a run on this kind of adapter compiles for, without a device: lavapipe's ("cpu":
+ * subgroups of 8, 16 storage buffers) or a discrete GPU's ("gpu"). `plan` and `compile` use it;
+ * `train` reads the real adapter, which for lavapipe gives the same tuning.
+ */
+export function nominalTarget(kind: "cpu" | "gpu"): Target {
+  const description = {
+    vendor: "",
+    architecture: "",
+    device: "",
+    description: kind,
+    class: kind === "cpu" ? "cpu" : "discrete",
+    isFallback: false,
+    text: kind,
+  } as unknown as AdapterDescription;
+  const limits = { maxComputeWorkgroupsPerDimension: 65535 } as GPUSupportedLimits;
+  return {
+    tuning: chooseTuning(description, limits, { enabled: kind === "cpu", minSize: 8, maxSize: 8 }),
+    maxStorageBuffers: kind === "cpu" ? 16 : 8,
+  };
+}
