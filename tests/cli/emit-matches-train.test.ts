@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { KernelSpec } from "../../compiler/codegen/kernel-builder.js";
+import { nominalTarget } from "../../compiler/pipeline.js";
 import { defaultOptimizer, type OptimizerKind } from "../../compiler/training.js";
 import { compileForRun, defaultWeightDecay } from "../../cli/train-cmd.js";
 import { syntheticDataset } from "../../runtime/data/synthetic.js";
@@ -129,8 +130,12 @@ async function trained(c: Case): Promise<Map<string, Set<string>>> {
 }
 
 describe("compile --emit wgsl writes the kernels train dispatches", () => {
-  it("runs on lavapipe, whose tuning --adapter cpu (the default) names", async () => {
-    expect((await gpu()).tuning.adapterClass).toBe("cpu");
+  it("runs on lavapipe, whose target --adapter cpu (the default) names exactly", async () => {
+    const ctx = await gpu();
+    expect({
+      tuning: ctx.tuning,
+      maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage,
+    }).toEqual(nominalTarget("cpu"));
   });
 
   const results = new Map<string, string[]>();
