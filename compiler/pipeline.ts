@@ -132,12 +132,13 @@ export const MODEL_PASSES: readonly Pass<ModelState, PipelineOptions>[] = [
   },
 ];
 
+/** The target as code generation reads it: the matmul templates and, on a CPU, row fusion. */
 function describeTarget(o: CodegenOptions): string {
   const t = o.tuning;
   const tuning = !t
     ? "portable kernels (no adapter tuning)"
     : `${t.adapterClass === "cpu" ? "cpu" : "gpu"} tuning (matmul ${t.matmul.variant} ` +
-      `${t.matmul.nn.workgroupSize}×${t.matmul.nn.rows}×${t.matmul.nn.cols}, spmm ${t.spmm.variant}, ` +
+      `${t.matmul.nn.workgroupSize}×${t.matmul.nn.rows}×${t.matmul.nn.cols}, ` +
       `subgroup ${t.subgroupSize ?? "none"})`;
   return `${o.perOp ? "one kernel per op" : "fused"}; ${tuning}; ≤ ${o.maxStorageBuffers ?? 8} storage buffers per kernel`;
 }
