@@ -5,6 +5,7 @@ import { compileCommand, EMITS, type CompileCommandOptions } from "./compile-cmd
 import { reportError } from "./errors.js";
 import { benchCommand } from "./bench-cmd.js";
 import { checkCommand } from "./check-cmd.js";
+import { gradcheckCommand } from "./gradcheck-cmd.js";
 import { planCommand, trainCommand } from "./train-cmd.js";
 
 function collectSet(value: string, previous: Record<string, string>): Record<string, string> {
@@ -223,6 +224,36 @@ program
   .option("--report <file>", "write the per-block errors and gradient differences as JSON")
   .action(async (file: string, o) => {
     process.exitCode = await checkCommand(file, o);
+  });
+
+program
+  .command("gradcheck")
+  .description(
+    "derived gradients against central finite differences (float64 interpreter, no GPU) on a small random graph",
+  )
+  .argument("<model>", "the .gnn source")
+  .addOption(setOption())
+  .option("--model <name>", "which model of the file")
+  .option("--nodes <N>", "nodes of the random graph", count("--nodes", 1), 9)
+  .option("--edges <E>", "directed edges of the random graph", count("--edges", 0), 24)
+  .option("--features <F>", "input features", count("--features", 1), 5)
+  .option("--classes <K>", "classes or tasks", count("--classes", 1), 3)
+  .option(
+    "--sample <n>",
+    "entries checked per parameter tensor (all when fewer)",
+    count("--sample", 1),
+    24,
+  )
+  .option("--seed <n>", "random seed of the graph, inputs, weights and dropout", seed(), 0)
+  .option(
+    "--tolerance <x>",
+    "largest relative error accepted",
+    number("--tolerance", { min: 0 }),
+    1e-6,
+  )
+  .option("--store-activations", "also check the stored-activation schedule", false)
+  .action((file: string, o) => {
+    process.exitCode = gradcheckCommand(file, o);
   });
 
 program
