@@ -15,6 +15,7 @@ import { writeFileAtomic } from "../runtime/util/atomic-write.js";
 import { UsageError } from "./errors.js";
 import { exactJson, exactReport, startingParams } from "./exact-report.js";
 import { checkOutputPaths } from "./output-paths.js";
+import { compileProgress } from "./compile-progress.js";
 import { checkSyntheticFits } from "../runtime/train/limits.js";
 
 export interface TrainCommandOptions {
@@ -163,6 +164,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
   );
   const { bits, model } = compileForRun(file, o);
   const ctx = await acquireGpu();
+  ctx.onCompileProgress = compileProgress(!!o.quiet);
   // A synthetic graph too big for this device is refused before it is generated.
   if (o.data.startsWith("synthetic:")) checkSyntheticFits(model, o.data, poolLimitsOf(ctx.limits));
   const ds = await loadData(o);

@@ -61,6 +61,8 @@ export interface GpuContext {
   guard<T>(p: Promise<T>): Promise<T>;
   /** True once the device is lost or destroyed. */
   readonly isLost: boolean;
+  /** Called as kernels of a burst become ready (pipelines.ts): for a progress line. */
+  onCompileProgress?: (done: number, total: number) => void;
   destroy(): void;
 }
 
@@ -161,6 +163,29 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuConte
   return new Context(gpu, adapter, device, adapterInfo, features, tuning);
 }
 
+/**
+ * A second device on the same adapter with the same limits and features, to compile pipelines in
+ * parallel (pipelines.ts). Throws when the adapter found is not the context's.
+ */
+export async function createHelperDevice(ctx: GpuContext): Promise<GPUDevice> {
+  const adapter = await ctx.gpu.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter || describeAdapter(adapter.info).text !== ctx.adapterInfo.text) {
+    throw new Error("no second device on the same adapter");
+  }
+  const requiredLimits: Record<string, number> = {};
+  for (const name of RAISED_LIMITS) {
+    const value = (ctx.limits as unknown as Record<string, number | undefined>)[name];
+    if (typeof value === "number") requiredLimits[name] = value;
+  }
+  return adapter.requestDevice({
+    label: "revgnn/compile-helper",
+    requiredLimits,
+    requiredFeatures: [...ctx.device.features].filter((f): f is GPUFeatureName =>
+      adapter.features.has(f),
+    ),
+  });
+}
+
 class Context implements GpuContext {
   readonly queue: GPUQueue;
   readonly limits: GPUSupportedLimits;
@@ -168,6 +193,7 @@ class Context implements GpuContext {
   private lostError: DeviceLostError | undefined;
   private readonly lostPromise: Promise<never>;
   private destroyed = false;
+  onCompileProgress?: (done: number, total: number) => void;
 
   constructor(
     readonly gpu: GPU,

@@ -7,7 +7,17 @@
 // "read_write"; at most one "uniform" binding holds the per-dispatch parameters and is bound with
 // a dynamic offset into the command stream's parameter ring (see stream.ts), so its WGSL struct
 // must fit in PARAMS_BINDING_BYTES.
-import { GpuValidationError, type GpuContext } from "./device.js";
+//
+// Warm-up: creating a pipeline is cheap on lavapipe; LLVM compiles a kernel at its first dispatch,
+// on the queue's one thread. Left to the first training step, a cold start (empty Mesa shader
+// cache) compiled ~100 kernels one after another with nothing on screen. So a kernel is ready
+// only once an empty dispatch of it has run (an indirect dispatch of 0 workgroups: it makes the
+// driver compile and executes nothing); the cache counts these for a progress line, and on a CPU
+// adapter a second device compiles half of a burst in parallel, its results reaching this device
+// through Mesa's disk cache. On a real GPU the pipeline is compiled at creation and the empty
+// dispatch costs microseconds.
+import { availableParallelism } from "node:os";
+import { GpuValidationError, createHelperDevice, type GpuContext } from "./device.js";
 
 export type BindingKind = "read" | "read_write" | "uniform";
 
@@ -59,6 +69,21 @@ export class ShaderCompileError extends Error {
   }
 }
 
+/** Progress of a burst of kernel compiles: `done` of `total` ready. */
+export type CompileProgress = (done: number, total: number) => void;
+
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+
+/** A burst smaller than this is compiled on this device alone (a helper costs a device). */
+const HELPER_MIN_KERNELS = 16;
+
+interface WarmJob {
+  kernel: CompiledKernel;
+  src: KernelSource;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 interface LayoutEntry {
   id: number;
   layout: GPUBindGroupLayout;
@@ -69,8 +94,28 @@ export class PipelineCache {
   private readonly pipelines = new Map<string, Promise<CompiledKernel>>();
   private readonly layouts = new Map<string, LayoutEntry>();
   private nextKernelId = 1;
+  /** Kernels waiting for their warm-up dispatch, in request order. */
+  private readonly queue: WarmJob[] = [];
+  private mainActive = false;
+  private helperActive = false;
+  /** Compiles requested and not yet ready or failed; 0 ends a burst. */
+  private pending = 0;
+  private burst = { done: 0, total: 0 };
+  private scratchSet: Scratch | undefined;
+  private throttling = false;
 
-  constructor(private readonly ctx: GpuContext) {}
+  constructor(
+    private readonly ctx: GpuContext,
+    private readonly options: {
+      /** Run the warm-up dispatch (default true); false: the driver compiles at first use. */
+      warm?: boolean;
+      /**
+       * Compile part of a burst on a second device (default: on a CPU adapter with 2+ cores;
+       * REVGNN_PARALLEL_COMPILE=0 turns it off, =1 forces it, for measurements).
+       */
+      helper?: boolean;
+    } = {},
+  ) {}
 
   get size(): number {
     return this.pipelines.size;
@@ -82,12 +127,186 @@ export class PipelineCache {
     const key = `${src.entryPoint}\u0000${kinds}\u0000${src.code}`;
     let p = this.pipelines.get(key);
     if (!p) {
-      p = this.compile(src);
-      // A failed compile is not cached: the caller sees the error, a retry compiles again.
-      p.catch(() => this.pipelines.delete(key));
+      // All of a program's kernels are requested together (Executor.prepare): one burst, one
+      // progress count.
+      if (this.pending === 0) this.burst = { done: 0, total: 0 };
+      this.pending++;
+      this.burst.total++;
+      if (this.options.warm !== false) this.throttle();
+      p = this.compile(src).then((k) => this.warm(k, src));
+      p.then(
+        () => this.settled(),
+        () => {
+          // A failed compile is not cached: the caller sees the error, a retry compiles again.
+          this.pipelines.delete(key);
+          this.settled();
+        },
+      );
       this.pipelines.set(key, p);
     }
     return p;
+  }
+
+  /**
+   * dawn.node polls for completions with setImmediate while any GPU promise is outstanding, which
+   * keeps the JS thread at 100 % of a core: on a CPU adapter, a core taken from LLVM for the
+   * whole warm-up. While a burst is pending this sleeps the thread 5 ms per turn of the event
+   * loop (Atomics.wait: a real sleep, not a spin), so Dawn polls ~200 times a second instead.
+   */
+  private throttle(): void {
+    if (this.throttling || this.ctx.adapterInfo.class !== "cpu") return;
+    this.throttling = true;
+    const tick = () => {
+      if (this.pending === 0) {
+        this.throttling = false;
+        return;
+      }
+      Atomics.wait(SLEEPER, 0, 0, 5);
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+  }
+
+  private settled(): void {
+    this.pending--;
+    this.burst.done++;
+    this.ctx.onCompileProgress?.(this.burst.done, this.burst.total);
+  }
+
+  /**
+   * Resolves once an empty dispatch of `kernel` has run, so that the driver has compiled it.
+   * Jobs are served in order by this device and, during a large burst on a CPU adapter, from the
+   * back by a helper device.
+   */
+  private warm(kernel: CompiledKernel, src: KernelSource): Promise<CompiledKernel> {
+    if (this.options.warm === false) return Promise.resolve(kernel);
+    return new Promise<CompiledKernel>((resolve, reject) => {
+      this.queue.push({ kernel, src, resolve: () => resolve(kernel), reject });
+      if (!this.mainActive) {
+        this.mainActive = true;
+        void this.serve();
+      }
+      if (!this.helperActive && this.pending >= HELPER_MIN_KERNELS && this.wantHelper()) {
+        this.helperActive = true;
+        void this.serveWithHelper();
+      }
+    });
+  }
+
+  private wantHelper(): boolean {
+    const env = process.env.REVGNN_PARALLEL_COMPILE;
+    if (env === "0") return false;
+    if (env === "1") return true;
+    return (
+      (this.options.helper ?? this.ctx.adapterInfo.class === "cpu") && availableParallelism() >= 2
+    );
+  }
+
+  /** This device's worker: takes jobs from the front until none is left. */
+  private async serve(): Promise<void> {
+    // Two jobs in flight: the queue never idles between them (a warm start's ~100 kernels take a
+    // millisecond each), yet the rest stay in the queue for the helper to take from the back.
+    const inFlight: Promise<void>[] = [];
+    try {
+      for (;;) {
+        const job = this.queue.shift();
+        if (!job) {
+          // Leave only with nothing queued and nothing in flight: a job queued meanwhile would
+          // otherwise wait for a worker that has stopped.
+          if (inFlight.length === 0) break;
+          await inFlight.shift();
+          continue;
+        }
+        inFlight.push(
+          this.dispatchEmpty(this.ctx.device, this.scratch(), job.kernel.pipeline, job.kernel).then(
+            job.resolve,
+            job.reject,
+          ),
+        );
+        if (inFlight.length >= 2) await inFlight.shift();
+      }
+    } finally {
+      this.mainActive = false;
+    }
+  }
+
+  /**
+   * The helper's worker: compiles jobs from the back of the queue on its own device, then runs
+   * each on this device, which finds the compiled code in Mesa's disk cache. A failure on the
+   * helper costs only the parallelism: this device's own dispatch reports any real error.
+   */
+  private async serveWithHelper(): Promise<void> {
+    let helper: GPUDevice | undefined;
+    try {
+      helper = await createHelperDevice(this.ctx);
+      const scratch = scratchBuffers(helper);
+      for (let job = this.queue.pop(); job; job = this.queue.pop()) {
+        try {
+          const module = helper.createShaderModule({ code: job.src.code, label: job.kernel.label });
+          const bindGroupLayout = helper.createBindGroupLayout({
+            entries: layoutEntries(job.src.bindings),
+          });
+          const pipeline = await helper.createComputePipelineAsync({
+            label: job.kernel.label,
+            layout: helper.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] }),
+            compute: { module, entryPoint: job.src.entryPoint },
+          });
+          await this.dispatchEmpty(helper, scratch, pipeline, { ...job.kernel, bindGroupLayout });
+        } catch {
+          // Reported, if real, by this device's dispatch below.
+        }
+        await this.dispatchEmpty(
+          this.ctx.device,
+          this.scratch(),
+          job.kernel.pipeline,
+          job.kernel,
+        ).then(job.resolve, job.reject);
+      }
+    } catch {
+      // No helper device: this device's worker serves the whole queue.
+    } finally {
+      this.helperActive = false;
+      helper?.destroy();
+    }
+  }
+
+  /**
+   * An indirect dispatch of 0 workgroups on scratch buffers: the driver compiles the pipeline and
+   * runs nothing (a direct dispatch of 0 draws a Dawn warning). A validation error is the
+   * kernel's error.
+   */
+  private async dispatchEmpty(
+    device: GPUDevice,
+    scratch: Scratch,
+    pipeline: GPUComputePipeline,
+    k: Pick<CompiledKernel, "bindings" | "bindGroupLayout" | "uniformSlot" | "label">,
+  ): Promise<void> {
+    while (scratch.storage.length < k.bindings.length) scratch.storage.push(storageScratch(device));
+    device.pushErrorScope("validation");
+    const bindGroup = device.createBindGroup({
+      layout: k.bindGroupLayout,
+      entries: k.bindings.map((b, i) => ({
+        binding: i,
+        resource:
+          b.kind === "uniform"
+            ? { buffer: scratch.uniform, size: PARAMS_BINDING_BYTES }
+            : { buffer: scratch.storage[i]! },
+      })),
+    });
+    const enc = device.createCommandEncoder({ label: `warm ${k.label}` });
+    const pass = enc.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup, k.uniformSlot >= 0 ? [0] : []);
+    pass.dispatchWorkgroupsIndirect(scratch.indirect, 0);
+    pass.end();
+    device.queue.submit([enc.finish()]);
+    const err = await this.ctx.guard(device.popErrorScope());
+    if (err) throw new GpuValidationError("validation", err.message, `kernel "${k.label}"`);
+    await this.ctx.guard(device.queue.onSubmittedWorkDone());
+  }
+
+  private scratch(): Scratch {
+    return (this.scratchSet ??= scratchBuffers(this.ctx.device));
   }
 
   private layoutFor(bindings: readonly BindingDesc[]): LayoutEntry {
@@ -97,14 +316,7 @@ export class PipelineCache {
     const { device } = this.ctx;
     const layout = device.createBindGroupLayout({
       label: `layout(${key})`,
-      entries: bindings.map((b, i) => ({
-        binding: i,
-        visibility: GPUShaderStage.COMPUTE,
-        buffer:
-          b.kind === "uniform"
-            ? { type: "uniform", hasDynamicOffset: true, minBindingSize: 0 }
-            : { type: b.kind === "read" ? "read-only-storage" : "storage" },
-      })),
+      entries: layoutEntries(bindings),
     });
     const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
     entry = { id: this.layouts.size + 1, layout, pipelineLayout };
@@ -163,6 +375,42 @@ export class PipelineCache {
       storageSlots,
     };
   }
+}
+
+function layoutEntries(bindings: readonly BindingDesc[]): GPUBindGroupLayoutEntry[] {
+  return bindings.map((b, i) => ({
+    binding: i,
+    visibility: GPUShaderStage.COMPUTE,
+    buffer:
+      b.kind === "uniform"
+        ? { type: "uniform", hasDynamicOffset: true, minBindingSize: 0 }
+        : { type: b.kind === "read" ? "read-only-storage" : "storage" },
+  }));
+}
+
+// Scratch buffers of the warm-up dispatch: zeroed indirect arguments, a parameter block and one
+// storage buffer per binding (a buffer may not be bound both read-only and writable in one
+// dispatch). 64 KiB covers any fixed-size array a kernel declares; nothing is read or written.
+interface Scratch {
+  indirect: GPUBuffer;
+  uniform: GPUBuffer;
+  storage: GPUBuffer[];
+}
+
+function scratchBuffers(device: GPUDevice): Scratch {
+  return {
+    indirect: device.createBuffer({ size: 12, usage: GPUBufferUsage.INDIRECT, label: "warm/args" }),
+    uniform: device.createBuffer({
+      size: PARAMS_BINDING_BYTES,
+      usage: GPUBufferUsage.UNIFORM,
+      label: "warm/params",
+    }),
+    storage: [],
+  };
+}
+
+function storageScratch(device: GPUDevice): GPUBuffer {
+  return device.createBuffer({ size: 65536, usage: GPUBufferUsage.STORAGE, label: "warm/data" });
 }
 
 /** "WGSL error in kernel X at 12:5: message", the source line and a caret under the column. */
