@@ -255,7 +255,9 @@ export class PipelineCache {
         } catch {
           // Reported, if real, by this device's dispatch below.
         }
-        await this.dispatchEmpty(
+        // Not awaited: this device's queue may be busy compiling for seconds, and the helper
+        // would idle behind it (measured: the helper then did a fifth of the work).
+        void this.dispatchEmpty(
           this.ctx.device,
           this.scratch(),
           job.kernel.pipeline,
