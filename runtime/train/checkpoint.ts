@@ -50,7 +50,18 @@ export function describeNonFinite(data: ArrayLike<number>): string | undefined {
   return `${parts.join(" and ")} value${nan + inf === 1 ? "" : "s"} of ${data.length} (the first at index ${first})`;
 }
 
-const STATE_NAMES = ["m", "v"];
+/**
+ * Names of the optimizer-state tensors, in the order the step keeps them: every parameter's first
+ * moment ("optimizer.m.<param>"), then every second moment ("optimizer.v.<param>").
+ */
+export function stateTensorNames(
+  params: readonly { name: string }[],
+  statesPerParam: number,
+): string[] {
+  return ["m", "v"]
+    .slice(0, statesPerParam)
+    .flatMap((state) => params.map((p) => `optimizer.${state}.${p.name}`));
+}
 
 export async function saveCheckpoint(
   path: string,
@@ -62,13 +73,8 @@ export async function saveCheckpoint(
   const params = model.train.params;
   // A checkpoint is the run's last good state: writing non-finite weights over it would lose that
   // state. The trainer stops before it gets here; this is the guard for every other caller.
-  const names = [
-    ...params.map((p) => p.name),
-    ...s.states.map(
-      (_, k) =>
-        `optimizer.${STATE_NAMES[Math.floor(k / params.length)]}.${params[k % params.length]!.name}`,
-    ),
-  ];
+  const stateNames = stateTensorNames(params, s.states.length / Math.max(1, params.length));
+  const names = [...params.map((p) => p.name), ...stateNames];
   [...s.params, ...s.states].forEach((data, i) => {
     const bad = describeNonFinite(data);
     if (bad)
@@ -80,13 +86,9 @@ export async function saveCheckpoint(
   const shapeOf = (i: number, data: Float32Array) =>
     shapes?.[i] ?? inferShape(params[i]!.shape, data.length);
   s.params.forEach((data, i) => tensors.set(params[i]!.name, { shape: shapeOf(i, data), data }));
-  s.states.forEach((data, k) => {
-    const i = k % params.length;
-    tensors.set(`optimizer.${STATE_NAMES[Math.floor(k / params.length)]}.${params[i]!.name}`, {
-      shape: shapeOf(i, data),
-      data,
-    });
-  });
+  s.states.forEach((data, k) =>
+    tensors.set(stateNames[k]!, { shape: shapeOf(k % params.length, data), data }),
+  );
   await saveSafetensors(path, tensors, {
     format: CHECKPOINT_FORMAT,
     model: model.name,
@@ -215,11 +217,8 @@ export function loadCheckpoint(
     return data;
   };
   const params = model.train.params.map((p, i) => get(p.name, shapes[i]!));
-  const states: Float32Array[] = [];
-  for (let k = 0; k < statesPerParam; k++) {
-    model.train.params.forEach((p, i) =>
-      states.push(get(`optimizer.${STATE_NAMES[k]}.${p.name}`, shapes[i]!)),
-    );
-  }
+  const states = stateTensorNames(model.train.params, statesPerParam).map((name, k) =>
+    get(name, shapes[k % shapes.length]!),
+  );
   return { params, states, epoch, step, log, best: best ?? undefined, seed, data: meta.data ?? "" };
 }

@@ -19,6 +19,7 @@ import type { Value } from "../../compiler/ir/types.js";
 import type { MemoryCategory } from "../gpu/memory.js";
 import type { Backend } from "../exec/backend.js";
 import { Executor, type TensorRef, type View } from "../exec/executor.js";
+import { stateTensorNames } from "./checkpoint.js";
 import { FiniteCheck, NonFiniteStateError } from "./finite.js";
 
 export class DataShapeError extends Error {}
@@ -157,9 +158,7 @@ export class Session<H, K> {
     const states = optimizerStates(options.optimizer.kind);
     this.finite = new FiniteCheck(backend, [
       ...names,
-      ...Array.from({ length: states }, (_, s) =>
-        names.map((n) => `optimizer.${s === 0 ? "m" : "v"}.${n}`),
-      ).flat(),
+      ...stateTensorNames(model.train.params, states),
     ]);
   }
 
