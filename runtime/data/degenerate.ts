@@ -28,8 +28,9 @@ export const DEGENERATE_DESCRIPTIONS: Record<DegenerateCase, string> = {
   "empty-rows": "bag-of-words features with all-zero rows (empty documents), some of them isolated",
   duplicates: "every edge listed two to four times, in both directions",
   "self-loops": "the input lists a self loop on every third node",
-  hub: "one node adjacent to every other node",
-  "constant-rows": "feature rows equal across all features (LayerNorm input constant at init)",
+  hub: "one node adjacent to every other connected node",
+  // (An empty row is what makes a LayerNorm input constant: x W_in + b_in = b_in.)
+  "constant-rows": "feature rows with one value across all features",
   all: "all of the above in one graph",
 };
 
@@ -99,15 +100,14 @@ export function degenerateDataset(
         .slice(0, 3)
     : [];
   for (const v of constantRows) features.fill(bagOfWords ? 1 : 0.5, v * f, (v + 1) * f);
-  if (bagOfWords) rowNormalize(features, f);
-  // In every row a non-zero feature keeps "empty-rows" from turning an ordinary row empty.
   if (bagOfWords) {
+    // Only the chosen rows are empty: an ordinary row the random draw left empty gets one word.
+    const empty = new Set(emptyRows);
     for (let v = 0; v < n; v++) {
-      if (emptyRows.includes(v)) continue;
-      let sum = 0;
-      for (let j = 0; j < f; j++) sum += features[v * f + j]!;
-      if (sum === 0) features[v * f + (v % f)] = 1;
+      if (empty.has(v) || features.subarray(v * f, (v + 1) * f).some((x) => x !== 0)) continue;
+      features[v * f + (v % f)] = 1;
     }
+    rowNormalize(features, f);
   }
 
   const y = new Int32Array(n);
