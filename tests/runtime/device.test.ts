@@ -1,7 +1,7 @@
 // Device set-up and error surfacing: adapter description and tuning, install advice, WGSL compile
 // errors shown with their source line, validation errors and device loss thrown at the next sync
 // point instead of hanging or returning garbage.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   acquireGpu,
   DeviceLostError,
@@ -11,13 +11,9 @@ import {
 import { ShaderCompileError } from "../../runtime/gpu/pipelines.js";
 import { CommandStream } from "../../runtime/gpu/stream.js";
 import { createGpuMemory } from "../../runtime/gpu/memory.js";
-import { createEnv, destroyEnv, type Env } from "./helpers.js";
+import { useEnv } from "./helpers.js";
 
-let env: Env;
-beforeAll(async () => {
-  env = await createEnv();
-});
-afterAll(() => destroyEnv(env));
+const env = useEnv();
 
 const copyKernel = (bindings = "") => `
 @group(0) @binding(0) var<storage, read> src: array<f32>;

@@ -1,5 +1,6 @@
 // Shared set-up for the runtime tests: one GPU context per test file, deterministic random data
 // (never zeros), float64 references, NaN-poisoned outputs and a strict comparison.
+import { afterAll, beforeAll } from "vitest";
 import { acquireGpu, type GpuContext } from "../../runtime/gpu/device.js";
 import { createGpuMemory, type MemoryPool } from "../../runtime/gpu/memory.js";
 import { PipelineCache } from "../../runtime/gpu/pipelines.js";
@@ -17,6 +18,20 @@ export async function createEnv(): Promise<Env> {
   const ctx = await acquireGpu();
   const memory = createGpuMemory(ctx);
   return { ctx, memory, cache: new PipelineCache(ctx), stream: new CommandStream(ctx, memory) };
+}
+
+/**
+ * A GPU context for the test file (or describe block) this is called in: created before its
+ * first test, destroyed after its last. The object is filled in place, so it can be held from
+ * the start.
+ */
+export function useEnv(): Env {
+  const env = {} as Env;
+  beforeAll(async () => {
+    Object.assign(env, await createEnv());
+  });
+  afterAll(() => destroyEnv(env.ctx ? env : undefined));
+  return env;
 }
 
 export function destroyEnv(env: Env | undefined): void {

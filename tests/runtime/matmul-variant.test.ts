@@ -1,15 +1,11 @@
 // The matmul variant the adapter does NOT use by default, so that one machine checks both: on
 // lavapipe (default "subgroup") this runs the GPU "tiled" kernels; on a GPU with a fixed
 // subgroup size it runs the "subgroup" kernels, and otherwise it is skipped.
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { describe, it } from "vitest";
 import { check, oddShapes } from "./matmul-cases.js";
-import { createEnv, destroyEnv, type Env } from "./helpers.js";
+import { useEnv } from "./helpers.js";
 
-let env: Env;
-beforeAll(async () => {
-  env = await createEnv();
-});
-afterAll(() => destroyEnv(env));
+const env = useEnv();
 
 describe("matmul (other variant)", () => {
   for (const form of ["nn", "nt", "tn"] as const) {

@@ -1,26 +1,13 @@
 // Matmul templates against a float64 CPU reference, with the adapter's default variant: every
 // form, scalar and vec4 paths, shapes that are not tile multiples, strided views into wider
 // tensors, fused epilogue, accumulate and split-K. (The other variant: matmul-variant.test.ts.)
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { matmul } from "../../runtime/kernels/matmul.js";
 import { compile, launch } from "../../runtime/kernels/launch.js";
 import { check, full, oddShapes, reference, vec4Shapes } from "./matmul-cases.js";
-import {
-  createEnv,
-  destroyEnv,
-  download,
-  expectClose,
-  poisoned,
-  randomArray,
-  upload,
-  type Env,
-} from "./helpers.js";
+import { download, expectClose, poisoned, randomArray, upload, useEnv } from "./helpers.js";
 
-let env: Env;
-beforeAll(async () => {
-  env = await createEnv();
-});
-afterAll(() => destroyEnv(env));
+const env = useEnv();
 
 describe("matmul forms (adapter default variant)", () => {
   for (const form of ["nn", "nt", "tn"] as const) {

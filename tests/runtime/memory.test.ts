@@ -1,6 +1,6 @@
 // Memory accounting and the buffer pool: peak of the sum (not the sum of peaks), exact-size
 // reuse, validation, trim, and the dry-run allocator reproducing a GPU run's numbers exactly.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   DryRunAllocator,
   MemoryPool,
@@ -8,7 +8,7 @@ import {
   poolLimitsOf,
   type MemoryCategory,
 } from "../../runtime/gpu/memory.js";
-import { createEnv, destroyEnv, randomArray, type Env } from "./helpers.js";
+import { randomArray, useEnv } from "./helpers.js";
 
 function dryPool(limits = {}) {
   const alloc = new DryRunAllocator();
@@ -98,11 +98,7 @@ describe("memory pool (no device)", () => {
 });
 
 describe("dry run versus GPU allocation", () => {
-  let env: Env;
-  beforeAll(async () => {
-    env = await createEnv();
-  });
-  afterAll(() => destroyEnv(env));
+  const env = useEnv();
 
   it("replaying the same acquire/release sequence gives identical numbers", () => {
     const gpuPool = createGpuMemory(env.ctx);

@@ -2,27 +2,15 @@
 // has made the driver compile it, optionally with a helper device compiling part of a burst. It
 // must change nothing a kernel computes, keep WGSL compile errors reported with their messages,
 // and count every kernel of a burst for the progress line.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   PipelineCache,
   ShaderCompileError,
   type KernelSource,
 } from "../../runtime/gpu/pipelines.js";
-import {
-  createEnv,
-  destroyEnv,
-  download,
-  poisoned,
-  randomArray,
-  upload,
-  type Env,
-} from "./helpers.js";
+import { download, poisoned, randomArray, upload, useEnv } from "./helpers.js";
 
-let env: Env;
-beforeAll(async () => {
-  env = await createEnv();
-});
-afterAll(() => destroyEnv(env));
+const env = useEnv();
 
 // Variant `v` of a kernel with a parameter block: dst = src * (v + 1) + p.shift. Distinct WGSL
 // text per variant, so each is its own pipeline.

@@ -1,6 +1,6 @@
 // Deterministic reductions and the elementwise map against float64 references: column sums over
 // a long axis (two stages), vector sums (multi-level), bitwise reproducibility run to run.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   columnPartials,
   slabSum,
@@ -9,22 +9,9 @@ import {
 } from "../../runtime/kernels/reduce.js";
 import { elementwise } from "../../runtime/kernels/elementwise.js";
 import { compile, launch } from "../../runtime/kernels/launch.js";
-import {
-  createEnv,
-  destroyEnv,
-  download,
-  expectClose,
-  poisoned,
-  randomArray,
-  upload,
-  type Env,
-} from "./helpers.js";
+import { download, expectClose, poisoned, randomArray, upload, useEnv } from "./helpers.js";
 
-let env: Env;
-beforeAll(async () => {
-  env = await createEnv();
-});
-afterAll(() => destroyEnv(env));
+const env = useEnv();
 
 /** Column sum out[c] = Σ_r X[offX + r·ldX + c]; returns the GPU result. */
 async function columnSum(

@@ -1,25 +1,12 @@
 // CSR SpMM against a float64 CPU reference: plain sums, edge weights, source/destination scales
 // and an implicit self loop, nodes without in-edges, a one-node graph, strided channel views,
 // accumulate, and both variants (the adapter's default and "plain").
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { describe, it } from "vitest";
 import { spmm, type SpmmDims, type SpmmOptions } from "../../runtime/kernels/spmm.js";
 import { compile, launch } from "../../runtime/kernels/launch.js";
-import {
-  createEnv,
-  destroyEnv,
-  download,
-  expectClose,
-  poisoned,
-  randomArray,
-  upload,
-  type Env,
-} from "./helpers.js";
+import { download, expectClose, poisoned, randomArray, upload, useEnv } from "./helpers.js";
 
-let env: Env;
-beforeAll(async () => {
-  env = await createEnv();
-});
-afterAll(() => destroyEnv(env));
+const env = useEnv();
 
 interface Graph {
   nodes: number;

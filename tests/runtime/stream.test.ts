@@ -1,16 +1,12 @@
 // The command stream: execution in call order (writes included), batching into several submits,
 // the parameter ring filling up mid-batch, prepared bind groups, and offset readbacks.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CommandStream } from "../../runtime/gpu/stream.js";
 import type { CompiledKernel } from "../../runtime/gpu/pipelines.js";
 import { paramsStruct, packParams, type UniformField } from "../../runtime/kernels/template.js";
-import { createEnv, destroyEnv, upload, type Env } from "./helpers.js";
+import { upload, useEnv } from "./helpers.js";
 
-let env: Env;
-beforeAll(async () => {
-  env = await createEnv();
-});
-afterAll(() => destroyEnv(env));
+const env = useEnv();
 
 // 40 fields (160 bytes) so that the parameter ring fills before a batch is full.
 const FIELDS: UniformField[] = [
