@@ -291,17 +291,16 @@ export function limitExceeded(
   kind: BufferKind,
   limits: PoolLimits,
 ): { limit: BufferLimit; limitBytes: number } | undefined {
-  const checks: { limit: BufferLimit; limitBytes: number | undefined }[] = [
-    { limit: "maxBufferSize", limitBytes: limits.maxBufferBytes },
-    {
-      limit: "maxStorageBufferBindingSize",
-      limitBytes: kind === "storage" ? limits.maxBindingBytes : undefined,
-    },
-  ];
-  const applicable = checks
-    .filter((c): c is { limit: BufferLimit; limitBytes: number } => c.limitBytes !== undefined)
-    .sort((a, b) => a.limitBytes - b.limitBytes);
-  return applicable.find((c) => bytes > c.limitBytes);
+  // Checked on every acquire (pooled buffers included): two comparisons, no allocation.
+  const buffer = limits.maxBufferBytes;
+  const binding = kind === "storage" ? limits.maxBindingBytes : undefined;
+  const overBuffer = buffer !== undefined && bytes > buffer;
+  const overBinding = binding !== undefined && bytes > binding;
+  if (overBuffer && !(overBinding && binding! < buffer!)) {
+    return { limit: "maxBufferSize", limitBytes: buffer! };
+  }
+  if (overBinding) return { limit: "maxStorageBufferBindingSize", limitBytes: binding! };
+  return undefined;
 }
 
 /** What lowers a tensor of this category (the data of the graph is bound whole, always). */
