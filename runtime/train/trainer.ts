@@ -190,17 +190,22 @@ export async function train<H, K>(
       current = epoch;
       const t0 = performance.now();
       let lossSum = 0;
-      let steps = 1;
-      if (opts.partitions <= 1) {
+      let steps = 0;
+      // One optimizer step, timed; a step stopped for non-finite weights still ran, so its time
+      // and dispatches count.
+      const step = async () => {
         const d0 = backend.stats.dispatches;
         const s0 = performance.now();
+        steps++;
         try {
-          lossSum = await session.step(opts.lr, ++t, opts.seed);
+          lossSum += await session.step(opts.lr, ++t, opts.seed);
         } finally {
-          // A step stopped for non-finite weights still ran: its time and dispatches count.
           stepSeconds.push((performance.now() - s0) / 1000);
           dispatchesPerStep = backend.stats.dispatches - d0;
         }
+      };
+      if (opts.partitions <= 1) {
+        await step();
       } else {
         // The paper's mini-batch training: a fresh random partition of the nodes every epoch, one
         // optimizer step on the subgraph induced by each part.
@@ -209,22 +214,13 @@ export async function train<H, K>(
           opts.partitions,
           new Rng(opts.seed * 1_000_003 + epoch),
         );
-        steps = 0;
         for (const nodes of parts) {
           const part = subsetDataset(ds, nodes).dataset;
           // A part without training nodes has no loss to descend (its mean is 0/0, which stopped
           // runs as a "non-finite loss"): it takes no step this epoch.
           if (part.split.train.length === 0) continue;
-          steps++;
           await session.bind(part);
-          const d0 = backend.stats.dispatches;
-          const s0 = performance.now();
-          try {
-            lossSum += await session.step(opts.lr, ++t, opts.seed);
-          } finally {
-            stepSeconds.push((performance.now() - s0) / 1000);
-            dispatchesPerStep = backend.stats.dispatches - d0;
-          }
+          await step();
         }
         await session.bind(ds);
       }
