@@ -10,7 +10,7 @@
 //                          iteration on f's VJP, then one VJP for the parameters.
 import { Builder } from "../ir/builder.js";
 import { eliminateDeadCode } from "../ir/dce.js";
-import { fixpointAttrs, revStatements, scanAttrs } from "../ir/ops/control.js";
+import { fixpointAttrs, revStatements, scanAttrs, statementUpdates } from "../ir/ops/control.js";
 import { getOp } from "../ir/registry.js";
 import { Graph, Value, tensorType, type Op } from "../ir/types.js";
 import { inlineGraph } from "../ir/inline.js";
@@ -50,8 +50,10 @@ export function expandRevBlock(op: Op): Graph {
   const vars = inputs.slice(0, numVars);
   const consts = inputs.slice(numVars);
   revStatements(op.attrs).forEach((s, k) => {
-    const [value] = inlineGraph(b, op.regions[k]!, [...s.reads.map((r) => vars[r]!), ...consts]);
-    vars[s.target] = b.op(s.combine, [vars[s.target]!, value!]);
+    const values = inlineGraph(b, op.regions[k]!, [...s.reads.map((r) => vars[r]!), ...consts]);
+    statementUpdates(s).forEach((u, j) => {
+      vars[u.target] = b.op(u.combine, [vars[u.target]!, values[j]!]);
+    });
   });
   g.outputs = vars;
   return g;

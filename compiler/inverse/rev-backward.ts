@@ -22,7 +22,7 @@
 // neighbours, so the first block is where exactness matters. The cost is one kept [N, D] value.
 import { Builder } from "../ir/builder.js";
 import { eliminateDeadCode } from "../ir/dce.js";
-import { inverseCombine, revStatements } from "../ir/ops/control.js";
+import { inverseCombine, revStatements, statementUpdates } from "../ir/ops/control.js";
 import { getOp } from "../ir/registry.js";
 import { Graph, Value, tensorType, type Op } from "../ir/types.js";
 import { emitBackward, emitForward, type Forwarded } from "../autodiff/core.js";
@@ -301,49 +301,59 @@ export function reverseRevBlock(
   const stmts = revStatements(op.attrs);
   // A variable's entry value is known once the walk has undone its first write (forward order);
   // a variable no statement writes has its entry value from the start.
-  const firstWrite = vars.map((_, t) => stmts.findIndex((s) => s.target === t));
+  const firstWrite = vars.map((_, t) => {
+    const k = stmts.findIndex((s) => statementUpdates(s).some((u) => u.target === t));
+    return {
+      stmt: k,
+      update: k < 0 ? -1 : statementUpdates(stmts[k]!).findIndex((u) => u.target === t),
+    };
+  });
   // Only an entry value some statement reads (before the variable's first write) is worth
   // anchoring; the others leave the block without feeding any function or VJP.
   const entryRead = firstWrite.map((w, t) =>
-    stmts.some((s, j) => (w < 0 || j < w) && s.reads.includes(t)),
+    stmts.some((s, j) => (w.stmt < 0 || j < w.stmt) && s.reads.includes(t)),
   );
   if (anchorVar) {
-    firstWrite.forEach((k, t) => {
-      if (k < 0 && entryRead[t]) vars[t] = anchorVar(t, vars[t]!);
+    firstWrite.forEach((w, t) => {
+      if (w.stmt < 0 && entryRead[t]) vars[t] = anchorVar(t, vars[t]!);
     });
   }
   for (let k = stmts.length - 1; k >= 0; k--) {
     const s = stmts[k]!;
+    const updates = statementUpdates(s);
     const region = op.regions[k]!;
     const regionInputs = [...s.reads.map((r) => vars[r]!), ...consts];
-    const post = vars[s.target]!;
-    const atEntry = (pre: Value) =>
-      anchorVar && firstWrite[s.target] === k && entryRead[s.target]
-        ? anchorVar(s.target, pre)
+    const atEntry = (t: number, j: number, pre: Value) =>
+      anchorVar && firstWrite[t]!.stmt === k && firstWrite[t]!.update === j && entryRead[t]
+        ? anchorVar(t, pre)
         : pre;
-    if (!dVarsPost) {
-      const [g] = inlineGraph(b, region, regionInputs);
-      recomputed?.splice(0, 0, g!);
-      vars[s.target] = atEntry(b.op(inverseCombine[s.combine], [post, g!]));
-      continue;
+    // The statement reads none of its targets, so one evaluation of its region serves every
+    // update's rebuild (undone last to first) and every VJP.
+    const fwd = dVarsPost ? emitForward(b, region, regionInputs) : undefined;
+    const gs = fwd ? fwd.outputs : inlineGraph(b, region, regionInputs);
+    recomputed?.splice(0, 0, ...gs);
+    const dgs: (Value | undefined)[] = gs.map(() => undefined);
+    for (let j = updates.length - 1; j >= 0; j--) {
+      const { target, combine } = updates[j]!;
+      const post = vars[target]!;
+      const g = gs[j]!;
+      const rebuilt = b.op(inverseCombine[combine], [post, g]);
+      rebuilt.hint = post.hint;
+      // The combine's VJP reads its operands; the anchored value is the forward's own operand.
+      const pre = atEntry(target, j, rebuilt);
+      vars[target] = pre;
+      const dPost = dVars[target];
+      if (!fwd || !dPost) continue;
+      const [dPre, dg] = getOp(combine).vjp!(
+        b,
+        { inputs: [pre, g], outputs: [post], attrs: {}, regions: [], source: op },
+        [dPost],
+      );
+      dVars[target] = dPre;
+      dgs[j] = dg;
     }
-    const fwd = emitForward(b, region, regionInputs);
-    const g = fwd.outputs[0]!;
-    recomputed?.splice(0, 0, g);
-    const rebuilt = b.op(inverseCombine[s.combine], [post, g]);
-    rebuilt.hint = post.hint;
-    // The combine's VJP reads its operands; the anchored value is the forward's own operand.
-    const pre = atEntry(rebuilt);
-    vars[s.target] = pre;
-    const dPost = dVars[s.target];
-    if (!dPost) continue;
-    const [dPre, dg] = getOp(s.combine).vjp!(
-      b,
-      { inputs: [pre, g], outputs: [post], attrs: {}, regions: [], source: op },
-      [dPost],
-    );
-    dVars[s.target] = dPre;
-    const grads = emitBackward(b, region, fwd, [dg]);
+    if (!fwd || dgs.every((d) => !d)) continue;
+    const grads = emitBackward(b, region, fwd, dgs);
     s.reads.forEach((r, i) => (dVars[r] = b.accumulate(dVars[r], grads[i])));
     consts.forEach((_, c) => (dConsts[c] = b.accumulate(dConsts[c], grads[s.reads.length + c])));
   }

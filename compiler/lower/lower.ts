@@ -26,7 +26,10 @@ import type { Combine } from "../ir/ops/control.js";
 import { Value, type Dim, type Graph } from "../ir/types.js";
 import { builtinByName, LOSSES, lowerLoss, type Builtin } from "./builtins.js";
 import { evalDimExpr, evalTypeDims, unifyArgument, type DimScope } from "./dims.js";
-import { assignedOuterNames, freeNames, suggest } from "./names.js";
+import { assignedOuterNames, suggest } from "./names.js";
+import { broadcastUpdate } from "./reversible-broadcast.js";
+import { planReversibleBody } from "./reversible-body.js";
+import { culprit, provablyNonzero, whyMaybeZero, type SignEnv } from "./reversible-check.js";
 import { LoopScope, ModelScope, RegionScope, type InitSpec, type ParamSpec } from "./scope.js";
 import { LowerError, Poisoned, VarEnv, type Frame, type LVal } from "./values.js";
 
@@ -1036,23 +1039,23 @@ export class Lowerer {
   // ---- reversible blocks -----------------------------------------------------------------------
 
   /**
-   * Emits a rev_block: one region per update statement, of the variables it reads and whatever it
-   * captures (weights, the iteration number); every region receives the union of the captures.
+   * Emits a rev_block: one region per statement, of the variables it reads and whatever it
+   * captures (weights, conditioning inputs, the iteration number); every region receives the
+   * union of the captures. A statement with several updates is a compound one (shared `let`s).
    */
   private emitRevBlock(
     f: Frame,
     vars: Value[],
     stmts: {
-      target: number;
-      combine: Combine;
       reads: number[];
-      lower: (scope: RegionScope, reads: Value[]) => Value;
+      updates: { target: number; combine: Combine; span: Span }[];
+      lower: (scope: RegionScope, reads: Value[]) => Value[];
       span: Span;
     }[],
     span: Span,
   ): Value[] {
     const regions: RegionScope[] = [];
-    const outputs: Value[] = [];
+    const outputs: Value[][] = [];
     const exact = this.opts.exact;
     if (exact) {
       // On the grid already after the first block: the rounding is the identity there.
@@ -1062,78 +1065,105 @@ export class Lowerer {
     stmts.forEach((s, k) => {
       const region = new RegionScope(f.scope, `stmt${k + 1}`, s.span);
       const reads = s.reads.map((r, i) => region.arg(current[r]!.shape, `x${r + 1}_${i}`));
-      let g = s.lower(region, reads);
-      if (exact) {
-        if (s.combine !== "add" && s.combine !== "sub") {
-          throw new LowerError(
-            "exact reversibility supports additive updates (`+=`, `-=`) only",
-            s.span,
-            "a product of fixed-point values leaves the grid; train without --exact",
-          );
+      const gs = s.lower(region, reads).map((g, i) => {
+        const u = s.updates[i]!;
+        if (exact) {
+          if (u.combine !== "add" && u.combine !== "sub") {
+            throw new LowerError(
+              "exact reversibility supports additive updates (`+=`, `-=`) only",
+              u.span,
+              "a product of fixed-point values leaves the grid; train without --exact",
+            );
+          }
         }
-        g = region.b.unary("quantize", g, { bits: exact.bits });
-      }
-      if (!shapeEquals(g.shape, current[s.target]!.shape)) {
-        throw new LowerError(
-          `the update's right side is ${shapeToString(g.shape)} but it updates a ${shapeToString(current[s.target]!.shape)} variable`,
-          s.span,
-        );
-      }
+        const full = broadcastUpdate(region, g, current[u.target]!.shape, u.span);
+        return exact ? region.b.unary("quantize", full, { bits: exact.bits }) : full;
+      });
       regions.push(region);
-      outputs.push(g);
+      outputs.push(gs);
     });
     const consts: Value[] = [];
     for (const r of regions)
       for (const o of r.capturedOuter) if (!consts.includes(o)) consts.push(o);
-    const graphs = regions.map((r, k) => r.finish([outputs[k]!], consts));
+    const graphs = regions.map((r, k) => r.finish(outputs[k]!, consts));
     return this.shaped(span, () =>
       f.scope.b.emit(
         "rev_block",
         [...vars, ...consts],
         {
           numVars: vars.length,
-          stmts: stmts.map(({ target, combine, reads }) => ({ target, combine, reads })) as never,
+          stmts: stmts.map(({ reads, updates: [first, ...rest] }) => ({
+            target: first!.target,
+            combine: first!.combine,
+            reads,
+            ...(rest.length
+              ? { then: rest.map(({ target, combine }) => ({ target, combine })) }
+              : {}),
+          })) as never,
         },
         graphs,
       ),
     );
   }
 
+  /**
+   * A reversible layer: its updated arguments are the block's variables, the others conditioning
+   * inputs captured like weights; each group of updates (see reversible-body.ts) is one statement
+   * whose region computes the group's temporaries once and then every update's value.
+   */
   private callReversibleLayer(layer: LayerDecl, args: Value[], f: Frame, span: Span): LVal {
+    const plan = planReversibleBody(layer);
     const argNames = layer.args.map((a) => a.name.name);
     // Parameters are declared in the enclosing scope; the statements capture them.
     for (const stmt of layer.body) if (stmt.kind === "param") this.lowerStmt(stmt, f);
-    const updates = layer.body.filter(
-      (s): s is Extract<Stmt, { kind: "update" }> => s.kind === "update",
+    const varOf = (argIndex: number) => plan.variables.indexOf(argIndex);
+    const env: SignEnv = (n) => {
+      const h = f.hypers.get(n);
+      return typeof h === "number" ? h : plan.letValues.get(n);
+    };
+    const stmts = plan.groups.map((g) => ({
+      reads: g.reads.map(varOf),
+      updates: g.updates.map((u) => {
+        if ((u.op === "*=" || u.op === "/=") && !provablyNonzero(u.value, env)) {
+          const weak = culprit(u.value, env);
+          throw new LowerError(
+            `\`${u.target.name} ${u.op} …\` is not invertible here: the factor could be zero (${whyMaybeZero(weak, env, "this")})`,
+            weak.span,
+            "give the hyperparameter a nonzero value",
+          );
+        }
+        return {
+          target: varOf(argNames.indexOf(u.target.name)),
+          combine: UPDATE_COMBINE[u.op]!,
+          span: u.span,
+        };
+      }),
+      span: g.updates[0]!.span,
+      lower: (scope: RegionScope, readValues: Value[]) => {
+        const vars = new VarEnv(f.vars);
+        argNames.forEach((n, i) => {
+          const r = g.reads.indexOf(i);
+          const value = plan.conditions.includes(i)
+            ? args[i]!
+            : r >= 0
+              ? readValues[r]!
+              : ("poison" as const);
+          vars.declare(n, { value, mutable: false });
+        });
+        const inner: Frame = { ...f, scope, vars };
+        for (const l of g.lets) this.lowerLet(l, inner);
+        return g.updates.map((u) =>
+          this.tensorOf(this.lowerExpr(u.value, inner), u.value.span, "update", inner),
+        );
+      },
+    }));
+    const out = this.emitRevBlock(
+      f,
+      plan.variables.map((i) => args[i]!),
+      stmts,
+      span,
     );
-    const stmts = updates.map((u) => {
-      const reads = argNames
-        .map((n, i) => (freeNames(u.value).has(n) ? i : -1))
-        .filter((i) => i >= 0);
-      return {
-        target: argNames.indexOf(u.target.name),
-        combine: UPDATE_COMBINE[u.op]!,
-        reads,
-        span: u.span,
-        lower: (scope: RegionScope, readValues: Value[]) => {
-          const vars = new VarEnv(f.vars);
-          argNames.forEach((n, i) => {
-            const r = reads.indexOf(i);
-            vars.declare(
-              n,
-              r >= 0
-                ? { value: readValues[r]!, mutable: false }
-                : { value: "poison", mutable: false },
-            );
-          });
-          const inner: Frame = { ...f, scope, vars };
-          const v = this.lowerExpr(u.value, inner);
-          return this.tensorOf(v, u.value.span, "update", inner);
-        },
-      };
-    });
-    const out = this.emitRevBlock(f, args, stmts, span);
-    return { kind: "tuple", items: out };
+    return out.length === 1 ? { kind: "tensor", v: out[0]! } : { kind: "tuple", items: out };
   }
 
   /** `reversible groups C f(…) (h)`: the paper's grouped additive coupling. */
@@ -1178,8 +1208,7 @@ export class Lowerer {
     );
     // x_1 += f_1(x_2 + … + x_C);  x_i += f_i(x_{i−1}) for i = 2..C (x_{i−1} already updated).
     const stmts = Array.from({ length: C }, (_, i) => ({
-      target: i,
-      combine: "add" as Combine,
+      updates: [{ target: i, combine: "add" as Combine, span: e.span }],
       reads: i === 0 ? Array.from({ length: C - 1 }, (_, k) => k + 1) : [i - 1],
       span: e.span,
       lower: (scope: RegionScope, reads: Value[]) => {
@@ -1187,7 +1216,7 @@ export class Lowerer {
         let input = reads[0]!;
         for (let k = 1; k < reads.length; k++) input = scope.b.add(input, reads[k]!);
         const r = this.callLayer(layer, e.hyperArgs, e, inner, `group${i + 1}`, [input]);
-        return this.tensorOf(r, e.span, "group function result", inner);
+        return [this.tensorOf(r, e.span, "group function result", inner)];
       },
     }));
     const out = this.emitRevBlock(f, parts, stmts, e.span);

@@ -7,6 +7,8 @@
 //             inputs (consts: tied weights), per-iteration outputs stacked (ys).
 //  rev_block  a block of invertible update statements `x_j ⊕= g(reads)`, ⊕ ∈ {+, −, ×, ÷};
 //             each statement's g is a region of the variables it reads and the block's consts.
+//             A compound statement (`then`) applies several updates whose values one region
+//             computes together — a reversible body's `let` shared by them is evaluated once.
 //  fixpoint   z* = f(z*, consts) by plain (Picard) or Anderson-accelerated iteration.
 import { dimEquals, shapeEquals, shapeToString } from "../dims.js";
 import type { EvalContext, OpDef } from "../op-def.js";
@@ -31,14 +33,31 @@ export function scanAttrs(a: Attrs): ScanAttrs {
 
 export type Combine = "add" | "sub" | "mul" | "div";
 
-export interface RevStatement {
+export interface RevUpdate {
   target: number;
   combine: Combine;
+}
+
+/**
+ * `x_target ⊕= g` with g = region(reads, consts); with `then`, the region has one output per
+ * update (the first for target/combine) and the updates apply in order. No update of a statement
+ * writes a variable the statement reads, so every g is the same before and after the statement.
+ */
+export interface RevStatement extends RevUpdate {
   reads: number[];
+  then?: RevUpdate[];
+}
+
+/** A statement's updates in the order they apply; region output i feeds update i. */
+export function statementUpdates(s: RevStatement): RevUpdate[] {
+  return [{ target: s.target, combine: s.combine }, ...(s.then ?? [])];
 }
 
 export function revStatements(a: Attrs): RevStatement[] {
-  return (a.stmts as unknown as RevStatement[]).map((s) => ({ ...s }));
+  return (a.stmts as unknown as RevStatement[]).map((s) => ({
+    ...s,
+    ...(s.then ? { then: s.then.map((u) => ({ ...u })) } : {}),
+  }));
 }
 
 export function combine64(c: Combine, x: number, g: number): number {
@@ -147,7 +166,8 @@ const revBlockOp: OpDef = {
     if (stmts.length !== regions.length) return "rev_block: one region per statement";
     for (let k = 0; k < stmts.length; k++) {
       const s = stmts[k]!;
-      if (s.reads.includes(s.target))
+      const updates = statementUpdates(s);
+      if (updates.some((u) => s.reads.includes(u.target)))
         return `rev_block: statement ${k} reads the variable it updates`;
       const err = regionSignatureError(
         regions[k]!,
@@ -155,10 +175,14 @@ const revBlockOp: OpDef = {
         `rev_block statement ${k}`,
       );
       if (err) return err;
-      const g = regions[k]!.outputs[0]!.shape;
-      const t = vars[s.target]!;
-      if (!shapeEquals(g, t)) {
-        return `rev_block: statement ${k} updates a ${shapeToString(t)} variable with a ${shapeToString(g)} value`;
+      if (regions[k]!.outputs.length !== updates.length)
+        return `rev_block: statement ${k} has ${updates.length} updates but its region ${regions[k]!.outputs.length} outputs`;
+      for (const [i, u] of updates.entries()) {
+        const g = regions[k]!.outputs[i]!.shape;
+        const t = vars[u.target]!;
+        if (!shapeEquals(g, t)) {
+          return `rev_block: statement ${k} updates a ${shapeToString(t)} variable with a ${shapeToString(g)} value`;
+        }
       }
     }
     return vars;
@@ -168,12 +192,15 @@ const revBlockOp: OpDef = {
     const vars = inputs.slice(0, numVars);
     const consts = inputs.slice(numVars);
     revStatements(attrs).forEach((s, k) => {
-      const [g] = ctx.runRegion(regions[k]!, [...s.reads.map((r) => vars[r]!), ...consts]);
-      const x = vars[s.target]!;
-      const out = tensor(x.shape);
-      for (let i = 0; i < out.data.length; i++)
-        out.data[i] = combine64(s.combine, x.data[i]!, g!.data[i]!);
-      vars[s.target] = out;
+      const gs = ctx.runRegion(regions[k]!, [...s.reads.map((r) => vars[r]!), ...consts]);
+      statementUpdates(s).forEach((u, j) => {
+        const x = vars[u.target]!;
+        const g = gs[j]!;
+        const out = tensor(x.shape);
+        for (let i = 0; i < out.data.length; i++)
+          out.data[i] = combine64(u.combine, x.data[i]!, g.data[i]!);
+        vars[u.target] = out;
+      });
     });
     return vars;
   },
