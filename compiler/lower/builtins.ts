@@ -253,6 +253,15 @@ export const builtins: Builtin[] = [
     lower: (c) => tensorResult(c.b.op("degree", [], { by: "src", loops: false })),
   },
   {
+    name: "block_index",
+    signature: "block_index()",
+    doc: "the block's number in the enclosing `repeat`, 1 to L, as a scalar (blocks of nested loops numbered consecutively; 1 outside loops): per-block schedules such as GCNII's β_l = log(λ/l + 1)",
+    tensors: [0, 0],
+    options: [],
+    // The iteration value that keys dropout streams counts blocks from 0.
+    lower: (c) => tensorResult(c.b.add(c.iteration(), c.b.fill(1))),
+  },
+  {
     name: "zeros_like",
     signature: "zeros_like(x)",
     doc: "zeros of x's shape",
