@@ -675,6 +675,17 @@ export class Lowerer {
         throw new LowerError(`\`${name}\` is a bool; arithmetic needs numbers`, span);
       return { kind: "number", n: h };
     }
+    // A size name bound by an argument's type (`d` in x: [N, d]) is a number, e.g. for
+    // `mlp(z, hidden = d)`; N and E are known only when the graph is, so they stay symbolic.
+    const size = f.dims.get(name);
+    if (typeof size === "number") return { kind: "number", n: size };
+    if (size !== undefined) {
+      throw new LowerError(
+        `\`${name}\` is the size ${size}, which is known only when the graph is`,
+        span,
+        "only sizes fixed by the model's hyperparameters can be used as values",
+      );
+    }
     if (this.layers.has(name) || builtinByName.has(name)) {
       throw new LowerError(`\`${name}\` is a function; call it: ${name}(…)`, span);
     }
