@@ -1080,10 +1080,13 @@ export class Lowerer {
         const u = s.updates[i]!;
         if (exact) {
           if (u.combine !== "add" && u.combine !== "sub") {
+            // Why not: x·γ of a value on the 2^-bits grid is off the grid, and rounding it back
+            // drops bits that x' / γ cannot restore. An exact scheme (MomentumNet's, after
+            // Maclaurin et al.) keeps those bits in a per-block integer buffer; there is none here.
             throw new LowerError(
-              "exact reversibility supports additive updates (`+=`, `-=`) only",
+              `\`${u.combine === "mul" ? "*=" : "/="}\` cannot be exact: a value on the 2^-${exact.bits} grid times a factor leaves the grid, and rounding it back loses bits the inverse cannot restore`,
               u.span,
-              "a product of fixed-point values leaves the grid; train without --exact",
+              "exact multiplication would need a buffer of the lost bits per block, which revgnn does not keep; train without --exact and bound the drift with --checkpoint-every k",
             );
           }
         }

@@ -112,3 +112,16 @@ describe("exact mode keeps the stack's input off the grid", () => {
     expect(byBlock!.data[2]).toBeGreaterThan(0);
   });
 });
+
+describe("exact mode and multiplicative updates", () => {
+  it("`v *= gamma` under --exact is a located error that says why", () => {
+    const r = compileFile("examples/momentum.gnn", { exact: { bits: 14 } });
+    expect(r.model).toBeUndefined();
+    const d = r.diagnostics[0]!;
+    expect(d.message).toContain("`*=` cannot be exact");
+    expect(d.message).toContain("2^-14 grid");
+    expect(d.span!.file).toBe("examples/momentum.gnn");
+    expect(d.span!.line).toBe(7);
+    expect(d.hint).toContain("--checkpoint-every");
+  });
+});
