@@ -677,11 +677,13 @@ export class Lowerer {
     }
     // A size name bound by an argument's type (`d` in x: [N, d]) is a number, e.g. for
     // `mlp(z, hidden = d)`; N and E are known only when the graph is, so they stay symbolic.
-    const size = f.dims.get(name);
+    const size = name === "N" || name === "E" ? name : f.dims.get(name);
     if (typeof size === "number") return { kind: "number", n: size };
     if (size !== undefined) {
       throw new LowerError(
-        `\`${name}\` is the size ${size}, which is known only when the graph is`,
+        size === name
+          ? `\`${name}\` is a size of the graph, known only when the graph is`
+          : `\`${name}\` is the size ${size}, known only when the graph is`,
         span,
         "only sizes fixed by the model's hyperparameters can be used as values",
       );
