@@ -166,7 +166,9 @@ export function compileSource(
     layers.set(name, d);
   }
   for (const d of parsed.program.decls) {
-    if (d.kind === "layer" && d.reversible) checkReversibleLayer(d, text, diags);
+    if (d.kind === "layer" && d.reversible) {
+      checkReversibleLayer(d, text, diags, (n) => !!layers.get(n)?.reversible);
+    }
   }
   if (diags.hasErrors) return { diagnostics: diags.errorsFirstDeduplicated(), sources };
 

@@ -91,7 +91,13 @@ function sourceOf(text: string, e: { span: { start: number; end: number } }): st
   return text.slice(e.span.start, e.span.end).replace(/\s+/g, " ");
 }
 
-export function checkReversibleLayer(layer: LayerDecl, text: string, diags: DiagnosticBag): void {
+export function checkReversibleLayer(
+  layer: LayerDecl,
+  text: string,
+  diags: DiagnosticBag,
+  /** Whether a name is a reversible layer (for the message on nesting one in another). */
+  isReversible: (name: string) => boolean = () => false,
+): void {
   const vars = layer.args.map((a) => a.name.name);
   const plan = planReversibleBody(layer);
   for (const p of plan.problems) diags.error(p.message, p.span, p.hint);
@@ -168,6 +174,14 @@ export function checkReversibleLayer(layer: LayerDecl, text: string, diags: Diag
         }
         break;
       case "assign":
+        if (s.value.kind === "call" && isReversible(s.value.callee.name)) {
+          diags.error(
+            `a reversible layer cannot call another one (\`${s.value.callee.name}\`) in its body yet`,
+            s.value.callee.span,
+            `copy ${s.value.callee.name}'s updates here, or call both layers one after the other where they are used`,
+          );
+          break;
+        }
         diags.error(
           `\`${sourceOf(text, s)}\` overwrites its target, which cannot be undone`,
           s.span,
