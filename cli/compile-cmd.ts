@@ -4,7 +4,7 @@ import { basename, join } from "node:path";
 import { vjpGraph } from "../compiler/autodiff/core.js";
 import type { Program } from "../compiler/codegen/generate.js";
 import { compileFile, type CompiledModel } from "../compiler/compile.js";
-import { CompileError } from "../compiler/diagnostics.js";
+import { CompileError } from "../grammar/diagnostics.js";
 import { shapeToString } from "../compiler/ir/dims.js";
 import { carryPathError, inverseBody } from "../compiler/inverse/rev-backward.js";
 import { countOps, printGraph } from "../compiler/ir/print.js";

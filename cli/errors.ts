@@ -2,7 +2,7 @@
 // located diagnostics and exits 1 (never a stack trace); a usage error exits 2; anything else is a
 // bug in revgnn and keeps its stack trace.
 import { CheckpointingError } from "../compiler/checkpointing.js";
-import { CompileError, formatDiagnostics, type SourceMap } from "../compiler/diagnostics.js";
+import { CompileError, formatDiagnostics, type SourceMap } from "../grammar/diagnostics.js";
 import { DataError } from "../runtime/data/errors.js";
 import { SafetensorsError } from "../runtime/checkpoint/safetensors.js";
 import { NoAdapterError, DeviceLostError } from "../runtime/gpu/device.js";

@@ -5,8 +5,8 @@
 import { readFileSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { LayerDecl, ModelDecl, Program } from "./ast.js";
-import { CompileError, DiagnosticBag, type Diagnostic } from "./diagnostics.js";
+import type { LayerDecl, ModelDecl, Program } from "../grammar/ast.js";
+import { CompileError, DiagnosticBag, type Diagnostic } from "../grammar/diagnostics.js";
 import { verifyGraph } from "./ir/verify.js";
 import { builtinByName, LOSSES } from "./lower/builtins.js";
 import { Lowerer, type LoweredModel } from "./lower/lower.js";

@@ -1,4 +1,4 @@
-// The CST visitor that builds compiler/ast.ts nodes. Each method receives its node's children and
+// The CST visitor that builds grammar/ast.ts nodes. Each method receives its node's children and
 // location (the visitor's IN parameter) and returns the AST for it, or undefined when error
 // recovery left the node too incomplete to build; parents drop those. A partial AST only feeds
 // error reporting (later passes run on error-free programs), so dropping is always safe.
@@ -10,8 +10,8 @@
 // ones that depend on a name rather than a token: reducers, `edges`, the argument lists of
 // `reversible groups`, fixpoint options.
 import { tokenMatcher, type CstNode, type CstNodeLocation, type IToken } from "chevrotain";
-import type * as ast from "../compiler/ast.js";
-import { joinSpans, type DiagnosticBag } from "../compiler/diagnostics.js";
+import type * as ast from "./ast.js";
+import { joinSpans, type DiagnosticBag } from "./diagnostics.js";
 import type * as cst from "./cst.js";
 import { parser } from "./parser.js";
 import { locationSpan, tokenSpan } from "./spans.js";

@@ -14,8 +14,8 @@ import {
   type IToken,
   type TokenType,
 } from "chevrotain";
-import type { Span } from "../compiler/ast.js";
-import { joinSpans } from "../compiler/diagnostics.js";
+import type { Span } from "./ast.js";
+import { joinSpans } from "./diagnostics.js";
 import { spanAfter, tokenSpan } from "./spans.js";
 import * as t from "./tokens.js";
 

@@ -1,6 +1,6 @@
 // Appends ops to a graph, running each op's shape rule as it goes: a program that builds is
 // well-typed by construction. Lowering turns IrShapeError into a located diagnostic.
-import type { Span } from "../ast.js";
+import type { Span } from "../../grammar/ast.js";
 import { dimEquals, shapeEquals, shapeToString } from "./dims.js";
 import { getOp } from "./registry.js";
 import { Graph, Op, Value, tensorType, type Attrs, type Dim, type Shape } from "./types.js";

@@ -18,8 +18,8 @@ import type {
   ModelDecl,
   Span,
   Stmt,
-} from "../ast.js";
-import type { DiagnosticBag } from "../diagnostics.js";
+} from "../../grammar/ast.js";
+import type { DiagnosticBag } from "../../grammar/diagnostics.js";
 import { IrShapeError } from "../ir/builder.js";
 import { shapeEquals, shapeToString } from "../ir/dims.js";
 import type { Combine } from "../ir/ops/control.js";

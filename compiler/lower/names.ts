@@ -1,6 +1,6 @@
 // Name analyses on the AST: the variables an expression reads, the outer variables a loop body
 // assigns (its carried state), and "did you mean" suggestions.
-import type { Expr, Stmt } from "../ast.js";
+import type { Expr, Stmt } from "../../grammar/ast.js";
 
 /** Names an expression reads (edge endpoints and layer names included; callers filter). */
 export function freeNames(e: Expr, into = new Set<string>()): Set<string> {

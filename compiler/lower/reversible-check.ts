@@ -2,8 +2,8 @@
 // `x ⊕= e` is invertible when e does not read x (so e can be recomputed after the update) and, for
 // ×= and ÷=, when e can never be zero — proved from the sign facts on the IR ops' definitions
 // (relu, abs and square are non-negative, not positive: `x *= relu(y) + relu(y)` is refused).
-import type { Expr, LayerDecl } from "../ast.js";
-import type { DiagnosticBag } from "../diagnostics.js";
+import type { Expr, LayerDecl } from "../../grammar/ast.js";
+import type { DiagnosticBag } from "../../grammar/diagnostics.js";
 import { getOp } from "../ir/registry.js";
 import { describeSign, isNonzero, signOfNumber, type Sign } from "../ir/sign.js";
 import { builtins } from "./builtins.js";

@@ -6,7 +6,7 @@
 // in regions they pass through unchanged.
 import { Builder } from "../ir/builder.js";
 import { Graph, Value, tensorType, type Dim } from "../ir/types.js";
-import type { Span } from "../ast.js";
+import type { Span } from "../../grammar/ast.js";
 
 export type InitSpec =
   | { kind: "glorot" }

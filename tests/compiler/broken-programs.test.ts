@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compileSource } from "../../compiler/compile.js";
-import { formatDiagnostic } from "../../compiler/diagnostics.js";
+import { formatDiagnostic } from "../../grammar/diagnostics.js";
 
 const dir = "tests/broken/check";
 const files = readdirSync(dir)
