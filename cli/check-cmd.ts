@@ -3,14 +3,14 @@
 import { acquireGpu } from "../runtime/gpu/device.js";
 import { GpuBackend } from "../runtime/exec/backend.js";
 import { loadSafetensors } from "../runtime/checkpoint/safetensors.js";
-import { checkReversibility } from "../runtime/train/check.js";
+import { checkReversibility } from "../driver/check.js";
 import { writeFileAtomic } from "../runtime/util/atomic-write.js";
 import { compileForRun, loadData } from "./train-cmd.js";
 import { UsageError } from "./errors.js";
 import { exactJson, exactReport } from "./exact-report.js";
-import { CheckpointError, describeNonFinite } from "../runtime/train/checkpoint.js";
-import { initParameters } from "../runtime/train/init.js";
-import { bindDims } from "../runtime/train/session.js";
+import { CheckpointError, describeNonFinite } from "../driver/checkpoint.js";
+import { initParameters } from "../driver/init.js";
+import { bindDims } from "../driver/session.js";
 import { checkOutputPaths } from "./output-paths.js";
 
 export interface CheckCommandOptions {

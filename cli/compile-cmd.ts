@@ -2,25 +2,21 @@
 import { mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { vjpGraph } from "../compiler/autodiff/core.js";
-import type { Program } from "../compiler/codegen/generate.js";
 import { compileFile, type CompiledModel } from "../compiler/compile.js";
 import { CompileError } from "../grammar/diagnostics.js";
 import { shapeToString } from "../compiler/ir/dims.js";
 import { carryPathError, inverseBody } from "../compiler/inverse/rev-backward.js";
 import { countOps, printGraph } from "../compiler/ir/print.js";
 import type { Graph } from "../compiler/ir/types.js";
-import {
-  compileProgram,
-  nominalTarget,
-  printPasses,
-  type PipelineOptions,
-} from "../compiler/pipeline.js";
+import { compileProgram, printPasses, type PipelineOptions } from "../compiler/pipeline.js";
+import { nominalTarget } from "../compiler/target.js";
 import { defaultOptimizer, type OptimizerKind } from "../compiler/training.js";
 import { parseProgram } from "../grammar/index.js";
 import { readFileSync } from "node:fs";
 import { writeFileAtomicSync } from "../runtime/util/atomic-write.js";
 import { reportError, UsageError } from "./errors.js";
 import { defaultWeightDecay, exactBits } from "./train-cmd.js";
+import type { Program } from "../compiler/contract.js";
 
 export const EMITS = [
   "summary",

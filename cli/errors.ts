@@ -7,8 +7,8 @@ import { DataError } from "../runtime/data/errors.js";
 import { SafetensorsError } from "../runtime/checkpoint/safetensors.js";
 import { NoAdapterError, DeviceLostError } from "../runtime/gpu/device.js";
 import { BufferLimitError, DeviceAllocationError } from "../runtime/gpu/memory.js";
-import { CheckpointError } from "../runtime/train/checkpoint.js";
-import { DataShapeError } from "../runtime/train/session.js";
+import { CheckpointError } from "../driver/checkpoint.js";
+import { DataShapeError } from "../driver/session.js";
 import { OutputPathError } from "./output-paths.js";
 
 export class UsageError extends Error {}

@@ -7,16 +7,16 @@ import type { Dataset } from "../runtime/data/types.js";
 import { acquireGpu } from "../runtime/gpu/device.js";
 import { GpuBackend } from "../runtime/exec/backend.js";
 import { MEMORY_CATEGORIES, poolLimitsOf } from "../runtime/gpu/memory.js";
-import { planMemory, type CategoryPlan } from "../runtime/train/plan.js";
-import { bindDims } from "../runtime/train/session.js";
-import { nominalTarget } from "../compiler/pipeline.js";
-import { median, train, type Progress, type TrainOptions } from "../runtime/train/trainer.js";
+import { planMemory, type CategoryPlan } from "../driver/plan.js";
+import { bindDims } from "../driver/session.js";
+import { nominalTarget } from "../compiler/target.js";
+import { median, train, type Progress, type TrainOptions } from "../driver/trainer.js";
 import { writeFileAtomic } from "../runtime/util/atomic-write.js";
 import { UsageError } from "./errors.js";
 import { exactJson, exactReport, startingParams } from "./exact-report.js";
 import { checkOutputPaths } from "./output-paths.js";
 import { compileProgress } from "./compile-progress.js";
-import { checkSyntheticFits } from "../runtime/train/limits.js";
+import { checkSyntheticFits } from "../driver/limits.js";
 
 export interface TrainCommandOptions {
   data: string;

@@ -12,7 +12,7 @@
 import { vjpGraph, type AdOptions } from "./autodiff/core.js";
 import { segmentReversibleScans } from "./checkpointing.js";
 import { expandRevBlocks } from "./codegen/expand.js";
-import { generateProgram, type CodegenOptions, type Program } from "./codegen/generate.js";
+import { generateProgram, type CodegenOptions } from "./codegen/generate.js";
 import type { CompiledModel } from "./compile.js";
 import { eliminateDeadCode } from "./ir/dce.js";
 import type { Graph } from "./ir/types.js";
@@ -23,16 +23,8 @@ import {
   type OptimizerConfig,
   type StepGraph,
 } from "./training.js";
-import { chooseTuning, type Tuning } from "../runtime/gpu/tuning.js";
-import type { AdapterDescription } from "../runtime/gpu/device.js";
-
-/** What the kernels are generated for: the adapter's tuning and its storage-buffer limit. */
-export interface Target {
-  /** Undefined: portable generated kernels only (no adapter-specific templates). */
-  tuning?: Tuning;
-  /** Storage buffers a kernel may bind (8 when unknown). */
-  maxStorageBuffers?: number;
-}
+import type { Target } from "./target.js";
+import type { Program } from "./contract.js";
 
 export interface PipelineOptions {
   optimizer: OptimizerConfig;
@@ -223,26 +215,4 @@ export function gradientGraph(
     m.params.map((_, i) => m.inputs.length + i),
     { scanPolicy: o.storeActivations ? "store" : "auto" },
   );
-}
-
-/**
- * The target a run on this kind of adapter compiles for, without a device: lavapipe's ("cpu":
- * subgroups of 8, 16 storage buffers) or a discrete GPU's ("gpu"). `plan` and `compile` use it;
- * `train` reads the real adapter, which for lavapipe gives the same tuning.
- */
-export function nominalTarget(kind: "cpu" | "gpu"): Target {
-  const description = {
-    vendor: "",
-    architecture: "",
-    device: "",
-    description: kind,
-    class: kind === "cpu" ? "cpu" : "discrete",
-    isFallback: false,
-    text: kind,
-  } as unknown as AdapterDescription;
-  const limits = { maxComputeWorkgroupsPerDimension: 65535 } as GPUSupportedLimits;
-  return {
-    tuning: chooseTuning(description, limits, { enabled: kind === "cpu", minSize: 8, maxSize: 8 }),
-    maxStorageBuffers: kind === "cpu" ? 16 : 8,
-  };
 }

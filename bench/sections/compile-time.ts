@@ -3,7 +3,7 @@
 // as a loop count and in parameter shapes.
 import { defaultOptimizer } from "../../compiler/training.js";
 import { DryRunBackend } from "../../runtime/exec/backend.js";
-import { Session } from "../../runtime/train/session.js";
+import { Session } from "../../driver/session.js";
 import { summarize } from "../lib/stats.js";
 import type { CompilePoint, CompileSection, ModelName } from "../types.js";
 import { MODEL_FILES } from "./models.js";

@@ -6,7 +6,7 @@
 // budget or the adapter's limits does not fit; for ResGCN the deepest L that fits is then found
 // by a binary search over plans.
 import { defaultOptimizer } from "../../compiler/training.js";
-import { bindDims } from "../../runtime/train/session.js";
+import { bindDims } from "../../driver/session.js";
 import type { SuiteConfig } from "../config.js";
 import { Budget, predictStepSeconds, repsFor, type TimedPoint } from "../lib/budget.js";
 import { bytes, seconds } from "../lib/format.js";

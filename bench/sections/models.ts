@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { compileFile, expectModel, type CompiledModel } from "../../compiler/compile.js";
 import type { OptimizerConfig } from "../../compiler/training.js";
 import { MemoryError } from "../../runtime/gpu/memory.js";
-import type { Tuning } from "../../runtime/gpu/tuning.js";
-import { planMemory, type CategoryPlan } from "../../runtime/train/plan.js";
+import type { Tuning } from "../../compiler/target.js";
+import { planMemory, type CategoryPlan } from "../../driver/plan.js";
 import { bytes } from "../lib/format.js";
 import type { ModelName } from "../types.js";
 

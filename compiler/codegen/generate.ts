@@ -15,58 +15,14 @@ import { dimEquals, dimToString, edgeDim, shapeToString } from "../ir/dims.js";
 import { getOp } from "../ir/registry.js";
 import { Value, tensorType, type Dim, type Graph, type Op } from "../ir/types.js";
 import { expandRevBlocks } from "./expand.js";
-import type { Tuning } from "../../runtime/gpu/tuning.js";
+import type { Tuning } from "../target.js";
 import { dotsGraph, mixGraph, residualGraph } from "./fixpoint.js";
-import { fixpointAttrs, type FixpointAttrs } from "../ir/ops/control.js";
+import { fixpointAttrs } from "../ir/ops/control.js";
 import type { ReduceCombine } from "../ir/op-def.js";
 import { ExprEmitter, type Coord, type RowRef, type Sink } from "./expr.js";
-import { F32_MAX, gridOf, KernelBuilder, type Grid, type KernelSpec } from "./kernel-builder.js";
+import { F32_MAX, gridOf, KernelBuilder } from "./kernel-builder.js";
+import type { Block, Grid, KernelSpec, Program, Step } from "../contract.js";
 import { matmulKernels } from "./matmul.js";
-
-export type Step =
-  | { kind: "kernel"; kernel: KernelSpec; writes: Value[] }
-  | {
-      kind: "scan";
-      count: number;
-      reverse: boolean;
-      numCarry: number;
-      numXs: number;
-      inputs: Value[];
-      outputs: Value[];
-      body: Block;
-    }
-  | {
-      kind: "fixpoint";
-      attrs: FixpointAttrs;
-      inputs: Value[];
-      output: Value;
-      /** The cell: [z, consts…] → [f(z)]. */
-      body: Block;
-      /** [z, f(z)] → [f(z) − z, ‖f(z) − z‖², ‖f(z)‖²]: the convergence test, read back. */
-      residual: Block;
-      /** Anderson mixing: [r, h₁…h_m] → [⟨r, h₁⟩…⟨r, h_m⟩] and [f₁…f_m, α₁…α_m] → [Σ αₖ fₖ]. */
-      dots: Block;
-      mix: Block;
-    }
-  | { kind: "alias"; from: Value; to: Value };
-
-export interface Block {
-  name: string;
-  inputs: Value[];
-  outputs: Value[];
-  steps: Step[];
-}
-
-export interface Program {
-  main: Block;
-  /** Every distinct kernel, in first-use order (deduplicated by WGSL text). */
-  kernels: KernelSpec[];
-  /** Sizes of workspace values that are not plain shapes (partial sums), by value. */
-  workspace: Map<
-    Value,
-    { formula: string; elements(dims: Readonly<Record<string, number>>): number }
-  >;
-}
 
 const WORKGROUP = 256;
 /** Rows per partial sum in column reductions: bounds the serial loop of each invocation. */

@@ -2,12 +2,12 @@
 // dispatches, copies, uploads and small readbacks. The GPU backend is Dawn through the command
 // stream; the dry-run backend does no work at all, so replaying a schedule on it yields the static
 // memory plan — the same allocation sequence, hence the same numbers, as a real run.
-import type { KernelSpec } from "../../compiler/codegen/kernel-builder.js";
 import type { GpuContext } from "../gpu/device.js";
 import { DryRunAllocator, MemoryPool, createGpuMemory, type DryBuffer } from "../gpu/memory.js";
 import { PipelineCache, type CompiledKernel } from "../gpu/pipelines.js";
 import { CommandStream } from "../gpu/stream.js";
-import type { Tuning } from "../gpu/tuning.js";
+import type { Tuning } from "../../compiler/target.js";
+import type { KernelSpec } from "../../compiler/contract.js";
 
 export interface Backend<H, K> {
   readonly memory: MemoryPool<H>;

@@ -3,20 +3,23 @@
 // (a value can live at an offset inside a larger buffer: one iteration's slice of stacked weights,
 // or of stored activations), fills the per-dispatch parameter blocks and walks loops over their
 // one compiled body. Nothing is read back except what the caller asks for.
-import type { Block, Program, Step } from "../../compiler/codegen/generate.js";
-import type { GraphBufferName, KernelSpec } from "../../compiler/codegen/kernel-builder.js";
+import { BufferLimitError, type MemoryCategory } from "../gpu/memory.js";
+import type { Backend } from "./backend.js";
+import type { Graph as GraphData } from "../data/types.js";
 import {
+  andersonWeightsFromGram,
   evalDim,
   evalShape,
   numElements,
   shapeToString,
+  type Block,
   type DimBindings,
-} from "../../compiler/ir/dims.js";
-import type { Value } from "../../compiler/ir/types.js";
-import { andersonWeightsFromGram } from "../../compiler/ir/ops/control.js";
-import { BufferLimitError, type MemoryCategory } from "../gpu/memory.js";
-import type { Backend } from "./backend.js";
-import type { Graph as GraphData } from "../data/types.js";
+  type Value,
+  type GraphBufferName,
+  type KernelSpec,
+  type Program,
+  type Step,
+} from "../../compiler/contract.js";
 
 interface Buf<H> {
   handle: H;

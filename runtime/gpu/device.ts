@@ -11,21 +11,12 @@
 //    `ctx.check()` throws DeviceLostError from then on.
 import { readFileSync } from "node:fs";
 import { create, globals } from "webgpu";
-import { chooseTuning, type Tuning } from "./tuning.js";
-
-export type AdapterClass = "cpu" | "discrete" | "integrated" | "unknown";
-
-export interface AdapterDescription {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** "cpu" for software rasterisers (lavapipe / llvmpipe / SwiftShader / WARP). */
-  class: AdapterClass;
-  isFallback: boolean;
-  /** One line for logs and benchmark tables. */
-  text: string;
-}
+import {
+  chooseTuning,
+  type AdapterClass,
+  type AdapterDescription,
+  type Tuning,
+} from "../../compiler/target.js";
 
 export interface GpuFeatures {
   timestampQuery: boolean;

@@ -18,21 +18,7 @@
 // dispatch costs microseconds.
 import { availableParallelism } from "node:os";
 import { GpuValidationError, createHelperDevice, type GpuContext } from "./device.js";
-
-export type BindingKind = "read" | "read_write" | "uniform";
-
-export interface BindingDesc {
-  name: string;
-  kind: BindingKind;
-}
-
-export interface KernelSource {
-  code: string;
-  entryPoint: string;
-  bindings: readonly BindingDesc[];
-  /** For error messages and GPU debug labels. */
-  label?: string;
-}
+import type { BindingSpec, KernelSource } from "../../compiler/contract.js";
 
 /** The byte range bound for a uniform parameter block: 64 words of u32/i32/f32. */
 export const PARAMS_BINDING_BYTES = 256;
@@ -44,7 +30,7 @@ export interface CompiledKernel {
   readonly bindGroupLayout: GPUBindGroupLayout;
   /** Identifies the bind group layout: kernels with equal layoutId can share bind groups. */
   readonly layoutId: number;
-  readonly bindings: readonly BindingDesc[];
+  readonly bindings: readonly BindingSpec[];
   /** Binding index of the uniform parameter block, or -1. */
   readonly uniformSlot: number;
   /** Binding indices of the storage buffers, in the order dispatch() takes buffers. */
@@ -311,7 +297,7 @@ export class PipelineCache {
     return (this.scratchSet ??= scratchBuffers(this.ctx.device));
   }
 
-  private layoutFor(bindings: readonly BindingDesc[]): LayoutEntry {
+  private layoutFor(bindings: readonly BindingSpec[]): LayoutEntry {
     const key = bindings.map((b) => b.kind).join(",");
     let entry = this.layouts.get(key);
     if (entry) return entry;
@@ -379,7 +365,7 @@ export class PipelineCache {
   }
 }
 
-function layoutEntries(bindings: readonly BindingDesc[]): GPUBindGroupLayoutEntry[] {
+function layoutEntries(bindings: readonly BindingSpec[]): GPUBindGroupLayoutEntry[] {
   return bindings.map((b, i) => ({
     binding: i,
     visibility: GPUShaderStage.COMPUTE,

@@ -4,7 +4,7 @@ import { defaultOptimizer, type OptimizerKind } from "../../compiler/training.js
 import { syntheticDataset } from "../../runtime/data/synthetic.js";
 import type { Dataset } from "../../runtime/data/types.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
-import { Session } from "../../runtime/train/session.js";
+import { Session } from "../../driver/session.js";
 import { gpu } from "./gpu.js";
 
 export function model(file: string, set: Record<string, string>): CompiledModel {

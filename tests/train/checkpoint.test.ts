@@ -14,8 +14,8 @@ import {
   loadCheckpoint,
   saveCheckpoint,
   type CheckpointState,
-} from "../../runtime/train/checkpoint.js";
-import { initParameters } from "../../runtime/train/init.js";
+} from "../../driver/checkpoint.js";
+import { initParameters } from "../../driver/init.js";
 import { model } from "../helpers/train.js";
 
 const m = model("examples/revgcn.gnn", { L: "2", D: "8" });

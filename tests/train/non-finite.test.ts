@@ -11,9 +11,9 @@ import { defaultOptimizer } from "../../compiler/training.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
 import type { View } from "../../runtime/exec/executor.js";
 import { loadSafetensors } from "../../runtime/checkpoint/safetensors.js";
-import { FiniteCheck, NonFiniteStateError } from "../../runtime/train/finite.js";
-import { initParameters } from "../../runtime/train/init.js";
-import { train, type Progress, type TrainOptions } from "../../runtime/train/trainer.js";
+import { FiniteCheck, NonFiniteStateError } from "../../driver/finite.js";
+import { initParameters } from "../../driver/init.js";
+import { train, type Progress, type TrainOptions } from "../../driver/trainer.js";
 import { gpu } from "../helpers/gpu.js";
 import { model, session, smallGraph } from "../helpers/train.js";
 

@@ -12,9 +12,9 @@ import { relativeError, tensor } from "../../compiler/ir/tensor.js";
 import { defaultOptimizer } from "../../compiler/training.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
 import { loadSafetensors } from "../../runtime/checkpoint/safetensors.js";
-import { dataArrays } from "../../runtime/train/session.js";
-import { train, type Progress, type TrainOptions } from "../../runtime/train/trainer.js";
-import { initParameters } from "../../runtime/train/init.js";
+import { dataArrays } from "../../driver/session.js";
+import { train, type Progress, type TrainOptions } from "../../driver/trainer.js";
+import { initParameters } from "../../driver/init.js";
 import { gpu } from "../helpers/gpu.js";
 import { model, session, smallGraph } from "../helpers/train.js";
 

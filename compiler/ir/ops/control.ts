@@ -8,6 +8,7 @@
 //  rev_block  a block of invertible update statements `x_j ⊕= g(reads)`, ⊕ ∈ {+, −, ×, ÷};
 //             each statement's g is a region of the variables it reads and the block's consts.
 //  fixpoint   z* = f(z*, consts) by plain (Picard) or Anderson-accelerated iteration.
+import { andersonWeightsFromGram, type FixpointAttrs } from "../../contract.js";
 import { dimEquals, shapeEquals, shapeToString } from "../dims.js";
 import type { EvalContext, OpDef } from "../op-def.js";
 import { tensor, type Tensor } from "../tensor.js";
@@ -180,16 +181,6 @@ const revBlockOp: OpDef = {
   lowering: { kind: "control" },
 };
 
-export interface FixpointAttrs {
-  tol: number;
-  maxIter: number;
-  solver: "picard" | "anderson";
-  /** Anderson: how many past iterates the least-squares mixing uses. */
-  memory: number;
-  /** A tag for the statistics the run reports ("forward", "backward"). */
-  tag: string;
-}
-
 export function fixpointAttrs(a: Attrs): FixpointAttrs {
   return {
     tol: a.tol as number,
@@ -223,38 +214,6 @@ function gramMatrix(residuals: Float64Array[]): number[][] {
     }),
   );
   return G;
-}
-
-/**
- * Anderson weights from the Gram matrix G = RᵀR of the residual history: minimise ‖Σ αᵢ rᵢ‖
- * subject to Σ αᵢ = 1, i.e. (G + λI) a = 1, α = a / Σ a. The GPU runtime computes G with kernels
- * and solves this small system on the host with the same function.
- */
-export function andersonWeightsFromGram(gram: number[][]): number[] {
-  const m = gram.length;
-  const G = gram.map((row) => [...row]);
-  const scale = Math.max(...G.map((row, i) => row[i]!), 1e-300);
-  for (let i = 0; i < m; i++) G[i]![i]! += 1e-10 * scale;
-  const rhs = new Array<number>(m).fill(1);
-  // Gaussian elimination with partial pivoting (m ≤ 10).
-  const A = G.map((row, i) => [...row, rhs[i]!]);
-  for (let c = 0; c < m; c++) {
-    let p = c;
-    for (let r = c + 1; r < m; r++) if (Math.abs(A[r]![c]!) > Math.abs(A[p]![c]!)) p = r;
-    [A[c], A[p]] = [A[p]!, A[c]!];
-    for (let r = c + 1; r < m; r++) {
-      const f = A[r]![c]! / A[c]![c]!;
-      for (let k = c; k <= m; k++) A[r]![k]! -= f * A[c]![k]!;
-    }
-  }
-  const a = new Array<number>(m).fill(0);
-  for (let r = m - 1; r >= 0; r--) {
-    let s = A[r]![m]!;
-    for (let k = r + 1; k < m; k++) s -= A[r]![k]! * a[k]!;
-    a[r] = s / A[r]![r]!;
-  }
-  const total = a.reduce((x, y) => x + y, 0);
-  return a.map((x) => x / total);
 }
 
 /** Iterates z ← f(z) until ‖f(z) − z‖ ≤ tol·max(‖f(z)‖, 1) or maxIter; returns z and stats. */

@@ -2,11 +2,11 @@
 // reversible loop (the grid's range must hold it) and how much the grid changes the model's output
 // (exact against float, same weights, no dropout) — reported by `train --exact` and `check --exact`,
 // with a warning when either is a problem (compiler/exact.ts builds the programs).
-import type { CompiledModel } from "../../compiler/compile.js";
-import { exactChangeGraph, exactRange, exactRangeGraph } from "../../compiler/exact.js";
-import type { Dataset } from "../data/types.js";
-import type { Backend } from "../exec/backend.js";
-import { runOnce } from "../exec/run-once.js";
+import type { CompiledModel } from "../compiler/compile.js";
+import { exactChangeGraph, exactRange, exactRangeGraph } from "../compiler/exact.js";
+import type { Dataset } from "../runtime/data/types.js";
+import type { Backend } from "../runtime/exec/backend.js";
+import { runOnce } from "./run-once.js";
 import { bindDims, dataArrays } from "./session.js";
 
 /**

@@ -1,8 +1,8 @@
+import type { BindingSpec, KernelSource } from "../../contract.js";
 // What every kernel template returns, and the helpers templates share: the uniform parameter
 // block (layout + packing), workgroup-grid folding for large 1-D launches, and small WGSL
 // snippets. A template is a pure function of its options: the same options give the same WGSL
 // text, which is the pipeline cache key.
-import type { BindingDesc, KernelSource } from "../gpu/pipelines.js";
 
 export type ScalarType = "u32" | "i32" | "f32";
 
@@ -56,7 +56,7 @@ export function packParams(
 
 /** Storage binding declarations, `@group(0) @binding(i)`, in order. */
 export function declareBindings(
-  bindings: readonly (BindingDesc & { type?: string })[],
+  bindings: readonly (BindingSpec & { type?: string })[],
   paramsType: string,
 ): string {
   return bindings

@@ -4,8 +4,7 @@
 // so neighbouring invocations touch neighbouring addresses, without a loop: on llvmpipe, loads
 // outside loops skip the per-lane exec-mask tests, and 2 items per invocation measured ~1.5×
 // faster than 1 (fewer invocations to schedule); GPUs use 1.
-import type { Tuning } from "../gpu/tuning.js";
-import type { BindingDesc } from "../gpu/pipelines.js";
+import type { Tuning } from "../../target.js";
 import {
   assertIdent,
   ceilDiv,
@@ -17,6 +16,7 @@ import {
   type KernelTemplate,
   type UniformField,
 } from "./template.js";
+import type { BindingSpec } from "../../contract.js";
 
 export interface ElementwiseOptions {
   /** Names of the input tensors, bound in this order before the output. */
@@ -50,7 +50,7 @@ export function elementwise(
   const wg = tuning.elementwiseWorkgroup;
   const items = tuning.elementwiseItems;
   const fields: UniformField[] = [{ name: "count", type: "u32" }, ...(opts.params ?? [])];
-  const bindings: (BindingDesc & { type?: string })[] = [
+  const bindings: (BindingSpec & { type?: string })[] = [
     ...opts.inputs.map((name) => ({
       name: `${name}_buf`,
       kind: "read" as const,

@@ -2,10 +2,14 @@
 // name (`W_in`, `blocks.group1.gcn_conv.W` with a leading [L] axis for stacked blocks), the
 // optimizer state as `optimizer.m.<name>` / `optimizer.v.<name>`, and in the metadata what a
 // bit-for-bit resumption needs: epoch, optimizer step, seed, the log and the best result so far.
-import type { CompiledModel } from "../../compiler/compile.js";
-import type { OptimizerConfig } from "../../compiler/training.js";
-import { loadSafetensors, saveSafetensors, type TensorInput } from "../checkpoint/safetensors.js";
-import type { EpochLog } from "./trainer.js";
+import type { CompiledModel } from "../compiler/compile.js";
+import type { OptimizerConfig } from "../compiler/training.js";
+import {
+  loadSafetensors,
+  saveSafetensors,
+  type TensorInput,
+} from "../runtime/checkpoint/safetensors.js";
+import type { EpochLog } from "./run-log.js";
 
 export const CHECKPOINT_FORMAT = "revgnn-checkpoint-1";
 

@@ -1,13 +1,13 @@
 // `revgnn check`: one training step of a reversible model both ways — activations rebuilt by the
 // derived inverse, and stored — reporting, for every block, how far the rebuilt input is from the
 // true one, and how far the rebuilt-activation gradients are from the stored-activation ones.
-import type { CompiledModel } from "../../compiler/compile.js";
-import { checkpointFlags, driftGraph } from "../../compiler/drift.js";
-import { relativeError } from "../../compiler/ir/tensor.js";
-import { gradientGraph } from "../../compiler/pipeline.js";
-import type { Dataset } from "../data/types.js";
-import type { Backend } from "../exec/backend.js";
-import { runOnce } from "../exec/run-once.js";
+import type { CompiledModel } from "../compiler/compile.js";
+import { checkpointFlags, driftGraph } from "../compiler/drift.js";
+import { relativeError } from "../compiler/ir/tensor.js";
+import { gradientGraph } from "../compiler/pipeline.js";
+import type { Dataset } from "../runtime/data/types.js";
+import type { Backend } from "../runtime/exec/backend.js";
+import { runOnce } from "./run-once.js";
 import { initParameters } from "./init.js";
 import { bindDims, dataArrays } from "./session.js";
 

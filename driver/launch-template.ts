@@ -1,10 +1,10 @@
 // Glue between templates and the runtime: compile a template through the pipeline cache and
 // record a dispatch of it with the grid and parameter block the template computes.
-import type { CompiledKernel, PipelineCache } from "../gpu/pipelines.js";
-import type { CommandStream } from "../gpu/stream.js";
-import type { SplitKPlan, MatmulDims } from "./matmul.js";
-import type { SlabSumDims } from "./reduce.js";
-import type { KernelTemplate } from "./template.js";
+import type { CompiledKernel, PipelineCache } from "../runtime/gpu/pipelines.js";
+import type { CommandStream } from "../runtime/gpu/stream.js";
+import type { SplitKPlan, MatmulDims } from "../compiler/codegen/templates/matmul.js";
+import type { SlabSumDims } from "../compiler/codegen/templates/reduce.js";
+import type { KernelTemplate } from "../compiler/codegen/templates/template.js";
 
 export interface Launchable<D> {
   template: KernelTemplate<D>;

@@ -1,16 +1,16 @@
 // A training run: epochs of full-batch or partition-wise steps, evaluation every k epochs, the
 // best-validation result, checkpoints (atomic safetensors), resumption, NaN detection, the run's
 // report. Progress goes to a callback so that the CLI decides how to show it.
-import type { CompiledModel } from "../../compiler/compile.js";
-import { optimizerStates, type OptimizerConfig } from "../../compiler/training.js";
-import { randomPartition } from "../data/graph.js";
-import { Rng } from "../data/rng.js";
-import { subsetDataset } from "../data/subset.js";
-import { labelledCount } from "../data/split-check.js";
-import type { Dataset } from "../data/types.js";
-import type { MemorySnapshot } from "../gpu/memory.js";
-import type { Backend } from "../exec/backend.js";
-import { rocAuc } from "../metrics.js";
+import type { CompiledModel } from "../compiler/compile.js";
+import { optimizerStates, type OptimizerConfig } from "../compiler/training.js";
+import { randomPartition } from "../runtime/data/graph.js";
+import { Rng } from "../runtime/data/rng.js";
+import { subsetDataset } from "../runtime/data/subset.js";
+import { labelledCount } from "../runtime/data/split-check.js";
+import type { Dataset } from "../runtime/data/types.js";
+import type { MemorySnapshot } from "../runtime/gpu/memory.js";
+import type { Backend } from "../runtime/exec/backend.js";
+import { rocAuc } from "../runtime/metrics.js";
 import { measureDrift } from "./check.js";
 import {
   CheckpointError,
@@ -19,6 +19,7 @@ import {
   type CheckpointState,
 } from "./checkpoint.js";
 import { NonFiniteStateError, describeTensors } from "./finite.js";
+import type { EpochLog } from "./run-log.js";
 import { initParameters } from "./init.js";
 import { checkTensorSizes } from "./limits.js";
 import { Session, bindDims } from "./session.js";
@@ -45,21 +46,6 @@ export interface TrainOptions {
    * that the measurement's stored activations do not count in the run's memory).
    */
   drift?: Backend<unknown, unknown>;
-}
-
-export interface EpochLog {
-  epoch: number;
-  loss: number;
-  /** Metrics on train/valid/test nodes (accuracy or mean ROC-AUC) when evaluated this epoch. */
-  train?: number;
-  valid?: number;
-  test?: number;
-  evalLoss?: number;
-  /** Loss on the validation nodes (no dropout). */
-  validLoss?: number;
-  /** Largest relative reconstruction error of a block input, when drift is measured. */
-  drift?: number;
-  seconds: number;
 }
 
 export interface TrainResult {

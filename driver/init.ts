@@ -1,9 +1,9 @@
 // Parameter initialisation on the host, from the specs the compiler collected. Stacked parameters
 // (one block per iteration of a `repeat`) are initialised block by block with the fan-in and
 // fan-out of one block, exactly as L separate layers would be.
-import type { InitSpec, ParamSpec } from "../../compiler/lower/scope.js";
-import { evalShape, numElements, type DimBindings } from "../../compiler/ir/dims.js";
-import { Rng } from "../data/rng.js";
+import type { InitSpec, ParamSpec } from "../compiler/lower/scope.js";
+import { evalShape, numElements, type DimBindings } from "../compiler/ir/dims.js";
+import { Rng } from "../runtime/data/rng.js";
 
 /** Fan-in and fan-out of one block: [in, out] for matrices, [1, d] for vectors (as PyG's glorot). */
 function fans(block: readonly number[]): [number, number] {

@@ -9,7 +9,6 @@
 //  - slabSum: out[row, col] = Σ_z W[z, row, col] (+ epilogue), also used by split-K matmul.
 // Chunk boundaries depend only on the problem size and the template options, never on the
 // adapter's scheduling, so results are bitwise reproducible run to run on a given device.
-import type { BindingDesc } from "../gpu/pipelines.js";
 import {
   ceilDiv,
   declareBindings,
@@ -21,12 +20,13 @@ import {
   type KernelTemplate,
   type UniformField,
 } from "./template.js";
+import type { BindingSpec } from "../../contract.js";
 
 export interface SlabEpilogue {
   /** WGSL defining `fn epilogue(row: u32, col: u32, acc: f32) -> f32`. */
   code: string;
   /** Extra bindings the snippet reads; bound after the template's own buffers. */
-  bindings?: (BindingDesc & { type?: string })[];
+  bindings?: (BindingSpec & { type?: string })[];
   /** Extra parameter-block fields, readable in the snippet as `params.<name>`. */
   params?: UniformField[];
 }
@@ -69,7 +69,7 @@ export function slabSum(opts: SlabSumOptions): KernelTemplate<SlabSumDims> {
   const wg = opts.workgroupSize ?? 64;
   const epi = opts.epilogue;
   const fields = [...SLAB_FIELDS, ...(epi?.params ?? [])];
-  const bindings: (BindingDesc & { type?: string })[] = [
+  const bindings: (BindingSpec & { type?: string })[] = [
     { name: "W", kind: "read" },
     { name: "out", kind: "read_write" },
     ...(epi?.bindings ?? []),
@@ -148,7 +148,7 @@ export function columnPartials(opts: {
     { name: "ldX", type: "u32" },
     { name: "offX", type: "u32" },
   ];
-  const bindings: BindingDesc[] = [
+  const bindings: BindingSpec[] = [
     { name: "X", kind: "read" },
     { name: "P", kind: "read_write" },
     { name: "params", kind: "uniform" },
@@ -220,7 +220,7 @@ export function vectorSum(opts: {
     { name: "offX", type: "u32" },
     { name: "offOut", type: "u32" },
   ];
-  const bindings: BindingDesc[] = [
+  const bindings: BindingSpec[] = [
     { name: "X", kind: "read" },
     { name: "out", kind: "read_write" },
     { name: "params", kind: "uniform" },

@@ -1,8 +1,22 @@
+// The target description: the adapter the kernels are compiled for and its tuning.
 // Per-adapter tuning: which kernel variant and which tile / workgroup shapes the templates use.
 // Chosen from the adapter class; the numbers for "cpu" were measured on Mesa lavapipe (llvmpipe,
 // 8-wide AVX2 SIMD across invocations, 2 cores) with bench/kernels.ts; the "gpu" numbers are the
 // conventional choices for NVIDIA/AMD-class hardware (not measured here: no GPU in CI).
-import type { AdapterDescription } from "./device.js";
+export type AdapterClass = "cpu" | "discrete" | "integrated" | "unknown";
+
+/** What the runtime reads off its adapter: the input of the target description. */
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** "cpu" for software rasterisers (lavapipe / llvmpipe / SwiftShader / WARP). */
+  class: AdapterClass;
+  isFallback: boolean;
+  /** One line for logs and benchmark tables. */
+  text: string;
+}
 
 export interface MatmulBlock {
   /** Invocations per workgroup (a multiple of the subgroup size). */
@@ -104,5 +118,35 @@ export function chooseTuning(
     elementwiseWorkgroup: 256,
     elementwiseItems: 1,
     reduceRowsPerChunk: 256,
+  };
+}
+
+/** What the kernels are generated for: the adapter's tuning and its storage-buffer limit. */
+export interface Target {
+  /** Undefined: portable generated kernels only (no adapter-specific templates). */
+  tuning?: Tuning;
+  /** Storage buffers a kernel may bind (8 when unknown). */
+  maxStorageBuffers?: number;
+}
+
+/**
+ * The target a run on this kind of adapter compiles for, without a device: lavapipe's ("cpu":
+ * subgroups of 8, 16 storage buffers) or a discrete GPU's ("gpu"). `plan` and `compile` use it;
+ * `train` reads the real adapter, which for lavapipe gives the same tuning.
+ */
+export function nominalTarget(kind: "cpu" | "gpu"): Target {
+  const description = {
+    vendor: "",
+    architecture: "",
+    device: "",
+    description: kind,
+    class: kind === "cpu" ? "cpu" : "discrete",
+    isFallback: false,
+    text: kind,
+  } satisfies AdapterDescription;
+  const limits = { maxComputeWorkgroupsPerDimension: 65535 } as GPUSupportedLimits;
+  return {
+    tuning: chooseTuning(description, limits, { enabled: kind === "cpu", minSize: 8, maxSize: 8 }),
+    maxStorageBuffers: kind === "cpu" ? 16 : 8,
   };
 }

@@ -5,7 +5,7 @@
 // Every operand is a strided view: element (i, j) of a [rows, cols] operand lives at
 // off + i·ld + j, so channel-group slices of wider [N, D] tensors need no copy.
 //
-// Two variants, chosen per adapter class by the tuning (runtime/gpu/tuning.ts):
+// Two variants, chosen per adapter class by the tuning (compiler/target.ts):
 //  - "subgroup" (CPU drivers: lavapipe/llvmpipe, 8-wide SIMD across invocations). Each invocation
 //    owns TM rows × TN columns of C in registers; the TN columns are the same for the whole
 //    workgroup. The lane-varying operand (A) is read with vec4 loads; the tile of B needed by
@@ -24,8 +24,7 @@
 // Split-K ("tn" with a long K): `matmulSplitK` returns a partial kernel that writes one [M, N]
 // slab per K-chunk into a workspace and a `slabSum` kernel that adds the slabs in order and
 // applies the epilogue: deterministic, no atomics.
-import type { Tuning } from "../gpu/tuning.js";
-import type { BindingDesc } from "../gpu/pipelines.js";
+import type { Tuning } from "../../target.js";
 import { slabSum, type SlabEpilogue, type SlabSumDims } from "./reduce.js";
 import {
   assertIdent,
@@ -37,6 +36,7 @@ import {
   type KernelTemplate,
   type UniformField,
 } from "./template.js";
+import type { BindingSpec } from "../../contract.js";
 
 export type MatmulForm = "nn" | "nt" | "tn";
 
@@ -108,7 +108,7 @@ interface Resolved {
   splitK: boolean;
   nHint: number | undefined;
   fields: UniformField[];
-  bindings: (BindingDesc & { type?: string })[];
+  bindings: (BindingSpec & { type?: string })[];
   label: string;
 }
 
@@ -176,7 +176,7 @@ function resolve(opts: MatmulOptions, splitK: boolean, variant: "subgroup" | "ti
   // The tiled variant stages everything through workgroup memory with scalar loads, where vec4
   // buys nothing; ignoring the flag there keeps one pipeline per form instead of two.
   const vec4 = Boolean(opts.vec4) && variant === "subgroup";
-  const bindings: (BindingDesc & { type?: string })[] = [
+  const bindings: (BindingSpec & { type?: string })[] = [
     { name: "A", kind: "read", type: vec4 ? "array<vec4f>" : "array<f32>" },
     { name: "B", kind: "read", type: vec4 ? "array<vec4f>" : "array<f32>" },
     { name: "C", kind: "read_write", type: vec4 ? "array<vec4f>" : "array<f32>" },

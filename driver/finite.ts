@@ -12,10 +12,14 @@
 // One dispatch covers up to MAX_PER_DISPATCH tensors (one storage binding each), so a step costs
 // ceil(tensors / MAX_PER_DISPATCH) dispatches, each reading the weights and state once; each
 // invocation accumulates in registers and touches the counters only when it found something.
-import type { KernelSpec } from "../../compiler/codegen/kernel-builder.js";
-import type { Backend } from "../exec/backend.js";
-import type { Executor, TensorRef, View } from "../exec/executor.js";
-import { declareBindings, paramsStruct, type UniformField } from "../kernels/template.js";
+import type { Backend } from "../runtime/exec/backend.js";
+import type { Executor, TensorRef, View } from "../runtime/exec/executor.js";
+import {
+  declareBindings,
+  paramsStruct,
+  type UniformField,
+} from "../compiler/codegen/templates/template.js";
+import type { KernelSpec } from "../compiler/contract.js";
 
 /** Tensors per dispatch: 3 parameter words each must fit the 64-word parameter block. */
 const MAX_PER_DISPATCH = 15;

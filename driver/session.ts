@@ -2,25 +2,25 @@
 // parameters and optimizer state living on the device, and the data of the graph being trained
 // on. Generic over the backend, so the same code either trains on the GPU or, on the dry-run
 // backend, replays exactly the same allocations to produce the static memory plan.
-import type { Program } from "../../compiler/codegen/generate.js";
-import type { CompiledModel } from "../../compiler/compile.js";
-import { evalShape, numElements, type DimBindings } from "../../compiler/ir/dims.js";
-import type { ModelInput } from "../../compiler/lower/lower.js";
-import { compileProgram } from "../../compiler/pipeline.js";
+import type { CompiledModel } from "../compiler/compile.js";
+import { evalShape, numElements, type DimBindings } from "../compiler/ir/dims.js";
+import type { ModelInput } from "../compiler/lower/lower.js";
+import { compileProgram } from "../compiler/pipeline.js";
 import {
   optimizerStates,
   stepScalars,
   type EvalGraph,
   type OptimizerConfig,
   type StepGraph,
-} from "../../compiler/training.js";
-import type { Dataset } from "../data/types.js";
-import type { Value } from "../../compiler/ir/types.js";
-import type { MemoryCategory } from "../gpu/memory.js";
-import type { Backend } from "../exec/backend.js";
-import { Executor, type TensorRef, type View } from "../exec/executor.js";
+} from "../compiler/training.js";
+import type { Dataset } from "../runtime/data/types.js";
+import type { Value } from "../compiler/ir/types.js";
+import type { MemoryCategory } from "../runtime/gpu/memory.js";
+import type { Backend } from "../runtime/exec/backend.js";
+import { Executor, type TensorRef, type View } from "../runtime/exec/executor.js";
 import { stateTensorNames } from "./checkpoint.js";
 import { FiniteCheck, NonFiniteStateError } from "./finite.js";
+import type { Program } from "../compiler/contract.js";
 
 export class DataShapeError extends Error {}
 

@@ -3,18 +3,18 @@
 // of `--set L=1e9` or a graph of 1e8 nodes is refused at once, naming the tensor, its size, the
 // limit and what would make it fit — not after compiling kernels, and not as a RangeError from a
 // host array of 32 billion floats.
-import type { CompiledModel } from "../../compiler/compile.js";
-import { evalShape, shapeToString } from "../../compiler/ir/dims.js";
-import type { Shape } from "../../compiler/ir/types.js";
-import { parseSyntheticSpec } from "../data/synthetic.js";
-import type { Dataset } from "../data/types.js";
+import type { CompiledModel } from "../compiler/compile.js";
+import { evalShape, shapeToString } from "../compiler/ir/dims.js";
+import type { Shape } from "../compiler/ir/types.js";
+import { parseSyntheticSpec } from "../runtime/data/synthetic.js";
+import type { Dataset } from "../runtime/data/types.js";
 import {
   adviceFor,
   BufferLimitError,
   limitExceeded,
   type MemoryCategory,
   type PoolLimits,
-} from "../gpu/memory.js";
+} from "../runtime/gpu/memory.js";
 import { bindDims } from "./session.js";
 
 function check(

@@ -25,8 +25,7 @@
 //  - "plain" (GPUs): the same (node, 4 channels) mapping without subgroup operations; lanes of
 //    a warp share a destination when the channel count is ≥ 128, so index loads are broadcast
 //    by the cache.
-import type { Tuning } from "../gpu/tuning.js";
-import type { BindingDesc } from "../gpu/pipelines.js";
+import type { Tuning } from "../../target.js";
 import {
   ceilDiv,
   declareBindings,
@@ -37,6 +36,7 @@ import {
   type KernelTemplate,
   type UniformField,
 } from "./template.js";
+import type { BindingSpec } from "../../contract.js";
 
 export interface SpmmOptions {
   /** Per-edge weights w[E] (else 1). */
@@ -98,7 +98,7 @@ export function spmm(opts: SpmmOptions, tuning: Tuning): SpmmKernel {
   if (variant === "subgroup" && WG % S !== 0)
     throw new Error("spmm: workgroup size must be a multiple of the subgroup size");
   const xType = vec4 ? "array<vec4f>" : "array<f32>";
-  const bindings: (BindingDesc & { type?: string })[] = [
+  const bindings: (BindingSpec & { type?: string })[] = [
     { name: "rowPtr", kind: "read", type: "array<u32>" },
     { name: "colIdx", kind: "read", type: "array<u32>" },
     { name: "x", kind: "read", type: xType },

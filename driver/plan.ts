@@ -1,14 +1,14 @@
 // The static memory plan: a training step and an evaluation replayed on the dry-run backend, which
 // allocates nothing but goes through the same buffer pool, in the same order, as a real run. The
 // plan's peak per category is what a run of these sizes will measure.
-import type { CompiledModel } from "../../compiler/compile.js";
-import { evalShape, numElements } from "../../compiler/ir/dims.js";
-import type { OptimizerConfig } from "../../compiler/training.js";
-import { BufferLimitError, MEMORY_CATEGORIES, type MemoryCategory } from "../gpu/memory.js";
-import { DryRunBackend } from "../exec/backend.js";
+import type { CompiledModel } from "../compiler/compile.js";
+import { evalShape, numElements } from "../compiler/ir/dims.js";
+import type { OptimizerConfig } from "../compiler/training.js";
+import { BufferLimitError, MEMORY_CATEGORIES, type MemoryCategory } from "../runtime/gpu/memory.js";
+import { DryRunBackend } from "../runtime/exec/backend.js";
 import { checkTensorSizes } from "./limits.js";
 import { Session } from "./session.js";
-import type { Tuning } from "../gpu/tuning.js";
+import type { Tuning } from "../compiler/target.js";
 
 export type CategoryPlan = Record<MemoryCategory | "total", number>;
 

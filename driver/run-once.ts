@@ -1,12 +1,12 @@
 // Runs an IR graph once on a backend: host arrays in, host arrays out. For diagnostics (`revgnn
-// check`) and tests; training keeps its tensors on the device instead (runtime/train/session.ts).
-import type { CodegenOptions } from "../../compiler/codegen/generate.js";
-import { compileGraph } from "../../compiler/pipeline.js";
-import { evalShape, numElements, type DimBindings } from "../../compiler/ir/dims.js";
-import type { Graph } from "../../compiler/ir/types.js";
-import type { Graph as GraphData } from "../data/types.js";
-import type { Backend } from "./backend.js";
-import { Executor, type View } from "./executor.js";
+// check`) and tests; training keeps its tensors on the device instead (driver/session.ts).
+import type { CodegenOptions } from "../compiler/codegen/generate.js";
+import { compileGraph } from "../compiler/pipeline.js";
+import { evalShape, numElements, type DimBindings } from "../compiler/ir/dims.js";
+import type { Graph } from "../compiler/ir/types.js";
+import type { Graph as GraphData } from "../runtime/data/types.js";
+import type { Backend } from "../runtime/exec/backend.js";
+import { Executor, type View } from "../runtime/exec/executor.js";
 
 export interface RunOnceOptions extends CodegenOptions {
   seed?: number;
