@@ -7,6 +7,7 @@ import { benchCommand } from "./bench-cmd.js";
 import { checkCommand } from "./check-cmd.js";
 import { gradcheckCommand } from "./gradcheck-cmd.js";
 import { planCommand, trainCommand } from "./train-cmd.js";
+import { parseDecimalText } from "../grammar/numbers.js";
 
 function collectSet(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf("=");
@@ -38,7 +39,7 @@ function number(what: string, rule: NumberRule = {}) {
           : ` of at least ${min}`
         : "";
   return (v: string) => {
-    const n = v.trim() === "" ? NaN : Number(v);
+    const n = parseDecimalText(v) ?? NaN;
     const whole = Number.isSafeInteger(n);
     if (!Number.isFinite(n) || (integer && !whole) || n < min || n > max) {
       throw new InvalidArgumentError(`${what} must be ${kind}${range}.`);

@@ -10,7 +10,8 @@ import { CompileError, DiagnosticBag, type Diagnostic } from "../grammar/diagnos
 import { verifyGraph } from "./ir/verify.js";
 import { builtinByName, LOSSES } from "./lower/builtins.js";
 import { Lowerer, type LoweredModel } from "./lower/lower.js";
-import { suggest } from "./lower/names.js";
+import { suggest } from "../grammar/spelling.js";
+import { parseDecimalText } from "../grammar/numbers.js";
 import { checkReversibleLayer } from "./lower/reversible-check.js";
 import { parseProgram } from "../grammar/index.js";
 
@@ -70,8 +71,7 @@ export interface CompileResult {
 function parseOverride(text: string): number | boolean | undefined {
   if (text === "true") return true;
   if (text === "false") return false;
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text.trim())) return Number(text);
-  return undefined;
+  return parseDecimalText(text);
 }
 
 function resolveHypers(

@@ -17,6 +17,7 @@ import {
 import type { Span } from "./ast.js";
 import { joinSpans } from "./diagnostics.js";
 import { spanAfter, tokenSpan } from "./spans.js";
+import { editDistance } from "./spelling.js";
 import * as t from "./tokens.js";
 
 /** `expected` is a token type's name; `what`, the `ERR_MSG` of the OR in parser.ts that failed.
@@ -114,23 +115,6 @@ function separatorHint(rule: string): string | undefined {
     default:
       return undefined;
   }
-}
-
-/** Edit distance with transpositions (optimal string alignment), for "did you mean". */
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.length][b.length];
 }
 
 function keywordWord(kw: TokenType): string {

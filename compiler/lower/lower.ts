@@ -26,7 +26,8 @@ import type { Combine } from "../ir/ops/control.js";
 import { Value, type Dim, type Graph } from "../ir/types.js";
 import { builtinByName, LOSSES, lowerLoss, type Builtin } from "./builtins.js";
 import { evalDimExpr, evalTypeDims, unifyArgument, type DimScope } from "./dims.js";
-import { assignedOuterNames, freeNames, suggest } from "./names.js";
+import { assignedOuterNames, freeNames } from "./names.js";
+import { suggest } from "../../grammar/spelling.js";
 import { LoopScope, ModelScope, RegionScope, type InitSpec, type ParamSpec } from "./scope.js";
 import { LowerError, Poisoned, VarEnv, type Frame, type LVal } from "./values.js";
 
