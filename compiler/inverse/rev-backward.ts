@@ -20,10 +20,10 @@
 // the rebuilt value — bit for bit, through `select` — before any function reads it. Degenerate
 // rows enter a stack at its input (features); inside, aggregation mixes them with their
 // neighbours, so the first block is where exactness matters. The cost is one kept [N, D] value.
-import { Builder } from "../ir/builder.js";
+import { Builder, type GraphBuilder } from "../ir/builder.js";
 import { eliminateDeadCode } from "../ir/dce.js";
-import { inverseCombine, revStatements } from "../ir/ops/control.js";
-import { getOp } from "../ir/registry.js";
+import { inverseCombine, revStatements } from "../ir/ops/control-attrs.js";
+import { getOp } from "../ir/op-table.js";
 import { Graph, Value, tensorType, type Op } from "../ir/types.js";
 import { emitBackward, emitForward, type Forwarded } from "../autodiff/core.js";
 import { inlineGraph } from "../ir/inline.js";
@@ -104,7 +104,7 @@ interface Anchor {
  * behind a rev_block are not mapped; those are rebuilt as before.
  */
 function anchorValues(
-  b: Builder,
+  b: GraphBuilder,
   body: Graph,
   numCarry: number,
   carryOps: Op[],
@@ -138,7 +138,7 @@ interface WalkResult {
  * `dCarryPost` is given) to the carried inputs (and theirs), recomputing what depends on weights.
  */
 function walkReverse(
-  b: Builder,
+  b: GraphBuilder,
   body: Graph,
   numCarry: number,
   carryPost: Value[],
@@ -282,7 +282,7 @@ function walkReverse(
  * also applies each statement's VJP, reusing the single evaluation of its function.
  */
 export function reverseRevBlock(
-  b: Builder,
+  b: GraphBuilder,
   op: Op,
   varsPost: Value[],
   consts: Value[],

@@ -1,7 +1,8 @@
 // What defines an IR op: its shape rule, its float64 reference semantics, its VJP rule written in
 // IR ops, and its WGSL lowering — the four things, in one place (one object per op in ops/*.ts).
 import type { DimBindings } from "./dims.js";
-import type { Builder } from "./builder.js";
+import type { AdOptions } from "../autodiff/options.js";
+import type { GraphBuilder } from "./graph-builder.js";
 import type { Tensor } from "./tensor.js";
 import type { Attrs, Graph, Op, Shape, Value } from "./types.js";
 import type { SignRule } from "./sign.js";
@@ -38,10 +39,33 @@ export interface EvalContext {
 
 /** Operand cotangents from result cotangents; `undefined` stands for a zero cotangent. */
 export type VjpRule = (
-  b: Builder,
+  b: GraphBuilder,
   op: { inputs: Value[]; outputs: Value[]; attrs: Attrs; regions: Graph[]; source: Op },
   outputCotangents: (Value | undefined)[],
 ) => (Value | undefined)[];
+
+/**
+ * The VJP of an op with regions (scan, rev_block, fixpoint). Unlike a VjpRule it also decides what
+ * the forward pass keeps: `forward` emits the op (or an augmented form that also returns
+ * residuals) and hands `saved` to its `backward`. The autodiff core calls it like any other rule.
+ */
+export interface RegionVjpRule {
+  forward(
+    b: GraphBuilder,
+    op: Op,
+    inputs: Value[],
+    opts: AdOptions,
+  ): { outputs: Value[]; saved: unknown };
+  backward(
+    b: GraphBuilder,
+    op: Op,
+    inputs: Value[],
+    outputs: Value[],
+    saved: unknown,
+    douts: (Value | undefined)[],
+    opts: AdOptions,
+  ): (Value | undefined)[];
+}
 
 /** Context the WGSL generator gives an elementwise lowering. */
 export interface ElementwiseEmitContext {
@@ -94,6 +118,8 @@ export interface OpDef {
   evaluate(inputs: Tensor[], attrs: Attrs, ctx: EvalContext, regions: Graph[]): Tensor[];
   /** Reverse-mode rule in IR ops. Absent for ops with zero derivative (comparisons, masks). */
   readonly vjp?: VjpRule;
+  /** Reverse-mode rule of an op with regions; replaces `vjp` there. */
+  readonly regionVjp?: RegionVjpRule;
   /** True when every operand's cotangent is zero (step functions, comparisons). */
   readonly zeroGradient?: boolean;
   /**
