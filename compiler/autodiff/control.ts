@@ -141,10 +141,11 @@ function bodyVjp(body: Graph, opts: AdOptions): BodyVjp {
 }
 
 function isCheapToRecompute(op: Op, v: Value): boolean {
-  const kind = getOp(op.opcode).lowering.kind;
+  const def = getOp(op.opcode);
+  const kind = def.lowering.kind;
   if (kind !== "elementwise" && kind !== "gather") return false;
   const edge = v.shape.length === 2 && (v.shape[0] === "E" || v.shape[0] === "E+N");
-  return edge || op.inputs.length === 0 || op.opcode === "dropout_mask";
+  return edge || op.inputs.length === 0 || !!def.cheapToRecompute;
 }
 
 function scanPolicy(op: Op, opts: AdOptions): "store" | "reversible" {

@@ -17,11 +17,18 @@ import { Value, tensorType, type Dim, type Graph, type Op } from "../ir/types.js
 import { expandRevBlocks } from "./expand.js";
 import type { Tuning } from "../../runtime/gpu/tuning.js";
 import { dotsGraph, mixGraph, residualGraph } from "./fixpoint.js";
-import { fixpointAttrs, type FixpointAttrs } from "../ir/ops/control.js";
-import type { ReduceCombine } from "../ir/op-def.js";
+import { fixpointAttrs, isFixpoint, isScan, type FixpointAttrs } from "../ir/ops/control.js";
+import type { Lowering, ReduceCombine } from "../ir/op-def.js";
 import { ExprEmitter, type Coord, type RowRef, type Sink } from "./expr.js";
 import { F32_MAX, gridOf, KernelBuilder, type Grid, type KernelSpec } from "./kernel-builder.js";
 import { matmulKernels } from "./matmul.js";
+
+/** An op's lowering, which the caller knows to be of the given kind (the scheduler chose by it). */
+function loweringOf<K extends Lowering["kind"]>(op: Op, kind: K): Extract<Lowering, { kind: K }> {
+  const lowering = getOp(op.opcode).lowering;
+  if (lowering.kind !== kind) throw new Error(`codegen: ${op.opcode} is not a ${kind} op`);
+  return lowering as Extract<Lowering, { kind: K }>;
+}
 
 export type Step =
   | { kind: "kernel"; kernel: KernelSpec; writes: Value[] }
@@ -290,7 +297,7 @@ export class CodeGenerator {
   }
 
   private controlStep(op: Op): Step {
-    if (op.opcode === "scan") {
+    if (isScan(op)) {
       const a = op.attrs;
       return {
         kind: "scan",
@@ -303,7 +310,7 @@ export class CodeGenerator {
         body: this.block(op.regions[0]!),
       };
     }
-    if (op.opcode === "fixpoint") {
+    if (isFixpoint(op)) {
       const attrs = fixpointAttrs(op.attrs);
       const shape = op.outputs[0]!.shape;
       return {
@@ -769,7 +776,8 @@ export class CodeGenerator {
       const W = kb2.dim(widths[i]!);
       const R2 = kb2.dim(rows);
       const n = `((${R2} + ${CHUNK_ROWS - 1}u) / ${CHUNK_ROWS}u)`;
-      if (op.opcode === "col_sum") {
+      // A column sum keeps one total per column; a total sum folds the columns too.
+      if (loweringOf(op, "reduce").axis === "col") {
         lines2.push(
           `  if (idx < ${W}) {`,
           `    var acc${i} = 0.0;`,
@@ -854,7 +862,7 @@ export class CodeGenerator {
       };
     }
     const val = ex.at(m, { row: edge, col: "col", colLevel: 0 });
-    const sum = op.opcode === "segment_sum";
+    const sum = loweringOf(op, "segment").combine === "sum";
     let selfTerm = "";
     if (loops) {
       const selfEdge: RowRef = {

@@ -141,6 +141,7 @@ const revBlockOp: OpDef = {
     return vars;
   },
   regionVjp: revBlockVjp,
+  inverse: { kind: "block", numVars: (attrs) => attrs.numVars as number },
   lowering: { kind: "control" },
 };
 
@@ -273,7 +274,8 @@ const iotaOp: OpDef = {
     ];
   },
   zeroGradient: true,
-  lowering: { kind: "elementwise", emit: (c) => `f32(${c.index})` },
+  bookkeeping: true,
+  lowering: { kind: "elementwise", emit: (c) => `f32(${c.index})`, reads: "linear-index" },
 };
 
 export const controlOps: OpDef[] = [scanOp, revBlockOp, fixpointOp, iotaOp];
