@@ -234,7 +234,7 @@ export class CodeGenerator {
       if (
         fuseRows &&
         kind === "reduce" &&
-        (getOp(op.opcode).lowering as { axis: string }).axis !== "row" &&
+        loweringOf(op, "reduce").axis !== "row" &&
         op.inputs[0]!.shape.length === 2 &&
         !uses.get(out)?.length
       ) {
@@ -421,10 +421,7 @@ export class CodeGenerator {
   }
 
   private reduceKernels(op: Op, producer: Map<Value, Op>, materialised: Set<Value>): Step[] {
-    const lowering = getOp(op.opcode).lowering as {
-      axis: "row" | "col" | "all";
-      combine: ReduceCombine;
-    };
+    const lowering = loweringOf(op, "reduce");
     const x = op.inputs[0]!;
     const out = op.outputs[0]!;
     if (lowering.axis === "row")
@@ -952,7 +949,7 @@ type RowMember =
 function rowMember(op: Op, kind: string, materialised: Set<Value>): RowMember | undefined {
   const out = op.outputs[0]!;
   if (kind === "reduce") {
-    const l = getOp(op.opcode).lowering as { axis: string; combine: ReduceCombine };
+    const l = loweringOf(op, "reduce");
     if (l.axis !== "row") return undefined;
     return { kind: "reduce", op, out, rows: op.inputs[0]!.shape[0]!, combine: l.combine };
   }

@@ -224,10 +224,12 @@ describe("column layouts on the op definitions say where each result column come
       // (operand, column) of each result column
       const sources: [number, number][] =
         layout.kind === "same"
-          ? Array.from({ length: xs[0]!.shape[1]! }, (_, c) => [0, c])
+          ? Array.from({ length: xs[0]!.shape[1]! }, (_, c): [number, number] => [0, c])
           : layout.kind === "slice"
-            ? Array.from({ length: layout.len }, (_, c) => [0, layout.start + c])
-            : xs.flatMap((x, k) => Array.from({ length: x.shape[1]! }, (_, c) => [k, c]));
+            ? Array.from({ length: layout.len }, (_, c): [number, number] => [0, layout.start + c])
+            : xs.flatMap((x, k) =>
+                Array.from({ length: x.shape[1]! }, (_, c): [number, number] => [k, c]),
+              );
       expect(y!.shape[1]).toBe(sources.length);
       sources.forEach(([k, c], j) => expect(column(y!, j)).toEqual(column(xs[k]!, c)));
     });
