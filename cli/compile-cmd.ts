@@ -6,6 +6,7 @@ import { compileFile, type CompiledModel } from "../compiler/compile.js";
 import { CompileError } from "../grammar/diagnostics.js";
 import { shapeToString } from "../compiler/ir/dims.js";
 import { carryPathError, inverseBody } from "../compiler/inverse/rev-backward.js";
+import { isFixpoint, isScan } from "../compiler/ir/ops/control.js";
 import { countOps, printGraph } from "../compiler/ir/print.js";
 import type { Graph } from "../compiler/ir/types.js";
 import { compileProgram, printPasses, type PipelineOptions } from "../compiler/pipeline.js";
@@ -77,7 +78,7 @@ export function inverseGraphs(m: CompiledModel): { label: string; graph: Graph }
   const out: { label: string; graph: Graph }[] = [];
   const visit = (g: Graph) => {
     for (const op of g.ops) {
-      if (op.opcode === "scan") {
+      if (isScan(op)) {
         const body = op.regions[0]!;
         const nc = op.attrs.numCarry as number;
         if (body.outputs.length === nc && !carryPathError(body, nc))
@@ -155,13 +156,13 @@ function summary(m: CompiledModel, ms: number, o: PipelineOptions): string {
   const loops: string[] = [];
   const visit = (g: Graph) => {
     for (const op of g.ops) {
-      if (op.opcode === "fixpoint") {
+      if (isFixpoint(op)) {
         const a = op.attrs;
         loops.push(
           `  fixpoint (${a.solver}, tol ${a.tol}, at most ${a.maxIter} iterations): implicit differentiation — memory independent of the iterations`,
         );
       }
-      if (op.opcode === "scan") {
+      if (isScan(op)) {
         const body = op.regions[0]!;
         const nc = op.attrs.numCarry as number;
         const why =

@@ -6,7 +6,7 @@
 // block, the error of the rebuilt input against the true one.
 import { Builder } from "./ir/builder.js";
 import { inlineGraph } from "./ir/inline.js";
-import { scanAttrs } from "./ir/ops/control.js";
+import { isScan, scanAttrs } from "./ir/ops/control.js";
 import { Graph, Value, tensorType, type Op } from "./ir/types.js";
 import { carryPathError, inverseBody } from "./inverse/rev-backward.js";
 
@@ -26,7 +26,7 @@ export interface DriftGraph {
 }
 
 export function isReversibleScan(op: Op): boolean {
-  if (op.opcode !== "scan") return false;
+  if (!isScan(op)) return false;
   const body = op.regions[0]!;
   const nc = op.attrs.numCarry as number;
   return body.outputs.length === nc && carryPathError(body, nc) === undefined;

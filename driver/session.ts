@@ -14,6 +14,7 @@ import {
   type StepGraph,
 } from "../compiler/training.js";
 import type { Dataset } from "../runtime/data/types.js";
+import { getOp } from "../compiler/ir/registry.js";
 import type { Value } from "../compiler/ir/types.js";
 import type { MemoryCategory } from "../runtime/gpu/memory.js";
 import type { Backend } from "../runtime/exec/backend.js";
@@ -196,7 +197,7 @@ export class Session<H, K> {
       this.stepGraph.gradients.map((v) => [v, "gradients"]),
     );
     for (const op of this.stepGraph.graph.ops)
-      if (op.opcode === "iota") categories.set(op.outputs[0]!, "workspace");
+      if (getOp(op.opcode).bookkeeping) categories.set(op.outputs[0]!, "workspace");
     const step = new Executor(this.backend, this.stepProgram, dims, graph, categories);
     const evalEx = new Executor(this.backend, this.evalProgram, dims, graph);
     await Promise.all([step.prepare(), evalEx.prepare(), this.finite.prepare()]);

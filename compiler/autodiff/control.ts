@@ -8,32 +8,19 @@
 //   rev_block              differentiated through its expansion into plain statements;
 //   fixpoint               implicit differentiation: g = J_f(z*)ᵀ g + dz* by the same fixpoint
 //                          iteration on f's VJP, then one VJP for the parameters.
-import { Builder } from "../ir/builder.js";
+//
+// The rules are registered on the ops' definitions (../ir/ops/control.ts, `regionVjp`), so this
+// module imports the op table, never the registry that imports those definitions.
+import { Builder, type GraphBuilder } from "../ir/builder.js";
 import { eliminateDeadCode } from "../ir/dce.js";
-import { fixpointAttrs, revStatements, scanAttrs } from "../ir/ops/control.js";
-import { getOp } from "../ir/registry.js";
+import { fixpointAttrs, revStatements, scanAttrs } from "../ir/ops/control-attrs.js";
+import type { RegionVjpRule } from "../ir/op-def.js";
+import { getOp } from "../ir/op-table.js";
 import { Graph, Value, tensorType, type Op } from "../ir/types.js";
 import { inlineGraph } from "../ir/inline.js";
 import { revBackwardBody, carryPathError } from "../inverse/rev-backward.js";
-import { emitBackward, emitForward, type AdOptions, type Forwarded } from "./core.js";
-
-export interface ControlRule {
-  forward(
-    b: Builder,
-    op: Op,
-    inputs: Value[],
-    opts: AdOptions,
-  ): { outputs: Value[]; saved: unknown };
-  backward(
-    b: Builder,
-    op: Op,
-    inputs: Value[],
-    outputs: Value[],
-    saved: unknown,
-    douts: (Value | undefined)[],
-    opts: AdOptions,
-  ): (Value | undefined)[];
-}
+import { emitBackward, emitForward, type Forwarded } from "./core.js";
+import type { AdOptions } from "./options.js";
 
 function fresh(v: Value, hint?: string): Value {
   return new Value(tensorType(v.shape), hint ?? v.hint);
@@ -57,7 +44,7 @@ export function expandRevBlock(op: Op): Graph {
   return g;
 }
 
-const revBlockRule: ControlRule = {
+export const revBlockVjp: RegionVjpRule = {
   forward(b, op, inputs, opts) {
     const expanded = expandRevBlock(op);
     const fwd = emitForward(b, expanded, inputs, opts);
@@ -154,10 +141,11 @@ function bodyVjp(body: Graph, opts: AdOptions): BodyVjp {
 }
 
 function isCheapToRecompute(op: Op, v: Value): boolean {
-  const kind = getOp(op.opcode).lowering.kind;
+  const def = getOp(op.opcode);
+  const kind = def.lowering.kind;
   if (kind !== "elementwise" && kind !== "gather") return false;
   const edge = v.shape.length === 2 && (v.shape[0] === "E" || v.shape[0] === "E+N");
-  return edge || op.inputs.length === 0 || op.opcode === "dropout_mask";
+  return edge || op.inputs.length === 0 || !!def.cheapToRecompute;
 }
 
 function scanPolicy(op: Op, opts: AdOptions): "store" | "reversible" {
@@ -168,7 +156,7 @@ function scanPolicy(op: Op, opts: AdOptions): "store" | "reversible" {
   return carryPathError(body, numCarry) === undefined ? "reversible" : "store";
 }
 
-const scanRule: ControlRule = {
+export const scanVjp: RegionVjpRule = {
   forward(b, op, inputs, opts) {
     const policy = scanPolicy(op, opts);
     if (policy === "reversible") {
@@ -217,7 +205,7 @@ const scanRule: ControlRule = {
 
 /** Backward scan over stored residuals. */
 function storedScanBackward(
-  b: Builder,
+  b: GraphBuilder,
   op: Op,
   inputs: Value[],
   outputs: Value[],
@@ -329,7 +317,7 @@ function assembleCotangents(
 
 /** Backward scan that rebuilds each iteration's input from its output (no stored activations). */
 function reversibleScanBackward(
-  b: Builder,
+  b: GraphBuilder,
   op: Op,
   inputs: Value[],
   outputs: Value[],
@@ -376,7 +364,7 @@ function reversibleScanBackward(
 
 // ---- fixpoint ----------------------------------------------------------------------------------
 
-const fixpointRule: ControlRule = {
+export const fixpointVjp: RegionVjpRule = {
   forward(b, op, inputs) {
     return { outputs: b.emit("fixpoint", inputs, op.attrs, op.regions), saved: undefined };
   },
@@ -410,9 +398,3 @@ const fixpointRule: ControlRule = {
     return [undefined, ...grads.slice(1)];
   },
 };
-
-export const controlRules = new Map<string, ControlRule>([
-  ["scan", scanRule],
-  ["rev_block", revBlockRule],
-  ["fixpoint", fixpointRule],
-]);

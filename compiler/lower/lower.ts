@@ -22,7 +22,7 @@ import type {
 import type { DiagnosticBag } from "../../grammar/diagnostics.js";
 import { IrShapeError } from "../ir/builder.js";
 import { shapeEquals, shapeToString } from "../ir/dims.js";
-import type { Combine } from "../ir/ops/control.js";
+import { combine64, type Combine } from "../ir/ops/control.js";
 import { Value, type Dim, type Graph } from "../ir/types.js";
 import { builtinByName, LOSSES, lowerLoss, type Builtin } from "./builtins.js";
 import { evalDimExpr, evalTypeDims, unifyArgument, type DimScope } from "./dims.js";
@@ -684,17 +684,9 @@ export class Lowerer {
     );
   }
 
-  binary(opcode: string, l: LVal, r: LVal, span: Span, f: Frame, symbol: string): LVal {
+  binary(opcode: Combine, l: LVal, r: LVal, span: Span, f: Frame, symbol: string): LVal {
     if (l.kind === "number" && r.kind === "number") {
-      const n =
-        opcode === "add"
-          ? l.n + r.n
-          : opcode === "sub"
-            ? l.n - r.n
-            : opcode === "mul"
-              ? l.n * r.n
-              : l.n / r.n;
-      return { kind: "number", n };
+      return { kind: "number", n: combine64(opcode, l.n, r.n) };
     }
     const a = this.tensorOf(l, span, "left operand", f);
     const c = this.tensorOf(r, span, "right operand", f);

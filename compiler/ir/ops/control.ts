@@ -1,6 +1,6 @@
 // Control ops: each carries regions. Their VJPs need to change what the forward pass keeps, so
-// they live with the autodiff transform (compiler/autodiff/control.ts); their lowerings are the
-// scheduler's (runtime loops over one compiled body).
+// their code lives with the autodiff transform (compiler/autodiff/control.ts) and is registered
+// here as `regionVjp`; their lowerings are the scheduler's (runtime loops over one compiled body).
 //
 //  scan       `repeat L`: one body, L iterations, a carried state, per-iteration inputs stacked
 //             along a leading axis of size L (xs: weights, iteration numbers), loop-invariant
@@ -8,59 +8,21 @@
 //  rev_block  a block of invertible update statements `x_j ⊕= g(reads)`, ⊕ ∈ {+, −, ×, ÷};
 //             each statement's g is a region of the variables it reads and the block's consts.
 //  fixpoint   z* = f(z*, consts) by plain (Picard) or Anderson-accelerated iteration.
-import { andersonWeightsFromGram, type FixpointAttrs } from "../../contract.js";
+import { andersonWeightsFromGram } from "../../contract.js";
+import { fixpointVjp, revBlockVjp, scanVjp } from "../../autodiff/control.js";
 import { dimEquals, shapeEquals, shapeToString } from "../dims.js";
 import type { EvalContext, OpDef } from "../op-def.js";
 import { tensor, type Tensor } from "../tensor.js";
-import type { Attrs, Graph, Shape } from "../types.js";
+import type { Graph, Shape } from "../types.js";
+import {
+  combine64,
+  fixpointAttrs,
+  revStatements,
+  scanAttrs,
+  type FixpointAttrs,
+} from "./control-attrs.js";
 
-export interface ScanAttrs {
-  count: number;
-  numCarry: number;
-  numXs: number;
-  reverse: boolean;
-}
-
-export function scanAttrs(a: Attrs): ScanAttrs {
-  return {
-    count: a.count as number,
-    numCarry: a.numCarry as number,
-    numXs: a.numXs as number,
-    reverse: !!a.reverse,
-  };
-}
-
-export type Combine = "add" | "sub" | "mul" | "div";
-
-export interface RevStatement {
-  target: number;
-  combine: Combine;
-  reads: number[];
-}
-
-export function revStatements(a: Attrs): RevStatement[] {
-  return (a.stmts as unknown as RevStatement[]).map((s) => ({ ...s }));
-}
-
-export function combine64(c: Combine, x: number, g: number): number {
-  switch (c) {
-    case "add":
-      return x + g;
-    case "sub":
-      return x - g;
-    case "mul":
-      return x * g;
-    case "div":
-      return x / g;
-  }
-}
-
-export const inverseCombine: Record<Combine, Combine> = {
-  add: "sub",
-  sub: "add",
-  mul: "div",
-  div: "mul",
-};
+export * from "./control-attrs.js";
 
 function sliceLeading(t: Tensor, i: number): Tensor {
   const inner = t.shape.slice(1);
@@ -134,6 +96,7 @@ const scanOp: OpDef = {
     }
     return [...carry, ...stacked];
   },
+  regionVjp: scanVjp,
   lowering: { kind: "control" },
 };
 
@@ -178,18 +141,10 @@ const revBlockOp: OpDef = {
     });
     return vars;
   },
+  regionVjp: revBlockVjp,
+  inverse: { kind: "block", numVars: (attrs) => attrs.numVars as number },
   lowering: { kind: "control" },
 };
-
-export function fixpointAttrs(a: Attrs): FixpointAttrs {
-  return {
-    tol: a.tol as number,
-    maxIter: a.maxIter as number,
-    solver: (a.solver as "picard" | "anderson") ?? "picard",
-    memory: (a.memory as number) ?? 5,
-    tag: (a.tag as string) ?? "fixpoint",
-  };
-}
 
 function norm(x: Float64Array): number {
   let s = 0;
@@ -270,6 +225,7 @@ const fixpointOp: OpDef = {
     ctx.record?.(opts.tag, { iterations: result.iterations, residual: result.residual });
     return [result.z];
   },
+  regionVjp: fixpointVjp,
   lowering: { kind: "control" },
 };
 
@@ -287,7 +243,8 @@ const iotaOp: OpDef = {
     ];
   },
   zeroGradient: true,
-  lowering: { kind: "elementwise", emit: (c) => `f32(${c.index})` },
+  bookkeeping: true,
+  lowering: { kind: "elementwise", emit: (c) => `f32(${c.index})`, reads: "linear-index" },
 };
 
 export const controlOps: OpDef[] = [scanOp, revBlockOp, fixpointOp, iotaOp];
