@@ -121,7 +121,9 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuConte
   let adapter: GPUAdapter | null;
   try {
     // A missing Vulkan loader or a broken driver can make either call throw.
-    gpu = create(options.dawnOptions ?? []);
+    // Dawn rounds GPU timestamps to 65.5 µs (a browser's defence against timing attacks), too
+    // coarse for the profiler's per-kernel times; given options come later and may override it.
+    gpu = create(["disable-dawn-features=timestamp_quantization", ...(options.dawnOptions ?? [])]);
     const request = { powerPreference: options.powerPreference ?? "high-performance" } as const;
     adapter = await withoutBenignDawnWarnings(() => gpu.requestAdapter(request));
   } catch (err) {
