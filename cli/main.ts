@@ -229,6 +229,7 @@ program
     exactBitsOption(),
   )
   .option("--report <file>", "write the per-block errors and gradient differences as JSON")
+  .option("--profile", "time every kernel of the check's steps; print a table", false)
   .action(async (file: string, o) => {
     process.exitCode = await checkCommand(file, o);
   });
