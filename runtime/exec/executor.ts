@@ -448,6 +448,7 @@ export class Executor<H, K> {
       kernel: spec.name,
       kind: spec.kind,
       implements: spec.implements,
+      ...(spec.custom ? { shapes: spec.grid.formula } : {}),
       ...dispatchCost(spec.kind, operands),
     };
   }

@@ -26,6 +26,11 @@ export interface DispatchNote {
   kind: string;
   /** The IR ops the kernel implements. */
   implements: readonly string[];
+  /**
+   * The instance's shapes, for shape-generic templates (one matmul text serves every matmul of
+   * its form, under the first one's name): what tells the instances apart.
+   */
+  shapes?: string;
   /** Floating-point operations of this dispatch (0 where the cost model counts none). */
   flops: number;
   /** Bytes of the tensors it reads and writes, each counted once. */

@@ -8,6 +8,8 @@ export interface ProfileRow {
   kind: string;
   /** The IR ops the kernel implements (empty for runtime kernels outside the program). */
   implements: string[];
+  /** The shapes of a template's instance (templates share a kernel name across shapes). */
+  shapes: string | null;
   calls_per_step: number;
   ms_per_step: number;
   /** Fraction of the kernels' summed time (the rows add up to 1). */
@@ -31,6 +33,7 @@ interface Group {
   kernel: string;
   kind: string;
   implements: string[];
+  shapes: string | null;
   calls: number;
   seconds: number;
   flops: number;
@@ -45,18 +48,21 @@ export function summarizeProfile(
   const groups = new Map<string, Group>();
   for (const d of dispatches) {
     const name = d.note?.kernel ?? d.label;
-    let g = groups.get(name);
+    const shapes = d.note?.shapes ?? null;
+    const key = shapes === null ? name : `${name} ${shapes}`;
+    let g = groups.get(key);
     if (!g) {
       g = {
         kernel: name,
         kind: d.note?.kind ?? "runtime",
         implements: [...(d.note?.implements ?? [])],
+        shapes,
         calls: 0,
         seconds: 0,
         flops: 0,
         bytes: 0,
       };
-      groups.set(name, g);
+      groups.set(key, g);
     }
     g.calls++;
     // A timestamp the driver did not write counts as no time, not as a poisoned total.
@@ -73,6 +79,7 @@ export function summarizeProfile(
       kernel: g.kernel,
       kind: g.kind,
       implements: g.implements,
+      shapes: g.shapes,
       calls_per_step: g.calls / per,
       ms_per_step: (1000 * g.seconds) / per,
       share: total > 0 ? g.seconds / total : 0,
@@ -96,7 +103,12 @@ export function formatProfile(p: KernelProfile, stepMs?: number, limit = 25): st
   const shown = p.rows.slice(0, limit);
   const body = shown.map((r) => [
     r.kernel,
-    abbreviate(r.implements.join(",") || r.kind, 36),
+    abbreviate(
+      r.shapes !== null
+        ? `${r.implements.join(",")} ${r.shapes.replace(/, in chunks.*$/, "")}`
+        : r.implements.join(",") || r.kind,
+      40,
+    ),
     fmt(r.calls_per_step, r.calls_per_step % 1 === 0 ? 0 : 1),
     fmt(r.ms_per_step, 3),
     `${(100 * r.share).toFixed(1)}%`,

@@ -113,6 +113,24 @@ describe("profile summary", () => {
     expect(text).toContain("5.0 ms of it outside kernels");
   });
 
+  it("instances of one template (one name, different shapes) are rows of their own", () => {
+    const inst = (shapes: string, seconds: number): TimedDispatch => ({
+      label: "k1_matmul",
+      note: { ...note("k1_matmul", 1e6, 1e3), shapes },
+      seconds,
+    });
+    const p = summarizeProfile(
+      [inst("[N, F] nn [F, 64] → [N, 64]", 0.05), inst("[N, 32] nn [32, 32] → [N, 32]", 0.001)],
+      1,
+      "timestamp-query",
+    );
+    expect(p.rows.map((r) => [r.kernel, r.shapes])).toEqual([
+      ["k1_matmul", "[N, F] nn [F, 64] → [N, 64]"],
+      ["k1_matmul", "[N, 32] nn [32, 32] → [N, 32]"],
+    ]);
+    expect(formatProfile(p)).toContain("matmul [N, F] nn [F, 64] → [N, 64]");
+  });
+
   it("a timestamp pair the driver did not write is NaN and counts as no time", () => {
     expect(passSeconds(1000n, 251000n)).toBe(250e-6);
     expect(passSeconds(0n, 0n)).toBeNaN();
