@@ -11,7 +11,7 @@ import { model, smallGraph } from "../helpers/train.js";
 
 const silent: Progress = { start() {}, epoch() {}, message() {}, stop() {} };
 
-async function profiledRun(method: TimingMethod) {
+async function profiledRun(method: TimingMethod | null) {
   const ctx = await gpu();
   const backend = new GpuBackend(ctx);
   // Every dispatch of the timed step, by the name the table uses.
@@ -34,7 +34,7 @@ async function profiledRun(method: TimingMethod) {
       partitions: 1,
       evalEvery: 1,
       storeActivations: false,
-      profile: { steps: 1, warmup: 1, method },
+      ...(method ? { profile: { steps: 1, warmup: 1, method } } : {}),
     },
     silent,
   );
@@ -42,6 +42,13 @@ async function profiledRun(method: TimingMethod) {
 }
 
 describe("kernel profiler", () => {
+  it("timing changes how work is submitted, not what is computed: the same losses", async () => {
+    const plain = await profiledRun(null);
+    const timed = await profiledRun("fence");
+    expect(plain.result.profile).toBeUndefined();
+    expect(timed.result.epochs.map((e) => e.loss)).toEqual(plain.result.epochs.map((e) => e.loss));
+  });
+
   for (const method of ["timestamp-query", "fence"] as const) {
     it(`${method}: rows cover every dispatched kernel, shares sum to 1, times positive`, async () => {
       const ctx = await gpu();
