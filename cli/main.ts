@@ -161,12 +161,7 @@ program
   )
   .option("--quiet", "no progress output", false)
   .option("--profile", "time every kernel of a few steps after warm-up; print a table", false)
-  .option(
-    "--profile-steps <n>",
-    "steps to time with --profile (default 3)",
-    count("--profile-steps", 1),
-    3,
-  )
+  .option("--profile-steps <n>", "steps to time with --profile", count("--profile-steps", 1), 3)
   .action(async (file: string, o) => {
     process.exitCode = await trainCommand(file, o);
   });
