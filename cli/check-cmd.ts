@@ -12,6 +12,7 @@ import { CheckpointError, describeNonFinite } from "../driver/checkpoint.js";
 import { initParameters } from "../driver/init.js";
 import { bindDims } from "../driver/session.js";
 import { checkOutputPaths } from "./output-paths.js";
+import { formatProfile, summarizeProfile } from "../runtime/profile/profile.js";
 
 export interface CheckCommandOptions {
   data: string;
@@ -23,6 +24,8 @@ export interface CheckCommandOptions {
   exact?: number | boolean;
   weights?: string;
   report?: string;
+  /** Time every kernel of the check's steps (`--profile`). */
+  profile?: boolean;
 }
 
 const e = (x: number) => x.toExponential(2);
@@ -65,12 +68,17 @@ export async function checkCommand(file: string, o: CheckCommandOptions): Promis
           o.weights ? `the weights of ${o.weights}` : "the initial weights",
         )
       : undefined;
+  // The profile covers the check's work: one training step with rebuilt activations and one
+  // with stored ones (compilation happens before the first dispatch and is not timed).
+  if (o.profile) backend.timing.start();
+  const method = backend.timing.method;
   const r = await checkReversibility(backend, model, ds, {
     seed: o.seed,
     checkpointEvery: o.checkpointEvery,
     perOp: bits !== undefined,
     params,
   });
+  const profile = method ? summarizeProfile(await backend.timing.stop(), 1, method) : undefined;
   if (r.loops.length === 0) {
     console.log(`${model.name} has no reversible loop: nothing is rebuilt`);
   }
@@ -118,6 +126,10 @@ export async function checkCommand(file: string, o: CheckCommandOptions): Promis
   console.log(
     `gradients, rebuilt vs stored activations: largest relative difference ${e(worst.relativeDifference)} (${worst.name})`,
   );
+  if (profile) {
+    console.log("(one check: a step with rebuilt activations and one with stored activations)");
+    console.log(formatProfile(profile));
+  }
   if (o.report) {
     await writeFileAtomic(
       o.report,
@@ -129,6 +141,7 @@ export async function checkCommand(file: string, o: CheckCommandOptions): Promis
           checkpoint_every: o.checkpointEvery ?? null,
           ...(exact ? { exact: exactJson(exact) } : {}),
           ...r,
+          ...(profile ? { profile } : {}),
         },
         null,
         2,

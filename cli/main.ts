@@ -161,6 +161,8 @@ program
     false,
   )
   .option("--quiet", "no progress output", false)
+  .option("--profile", "time every kernel of a few steps after warm-up; print a table", false)
+  .option("--profile-steps <n>", "steps to time with --profile", count("--profile-steps", 1), 3)
   .action(async (file: string, o) => {
     process.exitCode = await trainCommand(file, o);
   });
@@ -223,6 +225,7 @@ program
     exactBitsOption(),
   )
   .option("--report <file>", "write the per-block errors and gradient differences as JSON")
+  .option("--profile", "time every kernel of the check's steps; print a table", false)
   .action(async (file: string, o) => {
     process.exitCode = await checkCommand(file, o);
   });

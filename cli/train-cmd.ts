@@ -17,6 +17,7 @@ import { exactJson, exactReport, startingParams } from "./exact-report.js";
 import { checkOutputPaths } from "./output-paths.js";
 import { compileProgress } from "./compile-progress.js";
 import { checkSyntheticFits } from "../driver/limits.js";
+import { profileOptions, printProfile, profileJson } from "./profile-output.js";
 
 export interface TrainCommandOptions {
   data: string;
@@ -40,6 +41,9 @@ export interface TrainCommandOptions {
   /** Fixed-point bits of exact mode (`--exact [bits]`), or false. */
   exact?: number | boolean;
   drift?: boolean;
+  /** Time every kernel of a few steps (`--profile`, `--profile-steps`). */
+  profile?: boolean;
+  profileSteps?: number;
 }
 
 /** Compiles the model a run trains, in exact mode when asked. */
@@ -210,6 +214,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     perOp: bits !== undefined,
     exactBits: bits,
     drift: o.drift ? (new GpuBackend(ctx) as never) : undefined,
+    profile: profileOptions(o, o.epochs * o.partitions),
   };
   const metricName = ds.labels.kind === "single" ? "accuracy" : "ROC-AUC";
   console.error(
@@ -226,6 +231,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
       `test ${pct(result.test)}; median step ${(median(result.stepSeconds) * 1000).toFixed(1)} ms, ${result.dispatchesPerStep} dispatches/step`,
   );
   console.log(memoryTable({ "peak (measured)": peak, plan: plan }));
+  if (result.profile) printProfile(result.profile, result.stepSeconds);
   if (o.report) {
     const report = {
       version: 1,
@@ -288,6 +294,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
         dispatches_per_step: result.dispatchesPerStep,
       },
       memory: { peak, plan },
+      ...(result.profile ? { profile: profileJson(result.profile, result.stepSeconds) } : {}),
       adapter: ctx.adapterInfo,
     };
     await writeFileAtomic(o.report, JSON.stringify(report, null, 2) + "\n");

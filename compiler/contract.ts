@@ -7,7 +7,14 @@ import type { Dim, Value } from "./ir/types.js";
 
 export { Value } from "./ir/types.js";
 export type { Dim, Shape } from "./ir/types.js";
-export { evalDim, evalShape, numElements, shapeToString, type DimBindings } from "./ir/dims.js";
+export {
+  dimEquals,
+  evalDim,
+  evalShape,
+  numElements,
+  shapeToString,
+  type DimBindings,
+} from "./ir/dims.js";
 
 // ---- Programs -----------------------------------------------------------------------------
 

@@ -23,6 +23,8 @@ import type { EpochLog } from "./run-log.js";
 import { initParameters } from "./init.js";
 import { checkTensorSizes } from "./limits.js";
 import { Session, bindDims } from "./session.js";
+import type { TimedDispatch, TimingMethod } from "../runtime/gpu/dispatch-timer.js";
+import { summarizeProfile, type KernelProfile } from "../runtime/profile/profile.js";
 
 export interface TrainOptions {
   epochs: number;
@@ -46,6 +48,11 @@ export interface TrainOptions {
    * that the measurement's stored activations do not count in the run's memory).
    */
   drift?: Backend<unknown, unknown>;
+  /**
+   * Time every kernel of `steps` optimizer steps, after `warmup` untimed ones (the first steps
+   * touch fresh buffers), on a backend with dispatch timing (runtime/gpu/dispatch-timer.ts).
+   */
+  profile?: { steps: number; warmup: number; method?: TimingMethod };
 }
 
 export interface TrainResult {
@@ -61,6 +68,8 @@ export interface TrainResult {
   memory: MemorySnapshot;
   /** Over the run: the largest per-block reconstruction error and the first block's. */
   drift?: { max: number; input: number };
+  /** The kernel profile of the timed steps, and their indices in `stepSeconds`. */
+  profile?: { table: KernelProfile; steps: number[] };
 }
 
 export class NonFiniteLossError extends Error {}
@@ -151,6 +160,7 @@ export async function train<H, K>(
     await saveCheckpoint(opts.initSave, model, opts.optimizer, await state(startEpoch - 1), shapes);
 
   const stepSeconds: number[] = [];
+  const profiler = kernelProfiler(backend, opts.profile);
   const evalSeconds: number[] = [];
   let dispatchesPerStep = 0;
   let stopped: TrainResult["stopped"] = "completed";
@@ -183,12 +193,14 @@ export async function train<H, K>(
         const d0 = backend.stats.dispatches;
         const s0 = performance.now();
         steps++;
+        profiler?.beforeStep(stepSeconds.length);
         try {
           lossSum += await session.step(opts.lr, ++t, opts.seed);
         } finally {
           stepSeconds.push((performance.now() - s0) / 1000);
           dispatchesPerStep = backend.stats.dispatches - d0;
         }
+        await profiler?.afterStep();
       };
       if (opts.partitions <= 1) {
         await step();
@@ -276,6 +288,8 @@ export async function train<H, K>(
   } finally {
     progress.stop();
   }
+  // A run shorter than warm-up plus profiled steps reports the steps it timed.
+  profiler?.stop();
   if (opts.save && stopped === "completed")
     await saveCheckpoint(opts.save, model, opts.optimizer, await state(opts.epochs), shapes);
   const memory = backend.memory.snapshot();
@@ -292,5 +306,39 @@ export async function train<H, K>(
     dispatchesPerStep,
     memory,
     drift,
+    profile: profiler?.result,
   };
+}
+
+/**
+ * Times the steps `warmup` … `warmup + steps − 1` (0-based), each on its own (evaluations between
+ * them are not timed); the profile is then in `result`. Undefined when no profile is asked for or
+ * the backend cannot time.
+ */
+function kernelProfiler<H, K>(backend: Backend<H, K>, want: TrainOptions["profile"]) {
+  const timing = backend.timing;
+  if (!want || !timing || want.steps < 1) return undefined;
+  const timed: number[] = [];
+  const dispatches: TimedDispatch[] = [];
+  let method: TimingMethod | undefined;
+  const state = {
+    result: undefined as TrainResult["profile"],
+    beforeStep(index: number) {
+      if (index >= want.warmup && index < want.warmup + want.steps) {
+        timing.start(want.method);
+        timed.push(index);
+      }
+    },
+    async afterStep() {
+      method = timing.method ?? method;
+      if (timing.method) dispatches.push(...(await timing.stop()));
+      if (timed.length === want.steps) state.stop();
+    },
+    /** Summarises what was timed (a run shorter than warm-up plus steps: the steps it had). */
+    stop() {
+      if (state.result || !method || timed.length === 0) return;
+      state.result = { table: summarizeProfile(dispatches, timed.length, method), steps: timed };
+    },
+  };
+  return state;
 }

@@ -10,13 +10,13 @@
 //  - Device loss: `ctx.lost` settles, every await in the runtime races it (`ctx.guard`), and
 //    `ctx.check()` throws DeviceLostError from then on.
 import { readFileSync } from "node:fs";
-import { create, globals } from "webgpu";
 import {
   chooseTuning,
   type AdapterClass,
   type AdapterDescription,
   type Tuning,
 } from "../../compiler/target.js";
+import { withoutBenignDawnWarnings } from "./dawn-stderr.js";
 
 export interface GpuFeatures {
   timestampQuery: boolean;
@@ -100,6 +100,9 @@ const OPTIONAL_FEATURES: GPUFeatureName[] = ["timestamp-query", "subgroups", "sh
 let globalsInstalled = false;
 
 export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuContext> {
+  // Loaded here, not at the top: commands that need no GPU (--help, compile, plan) never load
+  // dawn.node.
+  const { create, globals } = await import("webgpu");
   if (!globalsInstalled) {
     // dawn.node's GPUBufferUsage, GPUShaderStage, … constants live in `globals`.
     Object.assign(globalThis, globals);
@@ -109,10 +112,11 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuConte
   let adapter: GPUAdapter | null;
   try {
     // A missing Vulkan loader or a broken driver can make either call throw.
-    gpu = create(options.dawnOptions ?? []);
-    adapter = await gpu.requestAdapter({
-      powerPreference: options.powerPreference ?? "high-performance",
-    });
+    // Dawn rounds GPU timestamps to 65.5 µs (a browser's defence against timing attacks), too
+    // coarse for the profiler's per-kernel times; given options come later and may override it.
+    gpu = create(["disable-dawn-features=timestamp_quantization", ...(options.dawnOptions ?? [])]);
+    const request = { powerPreference: options.powerPreference ?? "high-performance" } as const;
+    adapter = await withoutBenignDawnWarnings(() => gpu.requestAdapter(request));
   } catch (err) {
     throw new NoAdapterError(err instanceof Error ? err.message : String(err));
   }
@@ -159,7 +163,9 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuConte
  * parallel (pipelines.ts). Throws when the adapter found is not the context's.
  */
 export async function createHelperDevice(ctx: GpuContext): Promise<GPUDevice> {
-  const adapter = await ctx.gpu.requestAdapter({ powerPreference: "high-performance" });
+  const adapter = await withoutBenignDawnWarnings(() =>
+    ctx.gpu.requestAdapter({ powerPreference: "high-performance" }),
+  );
   if (!adapter || describeAdapter(adapter.info).text !== ctx.adapterInfo.text) {
     throw new Error("no second device on the same adapter");
   }
