@@ -18,7 +18,7 @@ import type { Attrs, Graph, Op, Value } from "../../compiler/ir/types.js";
 import { randomTensor, rng } from "../../compiler/gradcheck/random.js";
 
 const ROOT = join(import.meta.dirname, "../..");
-const SCANNED = ["cli", "compiler", "runtime", "grammar"];
+const SCANNED = ["cli", "compiler", "runtime", "driver", "grammar"];
 const OPS_DIR = "compiler/ir/ops";
 
 /** Comparisons of an opcode with a name: `x.opcode === "…"`, `switch (op.opcode)`, name sets. */
