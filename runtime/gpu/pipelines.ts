@@ -16,8 +16,8 @@
 // adapter a second device compiles half of a burst in parallel, its results reaching this device
 // through Mesa's disk cache. On a real GPU the pipeline is compiled at creation and the empty
 // dispatch costs microseconds.
-import { availableParallelism } from "node:os";
-import { GpuValidationError, createHelperDevice, type GpuContext } from "./device.js";
+import { envVar, hardwareThreads } from "../platform.js";
+import { GpuValidationError, createHelperDevice, type GpuContext } from "./context.js";
 
 export type BindingKind = "read" | "read_write" | "uniform";
 
@@ -194,12 +194,10 @@ export class PipelineCache {
   }
 
   private wantHelper(): boolean {
-    const env = process.env.REVGNN_PARALLEL_COMPILE;
+    const env = envVar("REVGNN_PARALLEL_COMPILE");
     if (env === "0") return false;
     if (env === "1") return true;
-    return (
-      (this.options.helper ?? this.ctx.adapterInfo.class === "cpu") && availableParallelism() >= 2
-    );
+    return (this.options.helper ?? this.ctx.adapterInfo.class === "cpu") && hardwareThreads() >= 2;
   }
 
   /** This device's worker: takes jobs from the front until none is left. */

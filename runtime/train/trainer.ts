@@ -45,6 +45,12 @@ export interface TrainOptions {
    * that the measurement's stored activations do not count in the run's memory).
    */
   drift?: Backend<unknown, unknown>;
+  /**
+   * Asked after every epoch: true ends the run there as "stopped", saving the checkpoint to
+   * `save` as a completed run does, so that `resume` continues it bit for bit (the playground's
+   * stop button).
+   */
+  shouldStop?: () => boolean;
 }
 
 export interface EpochLog {
@@ -68,7 +74,7 @@ export interface TrainResult {
   test: number;
   bestEpoch: number;
   epochs: EpochLog[];
-  stopped: "completed" | "non-finite loss" | "non-finite parameters";
+  stopped: "completed" | "stopped" | "non-finite loss" | "non-finite parameters";
   stepSeconds: number[];
   evalSeconds: number[];
   dispatchesPerStep: number;
@@ -273,6 +279,10 @@ export async function train<H, K>(
         log.push(entry);
       }
       progress.epoch(entry, best);
+      if (epoch < opts.epochs && opts.shouldStop?.()) {
+        stopped = "stopped";
+        break;
+      }
     }
   } catch (err) {
     if (err instanceof NonFiniteStateError) {
@@ -290,8 +300,8 @@ export async function train<H, K>(
   } finally {
     progress.stop();
   }
-  if (opts.save && stopped === "completed")
-    await saveCheckpoint(opts.save, model, opts.optimizer, await state(opts.epochs), shapes);
+  if (opts.save && (stopped === "completed" || stopped === "stopped"))
+    await saveCheckpoint(opts.save, model, opts.optimizer, await state(current), shapes);
   const memory = backend.memory.snapshot();
   session.unbind();
   return {
