@@ -1,7 +1,7 @@
 // `revgnn train` and `revgnn plan`.
 import cliProgress from "cli-progress";
 import { compileFile, expectModel, type CompiledModel } from "../compiler/compile.js";
-import { defaultOptimizer, type OptimizerKind } from "../compiler/training.js";
+import { defaultOptimizer, defaultWeightDecay, type OptimizerKind } from "../compiler/training.js";
 import { loadDataset } from "../runtime/data/load.js";
 import type { Dataset } from "../runtime/data/types.js";
 import { acquireGpu } from "../runtime/gpu/device.js";
@@ -68,11 +68,8 @@ export function exactBits(exact: number | boolean | undefined): number | undefin
   return bits;
 }
 
-/** Weight decay unless given: 5e-4 for Adam/AdamW (GCN's setting), 0 for SGD (so that one SGD
- *  step with lr 1 moves the weights by exactly the gradient). */
-export function defaultWeightDecay(kind: OptimizerKind): number {
-  return kind === "sgd" ? 0 : 5e-4;
-}
+// Moved to compiler/training.ts (shared with the playground); kept importable from here.
+export { defaultWeightDecay };
 
 const pct = (x: number | undefined) =>
   x === undefined || Number.isNaN(x) ? "  —  " : `${(100 * x).toFixed(2)}%`;
