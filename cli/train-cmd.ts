@@ -7,7 +7,7 @@ import type { Dataset } from "../runtime/data/types.js";
 import { acquireGpu } from "../runtime/gpu/device.js";
 import { GpuBackend } from "../runtime/exec/backend.js";
 import { MEMORY_CATEGORIES, poolLimitsOf } from "../runtime/gpu/memory.js";
-import { planMemory, type CategoryPlan } from "../runtime/train/plan.js";
+import { planDims, planMemory, type CategoryPlan } from "../runtime/train/plan.js";
 import { bindDims } from "../runtime/train/session.js";
 import { nominalTarget } from "../compiler/pipeline.js";
 import { median, train, type Progress, type TrainOptions } from "../runtime/train/trainer.js";
@@ -312,16 +312,7 @@ export async function planCommand(file: string, o: PlanCommandOptions): Promise<
   if (o.partitions > o.nodes)
     throw new UsageError(`--partitions ${o.partitions} is more than --nodes ${o.nodes}`);
   const { bits, model } = compileForRun(file, o);
-  const dims: Record<string, number> = { N: o.nodes, E: o.edges };
-  for (const inp of model.train.inputs) {
-    const bindSym = (d: string | number | undefined, v: number) => {
-      if (typeof d === "string" && !(d in dims)) dims[d] = v;
-    };
-    if (inp.role === "features") bindSym(inp.shape[1], o.features ?? 128);
-    if (inp.role === "labels") bindSym(inp.shape[1], o.classes ?? 40);
-    if (inp.role === "multilabels") bindSym(inp.shape[1], o.classes ?? 112);
-    if (inp.role === "edge_features") bindSym(inp.shape[1], 8);
-  }
+  const dims = planDims(model, o);
   const optimizer = defaultOptimizer(o.optimizer, defaultWeightDecay(o.optimizer));
   const plan = await planMemory(model, dims, {
     optimizer,

@@ -57,3 +57,8 @@ export function hardwareThreads(): number {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   return nav?.hardwareConcurrency ?? 1;
 }
+
+/** A browser's WebGPU settles its promises from its own event loop without polling: no throttle. */
+export function sleepWhileBusy(_busy: () => boolean, done: () => void): void {
+  done();
+}

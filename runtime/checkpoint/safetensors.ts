@@ -104,12 +104,12 @@ export function encodeSafetensors(
     header[name] = { dtype: dtypeOf(t.data), shape: [...t.shape], data_offsets: [offset, end] };
     offset = end;
   }
-  let json = JSON.stringify(header);
-  const jsonBytes = Buffer.byteLength(json, "utf8");
-  json += " ".repeat((8 - (jsonBytes % 8)) % 8);
-  const headerBytes = Buffer.from(json, "utf8");
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(headerBytes.length));
+  // TextEncoder and DataView rather than Node's Buffer: the page (playground/) writes these too.
+  const json = JSON.stringify(header);
+  const jsonBytes = new TextEncoder().encode(json).length;
+  const headerBytes = new TextEncoder().encode(json + " ".repeat((8 - (jsonBytes % 8)) % 8));
+  const len = new Uint8Array(8);
+  new DataView(len.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
   return [
     len,
     headerBytes,

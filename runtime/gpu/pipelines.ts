@@ -16,7 +16,7 @@
 // adapter a second device compiles half of a burst in parallel, its results reaching this device
 // through Mesa's disk cache. On a real GPU the pipeline is compiled at creation and the empty
 // dispatch costs microseconds.
-import { envVar, hardwareThreads } from "../platform.js";
+import { envVar, hardwareThreads, sleepWhileBusy } from "../platform.js";
 import { GpuValidationError, createHelperDevice, type GpuContext } from "./context.js";
 
 export type BindingKind = "read" | "read_write" | "uniform";
@@ -71,8 +71,6 @@ export class ShaderCompileError extends Error {
 
 /** Progress of a burst of kernel compiles: `done` of `total` ready. */
 export type CompileProgress = (done: number, total: number) => void;
-
-const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
 
 /** A burst smaller than this is compiled on this device alone (a helper costs a device). */
 const HELPER_MIN_KERNELS = 16;
@@ -156,15 +154,10 @@ export class PipelineCache {
   private throttle(): void {
     if (this.throttling || this.ctx.adapterInfo.class !== "cpu") return;
     this.throttling = true;
-    const tick = () => {
-      if (this.pending === 0) {
-        this.throttling = false;
-        return;
-      }
-      Atomics.wait(SLEEPER, 0, 0, 5);
-      setImmediate(tick);
-    };
-    setImmediate(tick);
+    sleepWhileBusy(
+      () => this.pending > 0,
+      () => (this.throttling = false),
+    );
   }
 
   private settled(): void {
