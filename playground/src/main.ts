@@ -7,7 +7,7 @@ import type { CategoryPlan } from "../../runtime/train/plan.js";
 import { NO_WEBGPU_ADVICE } from "../../runtime/gpu/device-browser.js";
 import { createEditor, replaceText, showDiagnostics } from "./editor.js";
 import { computePanels, memoryPlan, type Kernel, type PanelResult } from "./panels.js";
-import { LivePlot } from "./plot.js";
+import { LivePlot, type PlotRow } from "./plot.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
 const DEFAULT_EXAMPLE = "examples/revgcn.gnn";
@@ -118,7 +118,7 @@ function renderMemory(m: MemorySnapshot): void {
 // ---- training ------------------------------------------------------------------------------
 
 const worker = new Worker(new URL("./train-worker.js", import.meta.url), { type: "module" });
-// Made at the first epoch: vega lays out an empty, hidden plot with infinite extents.
+// Made at a run's first epoch (LivePlot needs rows).
 let plot: LivePlot | undefined;
 /** Every epoch's log, for tests and for the page's own table: window.revgnnLosses. */
 const losses: number[] = [];
@@ -155,13 +155,14 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
     case "epoch": {
       const l = m.log;
       losses[l.epoch - 1] = l.loss;
-      plot ??= new LivePlot($("plot"));
-      plot.add([
+      const rows: PlotRow[] = [
         { epoch: l.epoch, series: "train loss", value: l.loss },
         ...(l.valid !== undefined
           ? [{ epoch: l.epoch, series: "valid accuracy" as const, value: l.valid }]
           : []),
-      ]);
+      ];
+      if (plot) plot.add(rows);
+      else plot = new LivePlot($("plot"), rows);
       $("train-status").textContent =
         `epoch ${l.epoch}: loss ${l.loss.toFixed(4)}, train ${pct(l.train)}, valid ${pct(l.valid)}, ` +
         `test ${pct(l.test)} — ${m.stepsPerSecond.toFixed(2)} steps/s` +
@@ -192,7 +193,7 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
 
 function startTraining(): void {
   losses.length = 0;
-  plot?.clear();
+  plot = undefined;
   setRunning(true);
   document.body.dataset.training = "running";
   const nodes = num("train-nodes");

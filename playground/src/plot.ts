@@ -22,19 +22,17 @@ const SPEC: TopLevelSpec = {
   },
 };
 
+/** Made with its first rows: vega lays out an empty data set with infinite extents. */
 export class LivePlot {
   private readonly view: View;
 
-  constructor(parent: HTMLElement) {
+  constructor(parent: HTMLElement, first: PlotRow[]) {
+    parent.replaceChildren();
     this.view = new View(parse(compile(SPEC).spec), { renderer: "svg", container: parent });
-    void this.view.runAsync();
+    void this.view.insert("log", first).runAsync();
   }
 
   add(rows: PlotRow[]): void {
     void this.view.insert("log", rows).runAsync();
-  }
-
-  clear(): void {
-    void this.view.remove("log", () => true).runAsync();
   }
 }
