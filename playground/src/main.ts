@@ -248,6 +248,6 @@ $("resume").addEventListener("click", () => {
   send({ type: "resume" });
 });
 
-if (!("gpu" in navigator)) noWebGpu(`This browser has no WebGPU. ${NO_WEBGPU_ADVICE}`);
 setRunning(false);
+if (!navigator.gpu) noWebGpu(`This browser has no WebGPU. ${NO_WEBGPU_ADVICE}`);
 loadExample(new URLSearchParams(location.search).get("example") ?? DEFAULT_EXAMPLE);

@@ -74,6 +74,8 @@ async function run(req: TrainRequest, resume: boolean): Promise<void> {
   const ds = await dataset(req.nodes);
   post({ type: "status", text: "starting WebGPU" });
   const b = await device();
+  // Peaks per run; the backend (and its compiled pipelines) lives as long as the page.
+  b.memory.resetPeak();
   stopRequested = false;
   const result = await train(
     b,

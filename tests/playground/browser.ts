@@ -1,6 +1,7 @@
 // The playground as a visitor meets it: built into a temporary folder, served over http from
 // localhost (WebGPU needs a secure context), opened in the system Chromium through playwright-core.
 // Headless Chromium's WebGPU runs on SwiftShader here, so no GPU is needed.
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -50,4 +51,17 @@ export async function launchChromium(): Promise<Browser> {
       `no ${CHROMIUM}: run \`node scripts/setup.mjs --playground\` (as root it installs Debian's chromium)`,
     );
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/** `revgnn …` from source, as tests/helpers/cli.ts runs it, without blocking this process. */
+export function runCliAsync(args: string[]): Promise<{ code: number | null; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", ...args], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, err }));
+  });
 }

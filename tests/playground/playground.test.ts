@@ -7,9 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compileSource } from "../../compiler/compile.js";
+import { compileFile, compileSource, expectModel } from "../../compiler/compile.js";
+import { printGraph } from "../../compiler/ir/print.js";
 import { formatDiagnostics } from "../../compiler/diagnostics.js";
-import { runCli } from "../helpers/cli.js";
+import { runCliAsync } from "./browser.js";
 import { buildPlayground, launchChromium, serve } from "./browser.js";
 
 const EXAMPLE = "examples/revgcn.gnn";
@@ -43,9 +44,9 @@ describe("playground", () => {
     await page.goto(url);
     await waitTitle("ready");
     expect(await title()).toContain("ready");
-    const cli = runCli(["compile", EXAMPLE, "--emit", "ir"]);
-    expect(cli.code).toBe(0);
-    expect(await page.textContent("#panel-ir")).toBe(cli.out);
+    // What `revgnn compile --emit ir` prints (cli/compile-cmd.ts), computed in this process.
+    const cli = printGraph(expectModel(compileFile(EXAMPLE)).train.graph);
+    expect(await page.textContent("#panel-ir")).toBe(cli);
   });
 
   it("a broken program: the located error with its hint, an underline, and error in the title", async () => {
@@ -69,12 +70,40 @@ describe("playground", () => {
     expect(await page.locator(".cm-lintRange-error").count()).toBeGreaterThan(0);
   });
 
+  it("without WebGPU: the page names what to enable, and the compiler still works", async () => {
+    const bare = await browser.newPage();
+    await bare.addInitScript(() =>
+      Object.defineProperty(Navigator.prototype, "gpu", { get: () => undefined }),
+    );
+    await bare.goto(url);
+    await bare.waitForFunction(() => document.title.includes("ready"), null, { timeout: 60_000 });
+    expect(await bare.isVisible("#no-webgpu")).toBe(true);
+    expect(await bare.textContent("#no-webgpu")).toContain("chrome://flags/#enable-unsafe-webgpu");
+    expect(await bare.isDisabled("#train")).toBe(true);
+    await bare.close();
+  });
+
   it("trains Cora on WebGPU, stopped and resumed, with the Node runtime's losses (seed 0, 1e-4)", async () => {
     await page.reload();
     await waitTitle("ready");
     await page.click("[data-tab=train]");
     await page.fill("#train-epochs", String(EPOCHS));
     await page.fill("#train-seed", "0");
+    // The Node runtime's run of the same command (`revgnn train`), alongside the browser's.
+    const report = join(tmpdir(), `revgnn-playground-${process.pid}.json`);
+    const nodeRun = runCliAsync([
+      "train",
+      EXAMPLE,
+      "--data",
+      "data/cora",
+      "--epochs",
+      String(EPOCHS),
+      "--seed",
+      "0",
+      "--quiet",
+      "--report",
+      report,
+    ]);
     await page.click("#train");
     // Stop as soon as the first epoch is in: the run saves its checkpoint and ends as "stopped".
     await page.waitForFunction(() => (window as any).revgnnLosses.length >= 1, null, {
@@ -93,27 +122,16 @@ describe("playground", () => {
     });
     expect(await page.evaluate(() => document.body.dataset.training)).toBe("completed");
     const browserLosses: number[] = await page.evaluate(() => (window as any).revgnnLosses);
+    console.log(`playground losses (stopped after ${stoppedAfter}): ${browserLosses.join(", ")}`);
     await page.screenshot({ path: "docs/playground.png" });
 
-    const report = join(tmpdir(), `revgnn-playground-${process.pid}.json`);
-    const node = runCli([
-      "train",
-      EXAMPLE,
-      "--data",
-      "data/cora",
-      "--epochs",
-      String(EPOCHS),
-      "--seed",
-      "0",
-      "--quiet",
-      "--report",
-      report,
-    ]);
+    const node = await nodeRun;
     expect(node.code, node.err).toBe(0);
     const nodeLosses = (
       JSON.parse(readFileSync(report, "utf8")) as { log: { loss: number }[] }
     ).log.map((e) => e.loss);
     rmSync(report, { force: true });
+    console.log(`revgnn train losses: ${nodeLosses.join(", ")}`);
     expect(browserLosses).toHaveLength(EPOCHS);
     for (let i = 0; i < EPOCHS; i++) expect(browserLosses[i]).toBeCloseTo(nodeLosses[i]!, 4);
     expect(Math.max(...browserLosses.map((l, i) => Math.abs(l - nodeLosses[i]!)))).toBeLessThan(
