@@ -303,7 +303,7 @@ export async function train<H, K>(
   if (opts.save && (stopped === "completed" || stopped === "stopped"))
     await saveCheckpoint(opts.save, model, opts.optimizer, await state(current), shapes);
   const memory = backend.memory.snapshot();
-  session.unbind();
+  session.release();
   return {
     metric,
     valid: best?.valid ?? NaN,
