@@ -1,13 +1,13 @@
 // `revgnn train` and `revgnn plan`.
 import cliProgress from "cli-progress";
 import { compileFile, expectModel, type CompiledModel } from "../compiler/compile.js";
-import { defaultOptimizer, type OptimizerKind } from "../compiler/training.js";
+import { defaultOptimizer, defaultWeightDecay, type OptimizerKind } from "../compiler/training.js";
 import { loadDataset } from "../runtime/data/load.js";
 import type { Dataset } from "../runtime/data/types.js";
 import { acquireGpu } from "../runtime/gpu/device.js";
 import { GpuBackend } from "../runtime/exec/backend.js";
 import { MEMORY_CATEGORIES, poolLimitsOf } from "../runtime/gpu/memory.js";
-import { planMemory, type CategoryPlan } from "../driver/plan.js";
+import { planDims, planMemory, type CategoryPlan } from "../driver/plan.js";
 import { bindDims } from "../driver/session.js";
 import { nominalTarget } from "../compiler/target.js";
 import { median, train, type Progress, type TrainOptions } from "../driver/trainer.js";
@@ -70,12 +70,6 @@ export function exactBits(exact: number | boolean | undefined): number | undefin
   if (!Number.isInteger(bits) || bits < 0 || bits > 23)
     throw new UsageError("--exact takes 0 to 23 fractional bits");
   return bits;
-}
-
-/** Weight decay unless given: 5e-4 for Adam/AdamW (GCN's setting), 0 for SGD (so that one SGD
- *  step with lr 1 moves the weights by exactly the gradient). */
-export function defaultWeightDecay(kind: OptimizerKind): number {
-  return kind === "sgd" ? 0 : 5e-4;
 }
 
 const pct = (x: number | undefined) =>
@@ -322,16 +316,7 @@ export async function planCommand(file: string, o: PlanCommandOptions): Promise<
   if (o.partitions > o.nodes)
     throw new UsageError(`--partitions ${o.partitions} is more than --nodes ${o.nodes}`);
   const { bits, model } = compileForRun(file, o);
-  const dims: Record<string, number> = { N: o.nodes, E: o.edges };
-  for (const inp of model.train.inputs) {
-    const bindSym = (d: string | number | undefined, v: number) => {
-      if (typeof d === "string" && !(d in dims)) dims[d] = v;
-    };
-    if (inp.role === "features") bindSym(inp.shape[1], o.features ?? 128);
-    if (inp.role === "labels") bindSym(inp.shape[1], o.classes ?? 40);
-    if (inp.role === "multilabels") bindSym(inp.shape[1], o.classes ?? 112);
-    if (inp.role === "edge_features") bindSym(inp.shape[1], 8);
-  }
+  const dims = planDims(model, o);
   const optimizer = defaultOptimizer(o.optimizer, defaultWeightDecay(o.optimizer));
   const plan = await planMemory(model, dims, {
     optimizer,

@@ -2,9 +2,6 @@
 // layers → lower the chosen model to IR (a training graph, with dropout, and an evaluation graph,
 // without) → verify. Every stage reports into one DiagnosticBag; later stages run only when the
 // earlier ones found no error.
-import { readFileSync, existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { LayerDecl, ModelDecl, Program } from "../grammar/ast.js";
 import { CompileError, DiagnosticBag, type Diagnostic } from "../grammar/diagnostics.js";
 import { verifyGraph } from "./ir/verify.js";
@@ -14,24 +11,15 @@ import { suggest } from "../grammar/spelling.js";
 import { parseDecimalText } from "../grammar/numbers.js";
 import { checkReversibleLayer } from "./lower/reversible-check.js";
 import { parseProgram } from "../grammar/index.js";
+import { preludeText, readSourceFile } from "./source-files.js";
 
 export const PRELUDE_FILE = "<prelude>";
-
-function findPackageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("revgnn: cannot find the package root");
-    dir = up;
-  }
-  return dir;
-}
 
 let preludeCache: { text: string; program: Program } | undefined;
 
 export function prelude(): { text: string; program: Program } {
   if (!preludeCache) {
-    const text = readFileSync(join(findPackageRoot(), "compiler", "prelude.gnn"), "utf8");
+    const text = preludeText();
     const parsed = parseProgram(text, PRELUDE_FILE);
     if (parsed.diagnostics.length) {
       throw new Error(`internal: the prelude does not parse: ${parsed.diagnostics[0]!.message}`);
@@ -221,7 +209,7 @@ export function compileSource(
 }
 
 export function compileFile(path: string, opts: CompileOptions = {}): CompileResult {
-  return compileSource(readFileSync(path, "utf8"), path, opts);
+  return compileSource(readSourceFile(path), path, opts);
 }
 
 /** Throws a CompileError unless the result holds a model. */

@@ -22,6 +22,12 @@ export interface OptimizerConfig {
   eps: number;
 }
 
+/** Weight decay unless given: 5e-4 for Adam/AdamW (GCN's setting), 0 for SGD (so that one SGD
+ *  step with lr 1 moves the weights by exactly the gradient). */
+export function defaultWeightDecay(kind: OptimizerKind): number {
+  return kind === "sgd" ? 0 : 5e-4;
+}
+
 export const defaultOptimizer = (kind: OptimizerKind, weightDecay: number): OptimizerConfig => ({
   kind,
   weightDecay,

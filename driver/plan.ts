@@ -40,6 +40,27 @@ function dryRunBackend(o: PlanOptions): DryRunBackend {
   );
 }
 
+/**
+ * The sizes a plan binds without a dataset: N and E as given, the model's feature and class symbols
+ * from its inputs' roles (`revgnn plan`'s defaults where not given).
+ */
+export function planDims(
+  model: CompiledModel,
+  o: { nodes: number; edges: number; features?: number; classes?: number },
+): Record<string, number> {
+  const dims: Record<string, number> = { N: o.nodes, E: o.edges };
+  for (const inp of model.train.inputs) {
+    const bindSym = (d: string | number | undefined, v: number) => {
+      if (typeof d === "string" && !(d in dims)) dims[d] = v;
+    };
+    if (inp.role === "features") bindSym(inp.shape[1], o.features ?? 128);
+    if (inp.role === "labels") bindSym(inp.shape[1], o.classes ?? 40);
+    if (inp.role === "multilabels") bindSym(inp.shape[1], o.classes ?? 112);
+    if (inp.role === "edge_features") bindSym(inp.shape[1], 8);
+  }
+  return dims;
+}
+
 /** Sizes of the data: N, E and the model's own symbols (F, K, …). */
 export async function planMemory(
   model: CompiledModel,

@@ -221,6 +221,21 @@ export class Session<H, K> {
     this.bound = undefined;
   }
 
+  /**
+   * Unbinds the data and gives back the parameters and optimizer state too: for a backend that
+   * outlives the run (the playground keeps one for its compiled pipelines across runs).
+   */
+  release(): void {
+    const ex = this.bound?.step;
+    if (ex) {
+      this.params.forEach((v) => ex.release(v));
+      this.states.forEach((v) => ex.release(v));
+      this.params = [];
+      this.states = [];
+    }
+    this.unbind();
+  }
+
   private get b(): Bound<H, K> {
     if (!this.bound) throw new Error("session: no dataset bound");
     return this.bound;

@@ -53,6 +53,12 @@ export interface TrainOptions {
    * touch fresh buffers), on a backend with dispatch timing (runtime/gpu/dispatch-timer.ts).
    */
   profile?: { steps: number; warmup: number; method?: TimingMethod };
+  /**
+   * Asked after every epoch: true ends the run there as "stopped", saving the checkpoint to
+   * `save` as a completed run does, so that `resume` continues it bit for bit (the playground's
+   * stop button).
+   */
+  shouldStop?: () => boolean;
 }
 
 export interface TrainResult {
@@ -61,7 +67,7 @@ export interface TrainResult {
   test: number;
   bestEpoch: number;
   epochs: EpochLog[];
-  stopped: "completed" | "non-finite loss" | "non-finite parameters";
+  stopped: "completed" | "stopped" | "non-finite loss" | "non-finite parameters";
   stepSeconds: number[];
   evalSeconds: number[];
   dispatchesPerStep: number;
@@ -271,6 +277,10 @@ export async function train<H, K>(
         log.push(entry);
       }
       progress.epoch(entry, best);
+      if (epoch < opts.epochs && opts.shouldStop?.()) {
+        stopped = "stopped";
+        break;
+      }
     }
   } catch (err) {
     if (err instanceof NonFiniteStateError) {
@@ -290,10 +300,10 @@ export async function train<H, K>(
   }
   // A run shorter than warm-up plus profiled steps reports the steps it timed.
   profiler?.stop();
-  if (opts.save && stopped === "completed")
-    await saveCheckpoint(opts.save, model, opts.optimizer, await state(opts.epochs), shapes);
+  if (opts.save && (stopped === "completed" || stopped === "stopped"))
+    await saveCheckpoint(opts.save, model, opts.optimizer, await state(current), shapes);
   const memory = backend.memory.snapshot();
-  session.unbind();
+  session.release();
   return {
     metric,
     valid: best?.valid ?? NaN,

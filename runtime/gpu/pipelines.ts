@@ -16,8 +16,8 @@
 // adapter a second device compiles half of a burst in parallel, its results reaching this device
 // through Mesa's disk cache. On a real GPU the pipeline is compiled at creation and the empty
 // dispatch costs microseconds.
-import { availableParallelism } from "node:os";
-import { GpuValidationError, createHelperDevice, type GpuContext } from "./device.js";
+import { envVar, hardwareThreads, sleepWhileBusy } from "../platform.js";
+import { GpuValidationError, createHelperDevice, type GpuContext } from "./context.js";
 import type { BindingSpec, KernelSource } from "../../compiler/contract.js";
 
 /** The byte range bound for a uniform parameter block: 64 words of u32/i32/f32. */
@@ -57,8 +57,6 @@ export class ShaderCompileError extends Error {
 
 /** Progress of a burst of kernel compiles: `done` of `total` ready. */
 export type CompileProgress = (done: number, total: number) => void;
-
-const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
 
 /** A burst smaller than this is compiled on this device alone (a helper costs a device). */
 const HELPER_MIN_KERNELS = 16;
@@ -142,15 +140,10 @@ export class PipelineCache {
   private throttle(): void {
     if (this.throttling || this.ctx.adapterInfo.class !== "cpu") return;
     this.throttling = true;
-    const tick = () => {
-      if (this.pending === 0) {
-        this.throttling = false;
-        return;
-      }
-      Atomics.wait(SLEEPER, 0, 0, 5);
-      setImmediate(tick);
-    };
-    setImmediate(tick);
+    sleepWhileBusy(
+      () => this.pending > 0,
+      () => (this.throttling = false),
+    );
   }
 
   private settled(): void {
@@ -180,12 +173,10 @@ export class PipelineCache {
   }
 
   private wantHelper(): boolean {
-    const env = process.env.REVGNN_PARALLEL_COMPILE;
+    const env = envVar("REVGNN_PARALLEL_COMPILE");
     if (env === "0") return false;
     if (env === "1") return true;
-    return (
-      (this.options.helper ?? this.ctx.adapterInfo.class === "cpu") && availableParallelism() >= 2
-    );
+    return (this.options.helper ?? this.ctx.adapterInfo.class === "cpu") && hardwareThreads() >= 2;
   }
 
   /** This device's worker: takes jobs from the front until none is left. */

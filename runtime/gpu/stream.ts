@@ -18,7 +18,7 @@
 //
 // Errors: each submit is wrapped in validation and out-of-memory error scopes; the first error is
 // thrown by the next sync point (`finish()`, `readScalars()`), as is device loss.
-import { GpuValidationError, type GpuContext } from "./device.js";
+import { GpuValidationError, type GpuContext } from "./context.js";
 import type { MemoryPool } from "./memory.js";
 import { PARAMS_BINDING_BYTES, type CompiledKernel } from "./pipelines.js";
 import {

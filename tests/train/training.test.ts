@@ -104,6 +104,29 @@ describe("training", () => {
     expect(straight.valid).toBe(resumed.valid);
   });
 
+  it("shouldStop ends the run after that epoch with a checkpoint that resumes bit for bit", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "revgnn-"));
+    const m = model("examples/revgcn.gnn", { L: "2", D: "8" });
+    const ds = smallGraph();
+    const backend = () => gpu().then((c) => new GpuBackend(c));
+    const straight = await train(await backend(), m, ds, base({ epochs: 4 }), silent);
+    let epochs = 0;
+    const counting: Progress = { ...silent, epoch: () => void epochs++ };
+    const save = join(dir, "stopped.safetensors");
+    const stopped = await train(
+      await backend(),
+      m,
+      ds,
+      base({ epochs: 4, save, shouldStop: () => epochs >= 2 }),
+      counting,
+    );
+    expect(stopped.stopped).toBe("stopped");
+    expect(stopped.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    const resumed = await train(await backend(), m, ds, base({ epochs: 4, resume: save }), silent);
+    expect(resumed.stopped).toBe("completed");
+    expect(resumed.epochs.map((e) => e.loss)).toEqual(straight.epochs.map((e) => e.loss));
+  });
+
   it("a non-finite loss stops the run and keeps the last good checkpoint", async () => {
     const dir = mkdtempSync(join(tmpdir(), "revgnn-"));
     const m = model("examples/resgcn.gnn", { L: "2", D: "8", p: "0" });
