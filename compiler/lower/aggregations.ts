@@ -58,6 +58,12 @@ export const aggregations: readonly Aggregation[] = [
     lower: (c) => c.max(c.message),
   },
   {
+    name: "min",
+    doc: "channel-wise minimum (0 without edges)",
+    // −max(−x): segment_max already has its kernel and its VJP (to the edge holding the extremum).
+    lower: ({ b, ...c }) => b.neg(c.max(b.neg(c.message))),
+  },
+  {
     name: "softmax",
     argument: "score",
     doc: "Σ α·message with α = softmax of `score` over each node's in-edges; the score is one number per edge (`[E, 1]`, GAT) or one per channel (GENConv)",
