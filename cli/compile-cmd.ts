@@ -15,7 +15,7 @@ import {
   printPasses,
   type PipelineOptions,
 } from "../compiler/pipeline.js";
-import { defaultOptimizer, type OptimizerKind } from "../compiler/training.js";
+import { DEFAULT_OPTIMIZER, defaultOptimizer, type OptimizerKind } from "../compiler/optimizers.js";
 import { parseProgram } from "../grammar/index.js";
 import { readFileSync } from "node:fs";
 import { writeFileAtomicSync } from "../runtime/util/atomic-write.js";
@@ -52,7 +52,7 @@ export interface CompileCommandOptions {
 
 /** The pipeline options `train` would use for the same command-line options. */
 export function pipelineOptions(o: CompileCommandOptions): PipelineOptions {
-  const kind = o.optimizer ?? "adam";
+  const kind = o.optimizer ?? DEFAULT_OPTIMIZER;
   return {
     optimizer: defaultOptimizer(kind, o.weightDecay ?? defaultWeightDecay(kind)),
     storeActivations: !!o.storeActivations,

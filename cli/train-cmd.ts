@@ -1,7 +1,7 @@
 // `revgnn train` and `revgnn plan`.
 import cliProgress from "cli-progress";
 import { compileFile, expectModel, type CompiledModel } from "../compiler/compile.js";
-import { defaultOptimizer, type OptimizerKind } from "../compiler/training.js";
+import { defaultOptimizer, optimizerNamed, type OptimizerKind } from "../compiler/optimizers.js";
 import { loadDataset } from "../runtime/data/load.js";
 import type { Dataset } from "../runtime/data/types.js";
 import { acquireGpu } from "../runtime/gpu/device.js";
@@ -24,7 +24,8 @@ export interface TrainCommandOptions {
   set: Record<string, string>;
   model?: string;
   epochs: number;
-  lr: number;
+  /** The optimizer's default learning rate when not given. */
+  lr?: number;
   optimizer: OptimizerKind;
   weightDecay?: number;
   seed: number;
@@ -68,10 +69,9 @@ export function exactBits(exact: number | boolean | undefined): number | undefin
   return bits;
 }
 
-/** Weight decay unless given: 5e-4 for Adam/AdamW (GCN's setting), 0 for SGD (so that one SGD
- *  step with lr 1 moves the weights by exactly the gradient). */
+/** Weight decay unless given: the optimizer's default (compiler/optimizers.ts). */
 export function defaultWeightDecay(kind: OptimizerKind): number {
-  return kind === "sgd" ? 0 : 5e-4;
+  return optimizerNamed(kind).defaults.weightDecay;
 }
 
 const pct = (x: number | undefined) =>
@@ -176,6 +176,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
   const dims = bindDims(model.train.inputs, ds);
   const backend = new GpuBackend(ctx);
   const optimizer = defaultOptimizer(o.optimizer, o.weightDecay ?? defaultWeightDecay(o.optimizer));
+  const lr = o.lr ?? optimizerNamed(o.optimizer).defaults.lr;
   // The memory plan first: its dry run meets every tensor of a step and an evaluation under the
   // device's limits, so one too big for a buffer is refused (saying whether --partitions helps)
   // before any GPU work; the report compares it with the measured peak.
@@ -197,7 +198,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
   if (exact?.exceeded) return 1;
   const opts: TrainOptions = {
     epochs: o.epochs,
-    lr: o.lr,
+    lr,
     optimizer,
     seed: o.seed,
     partitions: o.partitions,
@@ -253,7 +254,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
       },
       training: {
         epochs: o.epochs,
-        lr: o.lr,
+        lr,
         optimizer: optimizer.kind,
         weight_decay: optimizer.weightDecay,
         seed: o.seed,

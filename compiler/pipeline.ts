@@ -16,13 +16,8 @@ import { generateProgram, type CodegenOptions, type Program } from "./codegen/ge
 import type { CompiledModel } from "./compile.js";
 import { eliminateDeadCode } from "./ir/dce.js";
 import type { Graph } from "./ir/types.js";
-import {
-  buildTrainingStep,
-  evaluationGraph,
-  type EvalGraph,
-  type OptimizerConfig,
-  type StepGraph,
-} from "./training.js";
+import { describeOptimizer, type OptimizerConfig } from "./optimizers.js";
+import { buildTrainingStep, evaluationGraph, type EvalGraph, type StepGraph } from "./training.js";
 import { chooseTuning, type Tuning } from "../runtime/gpu/tuning.js";
 import type { AdapterDescription } from "../runtime/gpu/device.js";
 
@@ -102,11 +97,8 @@ export const MODEL_PASSES: readonly Pass<ModelState, PipelineOptions>[] = [
     name: "training-step",
     does: "forward + derived backward (autodiff; reversible loops rebuild their inputs) + optimizer update",
     setting: (o) => {
-      const opt = o.optimizer;
-      const adam = opt.kind === "sgd" ? "" : `, β1 ${opt.beta1}, β2 ${opt.beta2}, ε ${opt.eps}`;
-      const decay = `weight decay ${opt.weightDecay}${opt.decay === "matrices" ? " (matrices)" : ""}`;
       const acts = o.storeActivations ? "stored activations" : "rebuilt activations";
-      return `${opt.kind} (${decay}${adam}); ${acts}`;
+      return `${describeOptimizer(o.optimizer)}; ${acts}`;
     },
     run: (s) => {
       const o = s.options;

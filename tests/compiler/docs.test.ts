@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { prelude } from "../../compiler/compile.js";
 import { aggregations, aggregationSyntax } from "../../compiler/lower/aggregations.js";
 import { builtins, LOSSES } from "../../compiler/lower/builtins.js";
+import { HYPER_SYMBOL, optimizers, type Optimizer } from "../../compiler/optimizers.js";
 
 const reference = readFileSync("grammar/README.md", "utf8");
 
@@ -35,6 +36,19 @@ describe("language reference", () => {
   it("the aggregation table is the registry: each aggregation, its syntax and its doc line", () => {
     const documented = tableRows(reference, "R");
     expect(documented).toEqual(aggregations.map((a) => [`\`${aggregationSyntax(a)}\``, a.doc]));
+  });
+  it("README.md's optimizer table is the registry: kind, doc, state names, defaults", () => {
+    const readme = readFileSync("README.md", "utf8");
+    const states = (o: Optimizer) => o.states.map((s) => `\`${s}\``).join(", ") || "none";
+    const defaults = ({ defaults: d, reads }: Optimizer) =>
+      [
+        `lr ${d.lr}`,
+        `weight decay ${d.weightDecay}`,
+        ...reads.map((h) => `${HYPER_SYMBOL[h]} ${d[h]}`),
+      ].join(", ");
+    expect(tableRows(readme, "K")).toEqual(
+      optimizers.map((o) => [`\`${o.kind}\``, o.doc, states(o), defaults(o)]),
+    );
   });
   it("lists every prelude layer", () => {
     const layers = prelude()

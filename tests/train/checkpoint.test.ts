@@ -32,7 +32,7 @@ const good = (): CheckpointState => ({
   seed: 0,
   data: "synthetic",
 });
-const load = (path: string) => loadCheckpoint(path, m, shapes, 0, sgd);
+const load = (path: string) => loadCheckpoint(path, m, shapes, sgd);
 const dir = mkdtempSync(join(tmpdir(), "revgnn-ck-"));
 
 /** A copy of a good checkpoint with one metadata entry or tensor changed. */
@@ -109,7 +109,7 @@ describe("checkpoints and non-finite values", () => {
       }),
     );
     await saveSafetensors(path, tensors, f.metadata);
-    expect(() => loadCheckpoint(path, m, shapes, 2, adam)).toThrow(
+    expect(() => loadCheckpoint(path, m, shapes, adam)).toThrow(
       `tensor optimizer.v.${w} holds 1 infinite value`,
     );
   });
