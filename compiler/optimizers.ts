@@ -117,6 +117,24 @@ export const optimizers: readonly Optimizer[] = [
       states: [],
     }),
   },
+  {
+    kind: "lion",
+    doc: "Lion (Chen et al. 2023): the sign of β1·m + (1−β1)·g, decoupled weight decay",
+    states: ["m"],
+    scalars: ["lr"],
+    hostScalars: (_, lr) => [lr],
+    reads: ["beta1", "beta2"],
+    // No decay by default: the paper scales λ with 1/lr, so no single value suits every lr.
+    defaults: { lr: 1e-4, weightDecay: 0, beta1: 0.9, beta2: 0.99, eps: 0 },
+    update: (u) => {
+      const { b, config: c, grad } = u;
+      const [m] = u.states as [Value];
+      const [lr] = u.scalars as [Value];
+      const direction = b.unary("sign", ema(b, m, grad, c.beta1));
+      const param = b.sub(decoupledDecay(u, lr), b.mul(direction, lr));
+      return { param, states: [ema(b, m, grad, c.beta2)] };
+    },
+  },
 ];
 
 /** The optimizer called `kind`; throws for a name no entry has (the CLI offers only these). */
