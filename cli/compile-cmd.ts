@@ -11,7 +11,12 @@ import { countOps, printGraph } from "../compiler/ir/print.js";
 import type { Graph } from "../compiler/ir/types.js";
 import { compileProgram, printPasses, type PipelineOptions } from "../compiler/pipeline.js";
 import { nominalTarget } from "../compiler/target.js";
-import { defaultOptimizer, defaultWeightDecay, type OptimizerKind } from "../compiler/training.js";
+import {
+  DEFAULT_OPTIMIZER,
+  defaultOptimizer,
+  defaultWeightDecay,
+  type OptimizerKind,
+} from "../compiler/optimizers.js";
 import { parseProgram } from "../grammar/index.js";
 import { readFileSync } from "node:fs";
 import { writeFileAtomicSync } from "../runtime/util/atomic-write.js";
@@ -48,7 +53,7 @@ export interface CompileCommandOptions {
 
 /** The pipeline options `train` would use for the same command-line options. */
 export function pipelineOptions(o: CompileCommandOptions): PipelineOptions {
-  const kind = o.optimizer ?? "adam";
+  const kind = o.optimizer ?? DEFAULT_OPTIMIZER;
   return {
     optimizer: defaultOptimizer(kind, o.weightDecay ?? defaultWeightDecay(kind)),
     storeActivations: !!o.storeActivations,

@@ -7,7 +7,7 @@ import type { GpuContext } from "../runtime/gpu/device.js";
 import { GpuBackend } from "../runtime/exec/backend.js";
 import { measureExact, summarizeExact, type ExactSummary } from "../driver/exact.js";
 import { evalShape, type DimBindings } from "../compiler/ir/dims.js";
-import { optimizerStates, type OptimizerConfig } from "../compiler/training.js";
+import type { OptimizerConfig } from "../compiler/optimizers.js";
 import { loadCheckpoint } from "../driver/checkpoint.js";
 import { initParameters } from "../driver/init.js";
 
@@ -62,6 +62,6 @@ export function startingParams(
       where: "the initial weights",
     };
   const shapes = model.train.params.map((p) => evalShape(p.shape, dims));
-  const ck = loadCheckpoint(o.resume, model, shapes, optimizerStates(optimizer.kind), optimizer);
+  const ck = loadCheckpoint(o.resume, model, shapes, optimizer);
   return { params: ck.params, where: `the weights of ${o.resume}` };
 }

@@ -8,6 +8,29 @@ import { checkCommand } from "./check-cmd.js";
 import { gradcheckCommand } from "./gradcheck-cmd.js";
 import { planCommand, trainCommand } from "./train-cmd.js";
 import { parseDecimalText } from "../grammar/numbers.js";
+import {
+  DEFAULT_OPTIMIZER,
+  optimizerKinds,
+  optimizers,
+  type Optimizer,
+} from "../compiler/optimizers.js";
+
+/** `--optimizer`, whose choices are the optimizer registry's (compiler/optimizers.ts). */
+function optimizerOption(description: string): Option {
+  return new Option("--optimizer <kind>", description)
+    .choices(optimizerKinds())
+    .default(DEFAULT_OPTIMIZER);
+}
+
+/** "default 5e-4 for adam/adamw, 0 for sgd": an optimizer default, grouped by value. */
+function defaultsHelp(key: keyof Optimizer["defaults"]): string {
+  const byValue = new Map<number, string[]>();
+  for (const o of optimizers)
+    byValue.set(o.defaults[key], [...(byValue.get(o.defaults[key]) ?? []), o.kind]);
+  return `default ${[...byValue].map(([v, kinds]) => `${v} for ${kinds.join("/")}`).join(", ")}`;
+}
+
+const weightDecayHelp = () => `weight decay (${defaultsHelp("weightDecay")})`;
 
 function collectSet(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf("=");
@@ -81,16 +104,8 @@ program
   .option("--out <dir>", "write to files in this directory instead of standard output")
   // The options of `train` that change its kernels: with them, `--emit wgsl` writes exactly the
   // kernels that `train` dispatches (`--emit passes` shows the pipeline they configure).
-  .addOption(
-    new Option("--optimizer <kind>", "optimizer of the training step")
-      .choices(["adam", "adamw", "sgd"])
-      .default("adam"),
-  )
-  .option(
-    "--weight-decay <x>",
-    "weight decay (default 5e-4 for adam/adamw, 0 for sgd)",
-    number("--weight-decay", { min: 0 }),
-  )
+  .addOption(optimizerOption("optimizer of the training step"))
+  .option("--weight-decay <x>", weightDecayHelp(), number("--weight-decay", { min: 0 }))
   .option("--store-activations", "stored-activation backprop, even for reversible blocks", false)
   .option(
     "--checkpoint-every <k>",
@@ -119,15 +134,9 @@ program
   .addOption(setOption())
   .option("--model <name>", "which model of the file")
   .option("--epochs <n>", "training epochs", count("--epochs", 1), 200)
-  .option("--lr <x>", "learning rate", number("--lr", { min: 0 }), 0.01)
-  .addOption(
-    new Option("--optimizer <kind>", "optimizer").choices(["adam", "adamw", "sgd"]).default("adam"),
-  )
-  .option(
-    "--weight-decay <x>",
-    "weight decay (default 5e-4 for adam/adamw, 0 for sgd)",
-    number("--weight-decay", { min: 0 }),
-  )
+  .option("--lr <x>", `learning rate (${defaultsHelp("lr")})`, number("--lr", { min: 0 }))
+  .addOption(optimizerOption("optimizer"))
+  .option("--weight-decay <x>", weightDecayHelp(), number("--weight-decay", { min: 0 }))
   .option("--seed <n>", "random seed (weights, dropout, partitions)", seed(), 0)
   .option(
     "--partitions <p>",
@@ -177,9 +186,7 @@ program
   .requiredOption("--edges <E>", "number of directed edges", count("--edges", 0))
   .option("--features <F>", "input features (default 128)", count("--features", 0))
   .option("--classes <K>", "classes or tasks (default 40)", count("--classes", 1))
-  .addOption(
-    new Option("--optimizer <kind>", "optimizer").choices(["adam", "adamw", "sgd"]).default("adam"),
-  )
+  .addOption(optimizerOption("optimizer"))
   .option(
     "--partitions <p>",
     "plan mini-batch training on P partitions",

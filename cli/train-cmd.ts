@@ -1,7 +1,12 @@
 // `revgnn train` and `revgnn plan`.
 import cliProgress from "cli-progress";
 import { compileFile, expectModel, type CompiledModel } from "../compiler/compile.js";
-import { defaultOptimizer, defaultWeightDecay, type OptimizerKind } from "../compiler/training.js";
+import {
+  defaultOptimizer,
+  defaultWeightDecay,
+  optimizerNamed,
+  type OptimizerKind,
+} from "../compiler/optimizers.js";
 import { loadDataset } from "../runtime/data/load.js";
 import type { Dataset } from "../runtime/data/types.js";
 import { acquireGpu } from "../runtime/gpu/device.js";
@@ -25,7 +30,8 @@ export interface TrainCommandOptions {
   set: Record<string, string>;
   model?: string;
   epochs: number;
-  lr: number;
+  /** The optimizer's default learning rate when not given. */
+  lr?: number;
   optimizer: OptimizerKind;
   weightDecay?: number;
   seed: number;
@@ -174,6 +180,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
   const dims = bindDims(model.train.inputs, ds);
   const backend = new GpuBackend(ctx);
   const optimizer = defaultOptimizer(o.optimizer, o.weightDecay ?? defaultWeightDecay(o.optimizer));
+  const lr = o.lr ?? optimizerNamed(o.optimizer).defaults.lr;
   // The memory plan first: its dry run meets every tensor of a step and an evaluation under the
   // device's limits, so one too big for a buffer is refused (saying whether --partitions helps)
   // before any GPU work; the report compares it with the measured peak.
@@ -195,7 +202,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
   if (exact?.exceeded) return 1;
   const opts: TrainOptions = {
     epochs: o.epochs,
-    lr: o.lr,
+    lr,
     optimizer,
     seed: o.seed,
     partitions: o.partitions,
@@ -253,7 +260,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
       },
       training: {
         epochs: o.epochs,
-        lr: o.lr,
+        lr,
         optimizer: optimizer.kind,
         weight_decay: optimizer.weightDecay,
         seed: o.seed,

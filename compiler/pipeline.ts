@@ -16,13 +16,8 @@ import { generateProgram, type CodegenOptions } from "./codegen/generate.js";
 import type { CompiledModel } from "./compile.js";
 import { eliminateDeadCode } from "./ir/dce.js";
 import type { Graph } from "./ir/types.js";
-import {
-  buildTrainingStep,
-  evaluationGraph,
-  type EvalGraph,
-  type OptimizerConfig,
-  type StepGraph,
-} from "./training.js";
+import { describeOptimizer, type OptimizerConfig } from "./optimizers.js";
+import { buildTrainingStep, evaluationGraph, type EvalGraph, type StepGraph } from "./training.js";
 import type { Target } from "./target.js";
 import type { Program } from "./contract.js";
 
@@ -94,11 +89,8 @@ export const MODEL_PASSES: readonly Pass<ModelState, PipelineOptions>[] = [
     name: "training-step",
     does: "forward + derived backward (autodiff; reversible loops rebuild their inputs) + optimizer update",
     setting: (o) => {
-      const opt = o.optimizer;
-      const adam = opt.kind === "sgd" ? "" : `, β1 ${opt.beta1}, β2 ${opt.beta2}, ε ${opt.eps}`;
-      const decay = `weight decay ${opt.weightDecay}${opt.decay === "matrices" ? " (matrices)" : ""}`;
       const acts = o.storeActivations ? "stored activations" : "rebuilt activations";
-      return `${opt.kind} (${decay}${adam}); ${acts}`;
+      return `${describeOptimizer(o.optimizer)}; ${acts}`;
     },
     run: (s) => {
       const o = s.options;

@@ -1,9 +1,10 @@
 // Checkpoints: safetensors files (written atomically) holding every parameter under its dotted
 // name (`W_in`, `blocks.group1.gcn_conv.W` with a leading [L] axis for stacked blocks), the
-// optimizer state as `optimizer.m.<name>` / `optimizer.v.<name>`, and in the metadata what a
+// optimizer state as `optimizer.<state>.<name>` (Adam's `optimizer.m.W`, `optimizer.v.W`;
+// the state names are the optimizer's, compiler/optimizers.ts), and in the metadata what a
 // bit-for-bit resumption needs: epoch, optimizer step, seed, the log and the best result so far.
 import type { CompiledModel } from "../compiler/compile.js";
-import type { OptimizerConfig } from "../compiler/training.js";
+import { optimizerNamed, type OptimizerConfig } from "../compiler/optimizers.js";
 import {
   loadSafetensors,
   saveSafetensors,
@@ -56,15 +57,15 @@ export function describeNonFinite(data: ArrayLike<number>): string | undefined {
 
 /**
  * Names of the optimizer-state tensors, in the order the step keeps them: every parameter's first
- * moment ("optimizer.m.<param>"), then every second moment ("optimizer.v.<param>").
+ * state ("optimizer.m.<param>" for Adam), then every second one ("optimizer.v.<param>"), ….
  */
 export function stateTensorNames(
   params: readonly { name: string }[],
-  statesPerParam: number,
+  optimizer: OptimizerConfig,
 ): string[] {
-  return ["m", "v"]
-    .slice(0, statesPerParam)
-    .flatMap((state) => params.map((p) => `optimizer.${state}.${p.name}`));
+  return optimizerNamed(optimizer.kind).states.flatMap((state) =>
+    params.map((p) => `optimizer.${state}.${p.name}`),
+  );
 }
 
 export async function saveCheckpoint(
@@ -77,7 +78,7 @@ export async function saveCheckpoint(
   const params = model.train.params;
   // A checkpoint is the run's last good state: writing non-finite weights over it would lose that
   // state. The trainer stops before it gets here; this is the guard for every other caller.
-  const stateNames = stateTensorNames(params, s.states.length / Math.max(1, params.length));
+  const stateNames = stateTensorNames(params, optimizer);
   const names = [...params.map((p) => p.name), ...stateNames];
   [...s.params, ...s.states].forEach((data, i) => {
     const bad = describeNonFinite(data);
@@ -125,7 +126,6 @@ export function loadCheckpoint(
   path: string,
   model: CompiledModel,
   shapes: number[][],
-  statesPerParam: number,
   optimizer: OptimizerConfig,
 ): CheckpointState {
   const file = loadSafetensors(path);
@@ -221,7 +221,7 @@ export function loadCheckpoint(
     return data;
   };
   const params = model.train.params.map((p, i) => get(p.name, shapes[i]!));
-  const states = stateTensorNames(model.train.params, statesPerParam).map((name, k) =>
+  const states = stateTensorNames(model.train.params, optimizer).map((name, k) =>
     get(name, shapes[k % shapes.length]!),
   );
   return { params, states, epoch, step, log, best: best ?? undefined, seed, data: meta.data ?? "" };

@@ -3,12 +3,12 @@
 // plan's peak per category is what a run of these sizes will measure.
 import type { CompiledModel } from "../compiler/compile.js";
 import { evalShape, numElements } from "../compiler/ir/dims.js";
-import type { OptimizerConfig } from "../compiler/training.js";
 import { BufferLimitError, MEMORY_CATEGORIES, type MemoryCategory } from "../runtime/gpu/memory.js";
 import { DryRunBackend } from "../runtime/exec/backend.js";
 import { checkTensorSizes } from "./limits.js";
 import { Session } from "./session.js";
 import type { Tuning } from "../compiler/target.js";
+import type { OptimizerConfig } from "../compiler/optimizers.js";
 
 export type CategoryPlan = Record<MemoryCategory | "total", number>;
 

@@ -6,13 +6,8 @@ import type { CompiledModel } from "../compiler/compile.js";
 import { evalShape, numElements, type DimBindings } from "../compiler/ir/dims.js";
 import type { ModelInput } from "../compiler/lower/lower.js";
 import { compileProgram } from "../compiler/pipeline.js";
-import {
-  optimizerStates,
-  stepScalars,
-  type EvalGraph,
-  type OptimizerConfig,
-  type StepGraph,
-} from "../compiler/training.js";
+import { optimizerNamed, stepScalars, type OptimizerConfig } from "../compiler/optimizers.js";
+import type { EvalGraph, StepGraph } from "../compiler/training.js";
 import type { Dataset } from "../runtime/data/types.js";
 import { getOp } from "../compiler/ir/registry.js";
 import type { Value } from "../compiler/ir/types.js";
@@ -156,10 +151,9 @@ export class Session<H, K> {
     this.stepProgram = compiled.step;
     this.evalProgram = compiled.eval;
     const names = model.train.params.map((p) => p.name);
-    const states = optimizerStates(options.optimizer.kind);
     this.finite = new FiniteCheck(backend, [
       ...names,
-      ...stateTensorNames(model.train.params, states),
+      ...stateTensorNames(model.train.params, options.optimizer),
     ]);
   }
 
@@ -254,9 +248,9 @@ export class Session<H, K> {
     this.params = values.map((a, i) =>
       this.upload(a.length, a, "parameters", this.model.train.params[i]!.name, ex),
     );
-    const k = optimizerStates(this.options.optimizer.kind);
+    const optimizer = optimizerNamed(this.options.optimizer.kind);
     this.states = [];
-    for (let s = 0; s < k; s++) {
+    optimizer.states.forEach((name, s) => {
       values.forEach((a, i) => {
         const given = states?.[s * values.length + i];
         const st = given ?? new Float32Array(a.length);
@@ -265,13 +259,13 @@ export class Session<H, K> {
             st.length,
             st,
             "optimizer",
-            `${s === 0 ? "m" : "v"}.${this.model.train.params[i]!.name}`,
+            `${name}.${this.model.train.params[i]!.name}`,
             ex,
           ),
         );
       });
-    }
-    this.scalars ??= ex.allocate(3, "workspace", "step_scalars");
+    });
+    this.scalars ??= ex.allocate(optimizer.scalars.length, "workspace", "step_scalars");
     this.finite.allocate(ex);
   }
 
@@ -286,7 +280,7 @@ export class Session<H, K> {
     const ex = b.step;
     this.backend.write(this.scalars!.buf.handle, stepScalars(this.options.optimizer, lr, t));
     const np = this.params.length;
-    const scalarViews = [0, 1, 2].map<View<H>>((i) => ({
+    const scalarViews = Array.from({ length: this.scalars!.elements }, (_, i): View<H> => ({
       ...this.scalars!,
       offset: i,
       elements: 1,

@@ -2,7 +2,7 @@
 // best-validation result, checkpoints (atomic safetensors), resumption, NaN detection, the run's
 // report. Progress goes to a callback so that the CLI decides how to show it.
 import type { CompiledModel } from "../compiler/compile.js";
-import { optimizerStates, type OptimizerConfig } from "../compiler/training.js";
+import type { OptimizerConfig } from "../compiler/optimizers.js";
 import { randomPartition } from "../runtime/data/graph.js";
 import { Rng } from "../runtime/data/rng.js";
 import { subsetDataset } from "../runtime/data/subset.js";
@@ -138,13 +138,7 @@ export async function train<H, K>(
   let log: EpochLog[] = [];
   let best: { valid: number; test: number; epoch: number } | undefined;
   if (opts.resume) {
-    const ck = loadCheckpoint(
-      opts.resume,
-      model,
-      session.paramShapes(),
-      optimizerStates(opts.optimizer.kind),
-      opts.optimizer,
-    );
+    const ck = loadCheckpoint(opts.resume, model, session.paramShapes(), opts.optimizer);
     if (ck.epoch >= opts.epochs)
       throw new CheckpointError(
         `${opts.resume}: the checkpoint is at epoch ${ck.epoch}; --epochs ${opts.epochs} leaves nothing to train (ask for more epochs)`,

@@ -238,7 +238,8 @@ export interface TupleExpr {
  */
 export interface AggregateExpr {
   kind: "aggregate";
-  reducer: { name: "sum" | "mean" | "max" | "softmax"; arg?: Expr; span: Span };
+  /** One of compiler/lower/aggregations.ts's names (the parser accepts no other). */
+  reducer: { name: string; arg?: Expr; span: Span };
   src: Ident;
   dst: Ident;
   selfLoops: boolean;

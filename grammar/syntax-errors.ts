@@ -16,6 +16,7 @@ import {
 } from "chevrotain";
 import type { Span } from "./ast.js";
 import { joinSpans } from "./diagnostics.js";
+import { aggregationChoices } from "../compiler/lower/aggregations.js";
 import { spanAfter, tokenSpan } from "./spans.js";
 import { editDistance } from "./spelling.js";
 import * as t from "./tokens.js";
@@ -389,10 +390,7 @@ export class SyntaxErrorReporter {
       case "aggregateExpr.SelfLoops":
         return ["`self_loops` after `with`", undefined];
       case "reducer.Identifier":
-        return [
-          "an aggregation (`sum`, `mean`, `max` or `softmax(score)`) after `aggregate`",
-          undefined,
-        ];
+        return [`an aggregation (${aggregationChoices("`")}) after \`aggregate\``, undefined];
       case "groupsExpr.Groups":
         return [
           "`groups` after `reversible`",

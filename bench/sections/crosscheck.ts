@@ -25,7 +25,6 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { compileFile, expectModel, type CompiledModel } from "../../compiler/compile.js";
 import { numElements } from "../../compiler/ir/dims.js";
-import { defaultOptimizer } from "../../compiler/training.js";
 import { DEGENERATE_DESCRIPTIONS, degenerateDataset } from "../../runtime/data/degenerate.js";
 import { loadDataset } from "../../runtime/data/load.js";
 import type { Dataset } from "../../runtime/data/types.js";
@@ -53,6 +52,7 @@ import { MODEL_FILES } from "./models.js";
 import type { GpuRig } from "./rig.js";
 import type { TorchProbe } from "./torch.js";
 import { CROSSCHECK_DATASETS, type CrosscheckDataset } from "../config.js";
+import { defaultOptimizer } from "../../compiler/optimizers.js";
 
 export const CROSSCHECK_MODELS: readonly ModelName[] = ["RevGCN", "ResGCN"];
 

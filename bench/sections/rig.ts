@@ -11,7 +11,6 @@
 // live when a configuration starts (beyond the command stream's parameter ring, which the plan
 // includes) is subtracted: the numbers are those of a fresh process.
 import type { CompiledModel } from "../../compiler/compile.js";
-import type { OptimizerConfig } from "../../compiler/training.js";
 import type { Dataset } from "../../runtime/data/types.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
 import { acquireGpu, type GpuContext } from "../../runtime/gpu/device.js";
@@ -23,6 +22,7 @@ import type { CategoryPlan } from "../../driver/plan.js";
 import { Session } from "../../driver/session.js";
 import { summarize } from "../lib/stats.js";
 import type { Spread } from "../types.js";
+import type { OptimizerConfig } from "../../compiler/optimizers.js";
 
 export interface Measurement {
   memory: CategoryPlan;

@@ -23,6 +23,7 @@ import type { DiagnosticBag } from "../../grammar/diagnostics.js";
 import { IrShapeError } from "../ir/builder.js";
 import { shapeEquals, shapeToString } from "../ir/dims.js";
 import { combine64, type Combine } from "../ir/ops/control.js";
+import { aggregationNamed } from "./aggregations.js";
 import { Value, type Dim, type Graph } from "../ir/types.js";
 import { builtinByName, LOSSES, lowerLoss, type Builtin } from "./builtins.js";
 import { evalDimExpr, evalTypeDims, unifyArgument, type DimScope } from "./dims.js";
@@ -1223,39 +1224,27 @@ export class Lowerer {
       );
     };
     const m = asEdge(msg, e.message.span, "message");
-    const segment = (opcode: string, x: Value) => b.op(opcode, [x], { by: "dst", loops });
-    switch (e.reducer.name) {
-      case "sum":
-        return { kind: "tensor", v: segment("segment_sum", m) };
-      case "max":
-        return { kind: "tensor", v: segment("segment_max", m) };
-      case "mean": {
-        const deg = b.op("maximum", [b.op("degree", [], { by: "dst", loops }), b.fill(1)]);
-        return { kind: "tensor", v: b.div(segment("segment_sum", m), deg) };
-      }
-      case "softmax": {
-        const arg = e.reducer.arg!;
-        const s = asEdge(
-          this.tensorOf(this.lowerExpr(arg, ef), arg.span, "score", ef),
-          arg.span,
-          "score",
-        );
-        const width = s.shape[1]!;
-        if (width !== 1 && !shapeEquals(s.shape, m.shape)) {
-          throw new LowerError(
-            `the score is ${shapeToString(s.shape)}: one number per edge [${edgeDim}, 1] or one per channel ${shapeToString(m.shape)}`,
-            arg.span,
-          );
-        }
-        // α = exp(s − max) / Σ exp(s − max) over each node's in-edges; the max only stabilises.
-        const gatherDst = (x: Value) => b.op("gather", [x], { side: "dst", loops });
-        const mx = b.unary("stop_gradient", segment("segment_max", s));
-        const ex = b.unary("exp", b.sub(s, gatherDst(mx)));
-        const z = segment("segment_sum", ex);
-        const alpha = b.div(ex, gatherDst(z));
-        return { kind: "tensor", v: segment("segment_sum", b.mul(alpha, m)) };
-      }
-    }
+    // The parser accepts only the registry's names, with an argument exactly where one is due.
+    const aggregation = aggregationNamed(e.reducer.name)!;
+    const arg = e.reducer.arg;
+    const segment = (opcode: string) => (x: Value) => b.op(opcode, [x], { by: "dst", loops });
+    return {
+      kind: "tensor",
+      v: aggregation.lower({
+        b,
+        message: m,
+        arg:
+          arg &&
+          asEdge(this.tensorOf(this.lowerExpr(arg, ef), arg.span, "score", ef), arg.span, "score"),
+        sum: segment("segment_sum"),
+        max: segment("segment_max"),
+        atDestination: (x) => b.op("gather", [x], { side: "dst", loops }),
+        inDegree: () => b.op("degree", [], { by: "dst", loops }),
+        argumentError: (message, hint) => {
+          throw new LowerError(message, arg?.span ?? e.reducer.span, hint);
+        },
+      }),
+    };
   }
 
   // ---- deep equilibrium ------------------------------------------------------------------------

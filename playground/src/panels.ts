@@ -8,8 +8,8 @@ import { backwardGraph, inverseGraphs, kernelFile, kernelManifest } from "../../
 import { printGraph } from "../../compiler/ir/print.js";
 import { compileProgram, type PipelineOptions } from "../../compiler/pipeline.js";
 import { nominalTarget } from "../../compiler/target.js";
-import { defaultOptimizer, defaultWeightDecay } from "../../compiler/training.js";
 import { planDims, planMemory, type CategoryPlan } from "../../driver/plan.js";
+import { defaultOptimizer, defaultWeightDecay } from "../../compiler/optimizers.js";
 
 export interface PanelRequest {
   source: string;

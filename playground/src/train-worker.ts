@@ -3,7 +3,6 @@
 // checkpoint a stop writes is what a resume reads) differ from `revgnn train`.
 import { compileSource } from "../../compiler/compile.js";
 import { formatDiagnostics } from "../../grammar/diagnostics.js";
-import { defaultOptimizer, defaultWeightDecay } from "../../compiler/training.js";
 import { subsetDataset } from "../../runtime/data/subset.js";
 import type { Dataset } from "../../runtime/data/types.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
@@ -11,6 +10,7 @@ import { acquireBrowserGpu, NoWebGpuError } from "../../runtime/gpu/device-brows
 import { train, type Progress } from "../../driver/trainer.js";
 import { decodeDatasetBundle } from "./dataset-bundle.js";
 import type { FromWorker, ToWorker, TrainRequest } from "./protocol.js";
+import { defaultOptimizer, defaultWeightDecay } from "../../compiler/optimizers.js";
 
 /** The in-memory file the run saves after every evaluated epoch and a resume starts from. */
 const CHECKPOINT = "playground-run.safetensors";

@@ -8,9 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { nominalTarget } from "../../compiler/target.js";
-import { defaultOptimizer, type OptimizerKind } from "../../compiler/training.js";
 import { compileForRun } from "../../cli/train-cmd.js";
-import { defaultWeightDecay } from "../../compiler/training.js";
 import { syntheticDataset } from "../../runtime/data/synthetic.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
 import type { CompiledKernel } from "../../runtime/gpu/pipelines.js";
@@ -18,6 +16,7 @@ import { train } from "../../driver/trainer.js";
 import { runCli } from "../helpers/cli.js";
 import { gpu } from "../helpers/gpu.js";
 import type { KernelSpec } from "../../compiler/contract.js";
+import { defaultOptimizer, defaultWeightDecay, type OptimizerKind } from "../../compiler/optimizers.js";
 
 /**
  * A backend that remembers every kernel the runtime compiles: WGSL → the kernel names it was

@@ -1,13 +1,13 @@
 // The kernel profiler on a real (tiny) training run: one step timed after one warm-up step, by
 // GPU timestamps and by fences. The table must account for every dispatch of the timed step, once.
 import { describe, expect, it } from "vitest";
-import { defaultOptimizer } from "../../compiler/training.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
 import type { TimingMethod } from "../../runtime/gpu/dispatch-timer.js";
 import type { CompiledKernel } from "../../runtime/gpu/pipelines.js";
 import { train, type Progress } from "../../driver/trainer.js";
 import { gpu } from "../helpers/gpu.js";
 import { model, smallGraph } from "../helpers/train.js";
+import { defaultOptimizer } from "../../compiler/optimizers.js";
 
 const silent: Progress = { start() {}, epoch() {}, message() {}, stop() {} };
 

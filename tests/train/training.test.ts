@@ -9,7 +9,6 @@ import { vjpGraph } from "../../compiler/autodiff/core.js";
 import { evalShape } from "../../compiler/ir/dims.js";
 import { graphView, interpret } from "../../compiler/ir/interp.js";
 import { relativeError, tensor } from "../../compiler/ir/tensor.js";
-import { defaultOptimizer } from "../../compiler/training.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
 import { loadSafetensors } from "../../runtime/checkpoint/safetensors.js";
 import { dataArrays } from "../../driver/session.js";
@@ -17,6 +16,7 @@ import { train, type Progress, type TrainOptions } from "../../driver/trainer.js
 import { initParameters } from "../../driver/init.js";
 import { gpu } from "../helpers/gpu.js";
 import { model, session, smallGraph } from "../helpers/train.js";
+import { defaultOptimizer } from "../../compiler/optimizers.js";
 
 const silent: Progress = { start() {}, epoch() {}, message() {}, stop() {} };
 const base = (o: Partial<TrainOptions>): TrainOptions => ({
