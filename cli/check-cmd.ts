@@ -23,6 +23,8 @@ export interface CheckCommandOptions {
   exact?: number | boolean;
   weights?: string;
   report?: string;
+  /** Loops that would keep their activations are errors. */
+  requireReversible?: boolean;
 }
 
 const e = (x: number) => x.toExponential(2);

@@ -30,7 +30,7 @@ const USER_ERRORS = [
 
 export function reportError(err: unknown, sources: SourceMap = new Map()): number {
   if (err instanceof CompileError) {
-    console.error(formatDiagnostics(err.diagnostics, sources));
+    console.error(formatDiagnostics(err.diagnostics, err.sources ?? sources));
     const n = err.diagnostics.filter((d) => d.severity === "error").length;
     console.error(`${n} error${n === 1 ? "" : "s"}`);
     return 1;

@@ -97,6 +97,11 @@ program
     count("--checkpoint-every", 1),
   )
   .option("--exact [bits]", "exact mode (fixed-point grid, one kernel per op)", exactBitsOption())
+  .option(
+    "--require-reversible",
+    "error (located) when a loop cannot run reversibly and would keep its activations",
+    false,
+  )
   .addOption(
     new Option(
       "--adapter <kind>",
@@ -157,6 +162,11 @@ program
   .option(
     "--drift",
     "at each evaluation, measure the largest reconstruction error of the reversible blocks (in the report)",
+    false,
+  )
+  .option(
+    "--require-reversible",
+    "error (located) when a loop cannot run reversibly and would keep its activations",
     false,
   )
   .option("--quiet", "no progress output", false)
@@ -222,6 +232,11 @@ program
     exactBitsOption(),
   )
   .option("--report <file>", "write the per-block errors and gradient differences as JSON")
+  .option(
+    "--require-reversible",
+    "error (located) when a loop cannot run reversibly and would keep its activations",
+    false,
+  )
   .action(async (file: string, o) => {
     process.exitCode = await checkCommand(file, o);
   });

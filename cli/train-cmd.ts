@@ -17,6 +17,8 @@ import { exactJson, exactReport, startingParams } from "./exact-report.js";
 import { checkOutputPaths } from "./output-paths.js";
 import { compileProgress } from "./compile-progress.js";
 import { checkSyntheticFits } from "../runtime/train/limits.js";
+import { formatDiagnostics } from "../compiler/diagnostics.js";
+import { loopsKeepingActivations, storedLoopDiagnostic } from "../compiler/stored-loops.js";
 
 export interface TrainCommandOptions {
   data: string;
@@ -40,21 +42,61 @@ export interface TrainCommandOptions {
   /** Fixed-point bits of exact mode (`--exact [bits]`), or false. */
   exact?: number | boolean;
   drift?: boolean;
+  /** Loops that would keep their activations are errors. */
+  requireReversible?: boolean;
 }
 
-/** Compiles the model a run trains, in exact mode when asked. */
+/** `--require-reversible` asks for rebuilt activations; `--store-activations` for stored ones. */
+export function refuseContradiction(o: {
+  requireReversible?: boolean;
+  storeActivations?: boolean;
+}): void {
+  if (o.requireReversible && o.storeActivations)
+    throw new UsageError(
+      "--require-reversible and --store-activations contradict each other: choose one",
+    );
+}
+
+/**
+ * Says, once, located at the `repeat`, which loops will keep their activations and why: a loop
+ * that cannot run reversibly is trained with stored activations, and that must not be silent.
+ */
+export function announceStoredLoops(model: CompiledModel): void {
+  const loops = loopsKeepingActivations(model.train.graph);
+  if (loops.length === 0) return;
+  const sources = new Map([[model.source.file, model.source.text]]);
+  console.error(
+    formatDiagnostics(
+      loops.map((l) => storedLoopDiagnostic(l, false)),
+      sources,
+    ),
+  );
+}
+
+/** Compiles the model a run trains, in exact mode when asked; says which loops keep activations
+ *  (an error under `--require-reversible`). */
 export function compileForRun(
   file: string,
-  o: { set: Record<string, string>; model?: string; exact?: number | boolean },
+  o: {
+    set: Record<string, string>;
+    model?: string;
+    exact?: number | boolean;
+    requireReversible?: boolean;
+    storeActivations?: boolean;
+  },
 ): { bits: number | undefined; model: CompiledModel } {
+  refuseContradiction(o);
   const bits = exactBits(o.exact);
   const model = expectModel(
     compileFile(file, {
       set: o.set,
       model: o.model,
       exact: bits !== undefined ? { bits } : undefined,
+      requireReversible: o.requireReversible,
     }),
   );
+  // Under --store-activations every loop stores by request: nothing to say.
+  if (!o.storeActivations) announceStoredLoops(model);
   return { bits, model };
 }
 

@@ -14,7 +14,7 @@ import { fixpointAttrs, revStatements, scanAttrs } from "../ir/ops/control.js";
 import { getOp } from "../ir/registry.js";
 import { Graph, Value, tensorType, type Op } from "../ir/types.js";
 import { inlineGraph } from "../ir/inline.js";
-import { revBackwardBody, carryPathError } from "../inverse/rev-backward.js";
+import { revBackwardBody, scanStoreReason } from "../inverse/rev-backward.js";
 import { emitBackward, emitForward, type AdOptions, type Forwarded } from "./core.js";
 
 export interface ControlRule {
@@ -162,10 +162,7 @@ function isCheapToRecompute(op: Op, v: Value): boolean {
 
 function scanPolicy(op: Op, opts: AdOptions): "store" | "reversible" {
   if (opts.scanPolicy !== "auto") return "store";
-  const { numCarry } = scanAttrs(op.attrs);
-  const body = op.regions[0]!;
-  if (body.outputs.length !== numCarry) return "store";
-  return carryPathError(body, numCarry) === undefined ? "reversible" : "store";
+  return scanStoreReason(op) === undefined ? "reversible" : "store";
 }
 
 const scanRule: ControlRule = {
