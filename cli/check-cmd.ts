@@ -12,6 +12,9 @@ import { CheckpointError, describeNonFinite } from "../runtime/train/checkpoint.
 import { initParameters } from "../runtime/train/init.js";
 import { bindDims } from "../runtime/train/session.js";
 import { checkOutputPaths } from "./output-paths.js";
+import { interpreterRunner } from "../runtime/exec/graph-runner.js";
+import { checkInterpretable } from "../runtime/train/interpreter-session.js";
+import { driftGraph } from "../compiler/drift.js";
 
 export interface CheckCommandOptions {
   data: string;
@@ -25,6 +28,8 @@ export interface CheckCommandOptions {
   report?: string;
   /** Loops that would keep their activations are errors. */
   requireReversible?: boolean;
+  /** WGSL kernels on the GPU (default) or the float64 reference interpreter. */
+  backend?: "gpu" | "interpreter";
 }
 
 const e = (x: number) => x.toExponential(2);
@@ -37,8 +42,16 @@ export async function checkCommand(file: string, o: CheckCommandOptions): Promis
       { option: "--weights", path: o.weights },
     ],
   );
+  const interpreted = o.backend === "interpreter";
+  if (interpreted && o.exact !== undefined && o.exact !== false)
+    throw new UsageError(
+      "--exact needs the GPU backend (the grid's report runs on the device); the interpreter computes in float64",
+    );
   const { bits, model } = compileForRun(file, o);
   const ds = await loadData(o);
+  // The measurement keeps every block's input: the largest of check's graphs.
+  if (interpreted)
+    checkInterpretable(driftGraph(model.train.graph).graph, bindDims(model.train.inputs, ds));
   let params: Float32Array[] | undefined;
   if (o.weights) {
     const ck = loadSafetensors(o.weights);
@@ -51,11 +64,11 @@ export async function checkCommand(file: string, o: CheckCommandOptions): Promis
       return data;
     });
   }
-  const ctx = await acquireGpu();
-  const backend = new GpuBackend(ctx);
+  const ctx = interpreted ? undefined : await acquireGpu();
+  const engine = ctx ? new GpuBackend(ctx) : interpreterRunner;
   params ??= initParameters(model.train.params, bindDims(model.train.inputs, ds), o.seed);
   const exact =
-    bits !== undefined
+    ctx && bits !== undefined
       ? await exactReport(
           file,
           o,
@@ -67,7 +80,8 @@ export async function checkCommand(file: string, o: CheckCommandOptions): Promis
           o.weights ? `the weights of ${o.weights}` : "the initial weights",
         )
       : undefined;
-  const r = await checkReversibility(backend, model, ds, {
+  if (interpreted) console.log("backend: the float64 reference interpreter");
+  const r = await checkReversibility(engine, model, ds, {
     seed: o.seed,
     checkpointEvery: o.checkpointEvery,
     perOp: bits !== undefined,

@@ -10,6 +10,7 @@ import { BufferLimitError, DeviceAllocationError } from "../runtime/gpu/memory.j
 import { CheckpointError } from "../runtime/train/checkpoint.js";
 import { DataShapeError } from "../runtime/train/session.js";
 import { OutputPathError } from "./output-paths.js";
+import { InterpreterLimitError } from "../runtime/train/interpreter-session.js";
 
 export class UsageError extends Error {}
 
@@ -26,6 +27,8 @@ const USER_ERRORS = [
   DeviceAllocationError,
   // `--checkpoint-every k` that does not divide a reversible loop's block count.
   CheckpointingError,
+  // `--backend interpreter` on a graph it would take minutes over.
+  InterpreterLimitError,
 ];
 
 export function reportError(err: unknown, sources: SourceMap = new Map()): number {

@@ -161,8 +161,21 @@ program
   )
   .option(
     "--drift",
-    "at each evaluation, measure the largest reconstruction error of the reversible blocks (in the report)",
+    "measure the reconstruction error of the reversible blocks at every evaluation (default: every 10th)",
     false,
+  )
+  .option(
+    "--drift-threshold <x>",
+    "warn when the first block's rebuilt input is off by more than this (relative; default 1e-3)",
+    number("--drift-threshold", { min: 0 }),
+  )
+  .addOption(
+    new Option(
+      "--backend <kind>",
+      "gpu: WGSL kernels; interpreter: the float64 reference interpreter on the CPU (small graphs, no shader compilation)",
+    )
+      .choices(["gpu", "interpreter"])
+      .default("gpu"),
   )
   .option(
     "--require-reversible",
@@ -232,6 +245,14 @@ program
     exactBitsOption(),
   )
   .option("--report <file>", "write the per-block errors and gradient differences as JSON")
+  .addOption(
+    new Option(
+      "--backend <kind>",
+      "gpu: WGSL kernels; interpreter: the float64 reference interpreter on the CPU (small graphs, no shader compilation)",
+    )
+      .choices(["gpu", "interpreter"])
+      .default("gpu"),
+  )
   .option(
     "--require-reversible",
     "error (located) when a loop cannot run reversibly and would keep its activations",
