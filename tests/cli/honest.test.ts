@@ -155,6 +155,26 @@ describe("--backend interpreter", () => {
     for (const g of j.gradients) expect(g.relativeDifference).toBeLessThan(1e-10);
   }, 120_000);
 
+  it("writes checkpoints a run resumes from", () => {
+    const ck = join(dir, "ck.safetensors");
+    const args = [...revgcn, "--backend", "interpreter", "--save", ck];
+    const first = revgnn("train", ...args, "--epochs", "2");
+    expect(first.code, first.err).toBe(0);
+    const resumed = revgnn(
+      "train",
+      ...args,
+      "--epochs",
+      "3",
+      "--resume",
+      ck,
+      "--report",
+      report("resumed"),
+    );
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.err).toMatch(/resumed from .* after epoch 2/);
+    expect(readReport("resumed").log.map((e: { epoch: number }) => e.epoch)).toEqual([1, 2, 3]);
+  }, 120_000);
+
   it("refuses a graph it would take minutes over, saying what to do", () => {
     const r = revgnn(
       "train",
