@@ -4,7 +4,7 @@ import { basename, join } from "node:path";
 import { compileFile, type CompiledModel } from "../compiler/compile.js";
 import { CompileError } from "../grammar/diagnostics.js";
 import { shapeToString } from "../compiler/ir/dims.js";
-import { carryPathError } from "../compiler/inverse/rev-backward.js";
+import { scanStoreReason } from "../compiler/inverse/rev-backward.js";
 import { backwardGraph, inverseGraphs, kernelFile, kernelManifest } from "../compiler/emit.js";
 import { isFixpoint, isScan } from "../compiler/ir/ops/control.js";
 import { countOps, printGraph } from "../compiler/ir/print.js";
@@ -21,7 +21,7 @@ import { parseProgram } from "../grammar/index.js";
 import { readFileSync } from "node:fs";
 import { writeFileAtomicSync } from "../runtime/util/atomic-write.js";
 import { reportError, UsageError } from "./errors.js";
-import { exactBits } from "./train-cmd.js";
+import { exactBits, refuseContradiction } from "./train-cmd.js";
 
 export const EMITS = [
   "summary",
@@ -49,6 +49,8 @@ export interface CompileCommandOptions {
   exact?: number | boolean;
   /** Whose tuning: lavapipe's ("cpu", what `train` gets on this machine) or a GPU's. */
   adapter?: "cpu" | "gpu";
+  /** Loops that would keep their activations are errors. */
+  requireReversible?: boolean;
 }
 
 /** The pipeline options `train` would use for the same command-line options. */
@@ -88,11 +90,7 @@ function summary(m: CompiledModel, ms: number, o: PipelineOptions): string {
       }
       if (isScan(op)) {
         const body = op.regions[0]!;
-        const nc = op.attrs.numCarry as number;
-        const why =
-          body.outputs.length === nc
-            ? carryPathError(body, nc)
-            : "the loop also returns per-iteration values";
+        const why = scanStoreReason(op);
         loops.push(
           why
             ? `  ${body.name}: stored activations (${why})`
@@ -129,10 +127,12 @@ export function compileCommand(file: string, o: CompileCommandOptions): number {
   }
   const bits = exactBits(o.exact);
   const options = pipelineOptions(o);
+  refuseContradiction(o);
   const r = compileFile(file, {
     set: o.set,
     model: o.model,
     exact: bits !== undefined ? { bits } : undefined,
+    requireReversible: o.requireReversible,
   });
   if (!r.model) return reportError(new CompileError(r.diagnostics), r.sources);
   const m = r.model;

@@ -113,6 +113,11 @@ program
     count("--checkpoint-every", 1),
   )
   .option("--exact [bits]", "exact mode (fixed-point grid, one kernel per op)", exactBitsOption())
+  .option(
+    "--require-reversible",
+    "error (located) when a loop cannot run reversibly and would keep its activations",
+    false,
+  )
   .addOption(
     new Option(
       "--adapter <kind>",
@@ -166,7 +171,25 @@ program
   )
   .option(
     "--drift",
-    "at each evaluation, measure the largest reconstruction error of the reversible blocks (in the report)",
+    "measure the reconstruction error of the reversible blocks at every evaluation (default: every 10th)",
+    false,
+  )
+  .option(
+    "--drift-threshold <x>",
+    "warn when the first block's rebuilt input is off by more than this (relative; default 1e-3)",
+    number("--drift-threshold", { min: 0 }),
+  )
+  .addOption(
+    new Option(
+      "--backend <kind>",
+      "gpu: WGSL kernels; interpreter: the float64 reference interpreter on the CPU (small graphs, no shader compilation)",
+    )
+      .choices(["gpu", "interpreter"])
+      .default("gpu"),
+  )
+  .option(
+    "--require-reversible",
+    "error (located) when a loop cannot run reversibly and would keep its activations",
     false,
   )
   .option("--quiet", "no progress output", false)
@@ -233,6 +256,19 @@ program
   )
   .option("--report <file>", "write the per-block errors and gradient differences as JSON")
   .option("--profile", "time every kernel of the check's steps; print a table", false)
+  .addOption(
+    new Option(
+      "--backend <kind>",
+      "gpu: WGSL kernels; interpreter: the float64 reference interpreter on the CPU (small graphs, no shader compilation)",
+    )
+      .choices(["gpu", "interpreter"])
+      .default("gpu"),
+  )
+  .option(
+    "--require-reversible",
+    "error (located) when a loop cannot run reversibly and would keep its activations",
+    false,
+  )
   .action(async (file: string, o) => {
     process.exitCode = await checkCommand(file, o);
   });

@@ -10,6 +10,7 @@ import { Lowerer, type LoweredModel } from "./lower/lower.js";
 import { suggest } from "../grammar/spelling.js";
 import { parseDecimalText } from "../grammar/numbers.js";
 import { checkReversibleLayer } from "./lower/reversible-check.js";
+import { loopsKeepingActivations, storedLoopDiagnostic } from "./stored-loops.js";
 import { parseProgram } from "../grammar/index.js";
 import { preludeText, readSourceFile } from "./source-files.js";
 
@@ -36,6 +37,8 @@ export interface CompileOptions {
   set?: Record<string, string>;
   /** Exact reversibility on a fixed-point grid of 2^-bits (see LowerOptions). */
   exact?: { bits: number };
+  /** Refuse, as located errors, loops whose backward would keep their activations. */
+  requireReversible?: boolean;
 }
 
 export interface CompiledModel {
@@ -201,6 +204,9 @@ export function compileSource(
     throw new Error("internal: the evaluation graph failed where the training graph lowered");
   verifyGraph(train.graph);
   verifyGraph(evalModel.graph);
+  const stored = opts.requireReversible ? loopsKeepingActivations(train.graph) : [];
+  if (stored.length > 0)
+    return { diagnostics: stored.map((l) => storedLoopDiagnostic(l, true)), sources };
   return {
     model: { name: model.name.name, train, eval: evalModel, layers, source: { file, text } },
     diagnostics: diags.errorsFirstDeduplicated(),
@@ -214,6 +220,6 @@ export function compileFile(path: string, opts: CompileOptions = {}): CompileRes
 
 /** Throws a CompileError unless the result holds a model. */
 export function expectModel(r: CompileResult): CompiledModel {
-  if (!r.model) throw new CompileError(r.diagnostics);
+  if (!r.model) throw new CompileError(r.diagnostics, r.sources);
   return r.model;
 }

@@ -158,16 +158,29 @@ export function compileGraph(g: Graph, options: CodegenOptions = {}): Program {
   return s.program!;
 }
 
-/** The driver: every pass, in order, for a compiled model; the programs a training run executes. */
-export function compileProgram(model: CompiledModel, options: PipelineOptions): CompiledPrograms {
+/**
+ * The model passes, in order: the training-step and evaluation graphs a run executes. The
+ * interpreter backend (`train --backend interpreter`) runs these graphs as they are; the device
+ * compiles them further (compileProgram).
+ */
+export function compileGraphs(
+  model: CompiledModel,
+  options: PipelineOptions,
+): { stepGraph: StepGraph; evalGraph: EvalGraph } {
   const s: ModelState = { model, options, forward: model.train.graph };
   for (const pass of MODEL_PASSES) pass.run(s);
+  return { stepGraph: s.stepGraph!, evalGraph: s.evalGraph! };
+}
+
+/** The driver: every pass, in order, for a compiled model; the programs a training run executes. */
+export function compileProgram(model: CompiledModel, options: PipelineOptions): CompiledPrograms {
+  const { stepGraph, evalGraph } = compileGraphs(model, options);
   const codegen = codegenOptions(options.perOp, options.target);
   return {
-    stepGraph: s.stepGraph!,
-    evalGraph: s.evalGraph!,
-    step: compileGraph(s.stepGraph!.graph, codegen),
-    eval: compileGraph(s.evalGraph!.graph, codegen),
+    stepGraph,
+    evalGraph,
+    step: compileGraph(stepGraph.graph, codegen),
+    eval: compileGraph(evalGraph.graph, codegen),
   };
 }
 

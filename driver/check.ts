@@ -7,7 +7,7 @@ import { relativeError } from "../compiler/ir/tensor.js";
 import { gradientGraph } from "../compiler/pipeline.js";
 import type { Dataset } from "../runtime/data/types.js";
 import type { Backend } from "../runtime/exec/backend.js";
-import { runOnce } from "./run-once.js";
+import { asRunner, type GraphRunner } from "./graph-runner.js";
 import { initParameters } from "./init.js";
 import { bindDims, dataArrays } from "./session.js";
 
@@ -39,7 +39,7 @@ export interface CheckResult {
 
 /** Per-block reconstruction error of every reversible loop at the given parameters. */
 export async function measureDrift<H, K>(
-  backend: Backend<H, K>,
+  engine: Backend<H, K> | GraphRunner,
   model: CompiledModel,
   ds: Dataset,
   params: Float32Array[],
@@ -51,8 +51,7 @@ export async function measureDrift<H, K>(
   if (drift.scans.length === 0) return [];
   const flags = drift.scans.map((s) => checkpointFlags(s.count, o.checkpointEvery));
   const run = { seed: o.seed, step: 1, perOp: o.perOp };
-  const d = await runOnce(
-    backend,
+  const d = await asRunner(engine).run(
     drift.graph,
     [...dataArrays(m.inputs, ds), ...params, ...flags],
     dims,
@@ -60,10 +59,12 @@ export async function measureDrift<H, K>(
     run,
   );
   return drift.scans.map((s, k) => {
-    const [err, norm, differ, largest] = d.outputs.slice(
-      1 + 4 * k,
-      5 + 4 * k,
-    ) as Float32Array[] as [Float32Array, Float32Array, Float32Array, Float32Array];
+    const [err, norm, differ, largest] = d.outputs.slice(1 + 4 * k, 5 + 4 * k) as [
+      Float32Array,
+      Float32Array,
+      Float32Array,
+      Float32Array,
+    ];
     return {
       label: s.label,
       blocks: s.count,
@@ -75,7 +76,7 @@ export async function measureDrift<H, K>(
 }
 
 export async function checkReversibility<H, K>(
-  backend: Backend<H, K>,
+  engine: Backend<H, K> | GraphRunner,
   model: CompiledModel,
   ds: Dataset,
   o: CheckOptions,
@@ -84,7 +85,7 @@ export async function checkReversibility<H, K>(
   const dims = bindDims(m.inputs, ds);
   const data = dataArrays(m.inputs, ds);
   const params = o.params ?? initParameters(m.params, dims, o.seed);
-  const loops = await measureDrift(backend, model, ds, params, o);
+  const loops = await measureDrift(engine, model, ds, params, o);
   // The training step's segmentation and autodiff, without the optimizer; the stored-activation
   // reference keeps every block's input, so it needs no segments.
   const rebuilt = gradientGraph(model, {
@@ -93,8 +94,9 @@ export async function checkReversibility<H, K>(
   });
   const stored = gradientGraph(model, { storeActivations: true });
   const run = { seed: o.seed, step: 1, perOp: o.perOp };
-  const a = await runOnce(backend, rebuilt, [...data, ...params, [1]], dims, ds.graph, run);
-  const b = await runOnce(backend, stored, [...data, ...params, [1]], dims, ds.graph, run);
+  const runner = asRunner(engine);
+  const a = await runner.run(rebuilt, [...data, ...params, [1]], dims, ds.graph, run);
+  const b = await runner.run(stored, [...data, ...params, [1]], dims, ds.graph, run);
   return {
     loops,
     loss: a.outputs[0]![0]!,

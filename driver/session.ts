@@ -113,6 +113,40 @@ export interface SessionOptions {
   perOp?: boolean;
 }
 
+/** A fixpoint (DEQ) solve of the last run of a program: its tag (`…_adjoint` for the backward's
+ *  implicit solve), iterations and final relative residual. */
+export interface FixpointStat {
+  tag: string;
+  iterations: number;
+  residual: number;
+}
+
+export interface Evaluation {
+  loss: number;
+  validLoss: number;
+  counts?: [number, number, number];
+  logits?: Float32Array;
+}
+
+/**
+ * What a training run needs of where it computes: the device (Session) or the float64 reference
+ * interpreter (InterpreterSession). Both run the programs of the one compiler pipeline.
+ */
+export interface TrainingSession {
+  readonly dims: DimBindings | undefined;
+  /** Kernel dispatches so far (0 on the interpreter). */
+  readonly dispatches: number;
+  /** Fixpoint solves of the last step and of the last evaluation. */
+  readonly fixpoints: { step: FixpointStat[]; eval: FixpointStat[] };
+  bind(ds: Dataset): Promise<void>;
+  unbind(): void;
+  paramShapes(dims?: DimBindings): number[][];
+  setParameters(values: Float32Array[], states?: Float32Array[]): void;
+  step(lr: number, t: number, seed: number): Promise<number>;
+  evaluate(): Promise<Evaluation>;
+  readState(): Promise<{ params: Float32Array[]; states: Float32Array[] }>;
+}
+
 /** A graph's data on the device, with executors sized for it. */
 interface Bound<H, K> {
   dims: DimBindings;
@@ -123,7 +157,7 @@ interface Bound<H, K> {
   eval: Executor<H, K>;
 }
 
-export class Session<H, K> {
+export class Session<H, K> implements TrainingSession {
   readonly stepGraph: StepGraph;
   readonly evalGraph: EvalGraph;
   readonly stepProgram: Program;
@@ -159,6 +193,17 @@ export class Session<H, K> {
 
   get dims(): DimBindings | undefined {
     return this.bound?.dims;
+  }
+
+  get dispatches(): number {
+    return this.backend.stats.dispatches;
+  }
+
+  get fixpoints(): { step: FixpointStat[]; eval: FixpointStat[] } {
+    return {
+      step: this.bound?.step.fixpointStats ?? [],
+      eval: this.bound?.eval.fixpointStats ?? [],
+    };
   }
 
   private upload(
@@ -306,12 +351,7 @@ export class Session<H, K> {
 
   /** Evaluates without dropout: losses on the training and validation nodes, and the correct
    *  counts (single-label) or the logits (multi-label). */
-  async evaluate(): Promise<{
-    loss: number;
-    validLoss: number;
-    counts?: [number, number, number];
-    logits?: Float32Array;
-  }> {
+  async evaluate(): Promise<Evaluation> {
     const b = this.b;
     const outs = await b.eval.run([...b.data, ...this.params, b.valid, b.test], {
       seed: 0,

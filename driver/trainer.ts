@@ -19,10 +19,19 @@ import {
   type CheckpointState,
 } from "./checkpoint.js";
 import { NonFiniteStateError, describeTensors } from "./finite.js";
-import type { EpochLog } from "./run-log.js";
+import type { EpochLog, FixpointSummary } from "./run-log.js";
 import { initParameters } from "./init.js";
 import { checkTensorSizes } from "./limits.js";
-import { Session, bindDims } from "./session.js";
+import {
+  Session,
+  bindDims,
+  type FixpointStat,
+  type SessionOptions,
+  type TrainingSession,
+} from "./session.js";
+import { InterpreterSession } from "./interpreter-session.js";
+import type { GraphRunner } from "./graph-runner.js";
+import { BufferLimitError, DeviceAllocationError } from "../runtime/gpu/memory.js";
 import type { TimedDispatch, TimingMethod } from "../runtime/gpu/dispatch-timer.js";
 import { summarizeProfile, type KernelProfile } from "../runtime/profile/profile.js";
 
@@ -44,10 +53,14 @@ export interface TrainOptions {
   /** Exact mode's fixed-point bits: a state beyond ±2^(24−bits) becomes NaN and stops the run. */
   exactBits?: number;
   /**
-   * Measure the reconstruction drift at every evaluation, on this backend (a separate one, so
+   * Sample the reconstruction drift of reversible loops on this engine (a separate backend, so
    * that the measurement's stored activations do not count in the run's memory).
    */
-  drift?: Backend<unknown, unknown>;
+  drift?: Backend<unknown, unknown> | GraphRunner;
+  /** Sample at every this-many-th evaluation, counting from the first (default 10; --drift: 1). */
+  driftEvery?: number;
+  /** Warn, once, when the first block's rebuilt input is off by more than this (relative). */
+  driftThreshold?: number;
   /**
    * Time every kernel of `steps` optimizer steps, after `warmup` untimed ones (the first steps
    * touch fresh buffers), on a backend with dispatch timing (runtime/gpu/dispatch-timer.ts).
@@ -61,6 +74,11 @@ export interface TrainOptions {
   shouldStop?: () => boolean;
 }
 
+/** Default relative error of a rebuilt stack input above which `train` warns. */
+export const DEFAULT_DRIFT_THRESHOLD = 1e-3;
+/** Default: drift is sampled at the 1st, 11th, 21st, … evaluation. */
+export const DEFAULT_DRIFT_EVERY = 10;
+
 export interface TrainResult {
   metric: "accuracy" | "rocauc";
   valid: number;
@@ -72,11 +90,21 @@ export interface TrainResult {
   evalSeconds: number[];
   dispatchesPerStep: number;
   memory: MemorySnapshot;
-  /** Over the run: the largest per-block reconstruction error and the first block's. */
-  drift?: { max: number; input: number };
+  /** Over the run: the largest per-block reconstruction error and the first block's, and every
+   *  sample. */
+  drift?: { max: number; input: number; samples: DriftSample[]; skipped?: string };
   /** The kernel profile of the timed steps, and their indices in `stepSeconds`. */
   profile?: { table: KernelProfile; steps: number[] };
 }
+
+export interface DriftSample {
+  epoch: number;
+  max: number;
+  input: number;
+}
+
+/** The result of a run on the float64 interpreter: no device memory, no dispatches. */
+export type InterpretedResult = Omit<TrainResult, "memory">;
 
 export class NonFiniteLossError extends Error {}
 
@@ -112,6 +140,14 @@ const median = (xs: number[]) => {
 };
 export { median };
 
+const sessionOptions = (opts: TrainOptions): SessionOptions => ({
+  optimizer: opts.optimizer,
+  storeActivations: opts.storeActivations,
+  checkpointEvery: opts.checkpointEvery,
+  perOp: opts.perOp,
+});
+
+/** A run on a device backend (WGSL kernels). */
 export async function train<H, K>(
   backend: Backend<H, K>,
   model: CompiledModel,
@@ -121,13 +157,56 @@ export async function train<H, K>(
 ): Promise<TrainResult> {
   // Every parameter and data input must fit one buffer: refused here, before anything compiles.
   checkTensorSizes(model, bindDims(model.train.inputs, ds), backend.memory.limits);
-  const session = new Session(backend, model, {
-    optimizer: opts.optimizer,
-    storeActivations: opts.storeActivations,
-    checkpointEvery: opts.checkpointEvery,
-    perOp: opts.perOp,
-  });
+  const session = new Session(backend, model, sessionOptions(opts));
+  const result = await runTraining(session, model, ds, opts, progress, backend);
+  const memory = backend.memory.snapshot();
+  session.unbind();
+  session.release();
+  return { ...result, memory };
+}
+
+/** A run on the float64 reference interpreter (`--backend interpreter`): the same programs. */
+export async function trainInterpreted(
+  model: CompiledModel,
+  ds: Dataset,
+  opts: TrainOptions,
+  progress: Progress,
+): Promise<InterpretedResult> {
+  const session = new InterpreterSession(model, sessionOptions(opts));
+  const result = await runTraining(session, model, ds, opts, progress);
+  session.unbind();
+  return result;
+}
+
+/** The most iterations and the largest residual over the solves whose tag says `backward` or not. */
+function summarise(stats: FixpointStat[], backward: boolean): FixpointSummary | undefined {
+  const of = stats.filter((s) => s.tag.endsWith("_adjoint") === backward);
+  if (of.length === 0) return undefined;
+  return {
+    solves: of.length,
+    iterations: Math.max(...of.map((s) => s.iterations)),
+    // NaN must show, not lose the comparison.
+    residual: of.some((s) => Number.isNaN(s.residual))
+      ? NaN
+      : Math.max(...of.map((s) => s.residual)),
+  };
+}
+
+/** The epochs of a run on either engine: steps, evaluations, checkpoints, drift samples. */
+async function runTraining(
+  session: TrainingSession,
+  model: CompiledModel,
+  ds: Dataset,
+  opts: TrainOptions,
+  progress: Progress,
+  /** The device backend, when there is one: the profiler times its dispatches. */
+  backend?: Backend<unknown, unknown>,
+): Promise<InterpretedResult> {
   let drift: TrainResult["drift"];
+  let evaluations = 0;
+  const driftEvery = opts.driftEvery ?? DEFAULT_DRIFT_EVERY;
+  const threshold = opts.driftThreshold ?? DEFAULT_DRIFT_THRESHOLD;
+  let lastStepFixpoints: FixpointStat[] = [];
   await session.bind(ds);
   const dims = session.dims!;
   const shapes = session.paramShapes(dims);
@@ -190,7 +269,7 @@ export async function train<H, K>(
       // One optimizer step, timed; a step stopped for non-finite weights still ran, so its time
       // and dispatches count.
       const step = async () => {
-        const d0 = backend.stats.dispatches;
+        const d0 = session.dispatches;
         const s0 = performance.now();
         steps++;
         profiler?.beforeStep(stepSeconds.length);
@@ -198,7 +277,8 @@ export async function train<H, K>(
           lossSum += await session.step(opts.lr, ++t, opts.seed);
         } finally {
           stepSeconds.push((performance.now() - s0) / 1000);
-          dispatchesPerStep = backend.stats.dispatches - d0;
+          dispatchesPerStep = session.dispatches - d0;
+          lastStepFixpoints = [...session.fixpoints.step];
         }
         await profiler?.afterStep();
       };
@@ -230,6 +310,8 @@ export async function train<H, K>(
         );
       }
       const entry: EpochLog = { epoch, loss, seconds: 0 };
+      const forward = summarise(lastStepFixpoints, false);
+      if (forward) entry.fixpoints = { forward, backward: summarise(lastStepFixpoints, true) };
       if (epoch % opts.evalEvery === 0 || epoch === opts.epochs) {
         const e0 = performance.now();
         const ev = await session.evaluate();
@@ -238,25 +320,20 @@ export async function train<H, K>(
           evalLoss: ev.loss,
           validLoss: ev.validLoss,
         });
-        if (opts.drift) {
-          const loops = await measureDrift(
-            opts.drift,
-            model,
-            ds,
-            (await session.readState()).params,
-            {
-              seed: opts.seed,
-              checkpointEvery: opts.checkpointEvery,
-              perOp: opts.perOp,
-            },
-          );
-          const errs = loops.flatMap((l) => l.relativeError);
-          entry.drift = Math.max(0, ...errs);
-          const input = Math.max(0, ...loops.map((l) => l.relativeError[0] ?? 0));
-          drift = {
-            max: Math.max(drift?.max ?? 0, entry.drift),
-            input: Math.max(drift?.input ?? 0, input),
-          };
+        const evalFixpoints = summarise(session.fixpoints.eval, false);
+        if (evalFixpoints) entry.fixpoints = { ...entry.fixpoints, eval: evalFixpoints };
+        if (opts.drift && !drift?.skipped && evaluations++ % driftEvery === 0) {
+          drift = await sampleDrift(opts.drift, session, model, ds, opts, epoch, drift);
+          const last = drift.samples[drift.samples.length - 1];
+          if (last && last.epoch === epoch) {
+            entry.drift = last.max;
+            entry.driftInput = last.input;
+            if (
+              !(last.input <= threshold) &&
+              !drift.samples.slice(0, -1).some((s) => !(s.input <= threshold))
+            )
+              progress.message(driftWarning(last, threshold));
+          } else if (drift.skipped) progress.message(`note: ${drift.skipped}`);
         }
         if (!best || entry.valid! > best.valid)
           best = { valid: entry.valid!, test: entry.test!, epoch };
@@ -296,8 +373,6 @@ export async function train<H, K>(
   profiler?.stop();
   if (opts.save && (stopped === "completed" || stopped === "stopped"))
     await saveCheckpoint(opts.save, model, opts.optimizer, await state(current), shapes);
-  const memory = backend.memory.snapshot();
-  session.release();
   return {
     metric,
     valid: best?.valid ?? NaN,
@@ -308,7 +383,6 @@ export async function train<H, K>(
     stepSeconds,
     evalSeconds,
     dispatchesPerStep,
-    memory,
     drift,
     profile: profiler?.result,
   };
@@ -319,8 +393,11 @@ export async function train<H, K>(
  * them are not timed); the profile is then in `result`. Undefined when no profile is asked for or
  * the backend cannot time.
  */
-function kernelProfiler<H, K>(backend: Backend<H, K>, want: TrainOptions["profile"]) {
-  const timing = backend.timing;
+function kernelProfiler(
+  backend: Backend<unknown, unknown> | undefined,
+  want: TrainOptions["profile"],
+) {
+  const timing = backend?.timing;
   if (!want || !timing || want.steps < 1) return undefined;
   const timed: number[] = [];
   const dispatches: TimedDispatch[] = [];
@@ -345,4 +422,53 @@ function kernelProfiler<H, K>(backend: Backend<H, K>, want: TrainOptions["profil
     },
   };
   return state;
+}
+
+/**
+ * One drift sample: the reconstruction error of every block of every reversible loop at the
+ * current weights (`revgnn check`'s measurement). A model without reversible loops, or one whose
+ * measurement does not fit the device (it keeps every block's input), records why it has none.
+ */
+async function sampleDrift(
+  engine: Backend<unknown, unknown> | GraphRunner,
+  session: TrainingSession,
+  model: CompiledModel,
+  ds: Dataset,
+  opts: TrainOptions,
+  epoch: number,
+  before: TrainResult["drift"],
+): Promise<NonNullable<TrainResult["drift"]>> {
+  const drift = before ?? { max: 0, input: 0, samples: [] };
+  let loops;
+  try {
+    loops = await measureDrift(engine, model, ds, (await session.readState()).params, {
+      seed: opts.seed,
+      checkpointEvery: opts.checkpointEvery,
+      perOp: opts.perOp,
+    });
+  } catch (err) {
+    if (!(err instanceof BufferLimitError || err instanceof DeviceAllocationError)) throw err;
+    return {
+      ...drift,
+      skipped: `drift sampling stopped: measuring it keeps every block's input, which does not fit this device (${err.message})`,
+    };
+  }
+  if (loops.length === 0) return drift;
+  const max = Math.max(0, ...loops.flatMap((l) => l.relativeError));
+  const input = Math.max(0, ...loops.map((l) => l.relativeError[0] ?? 0));
+  return {
+    max: Math.max(drift.max, max),
+    input: Math.max(drift.input, input),
+    samples: [...drift.samples, { epoch, max, input }],
+  };
+}
+
+function driftWarning(s: DriftSample, threshold: number): string {
+  return (
+    `warning: at epoch ${s.epoch} the reversibly rebuilt input of the first block is ` +
+    `${s.input.toExponential(2)} off the true one (relative; largest over blocks ${s.max.toExponential(2)}; ` +
+    `threshold ${threshold.toExponential(0)}, --drift-threshold): the backward's gradients use ` +
+    `inputs that drifted in float32. Use --checkpoint-every k (rebuild from a kept input every k ` +
+    `blocks) or --exact (bit-exact rebuilds); \`revgnn check\` shows the error block by block`
+  );
 }

@@ -14,7 +14,11 @@ export interface Diagnostic {
 }
 
 export class CompileError extends Error {
-  constructor(readonly diagnostics: Diagnostic[]) {
+  constructor(
+    readonly diagnostics: Diagnostic[],
+    /** The texts the diagnostics point into, for showing their lines (when known). */
+    readonly sources?: SourceMap,
+  ) {
     super(diagnostics.map((d) => d.message).join("\n"));
     this.name = "CompileError";
   }

@@ -18,7 +18,7 @@ import type { RegionVjpRule } from "../ir/op-def.js";
 import { getOp } from "../ir/op-table.js";
 import { Graph, Value, tensorType, type Op } from "../ir/types.js";
 import { inlineGraph } from "../ir/inline.js";
-import { revBackwardBody, carryPathError } from "../inverse/rev-backward.js";
+import { revBackwardBody, scanStoreReason } from "../inverse/rev-backward.js";
 import { emitBackward, emitForward, type Forwarded } from "./core.js";
 import type { AdOptions } from "./options.js";
 
@@ -150,10 +150,7 @@ function isCheapToRecompute(op: Op, v: Value): boolean {
 
 function scanPolicy(op: Op, opts: AdOptions): "store" | "reversible" {
   if (opts.scanPolicy !== "auto") return "store";
-  const { numCarry } = scanAttrs(op.attrs);
-  const body = op.regions[0]!;
-  if (body.outputs.length !== numCarry) return "store";
-  return carryPathError(body, numCarry) === undefined ? "reversible" : "store";
+  return scanStoreReason(op) === undefined ? "reversible" : "store";
 }
 
 export const scanVjp: RegionVjpRule = {

@@ -88,6 +88,18 @@ export function carryPathError(body: Graph, numCarry: number): string | undefine
   return undefined;
 }
 
+/**
+ * Why autodiff keeps this scan's activations instead of rebuilding them, or undefined when its
+ * backward rebuilds each iteration's input from its output. The one policy that the training step
+ * (autodiff/control.ts), the drift measurement and what the CLI tells the user all read.
+ */
+export function scanStoreReason(scan: Op): string | undefined {
+  const body = scan.regions[0]!;
+  const numCarry = scan.attrs.numCarry as number;
+  if (body.outputs.length !== numCarry) return "the loop also returns per-iteration values";
+  return carryPathError(body, numCarry);
+}
+
 export class NotInvertibleError extends Error {}
 
 /** The loop's kept input and the flag that is 1 at its first iteration (see "Anchoring"). */

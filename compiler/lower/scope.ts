@@ -194,7 +194,9 @@ export class LoopScope extends Scope {
     ]);
     body.ops.push(...this.ops.ops);
     body.outputs = carryOut;
-    return this.parent!.b.emit(
+    // The scan carries the repeat's span, so that what is said about the loop (it keeps its
+    // activations, and why) points at the `repeat` in the source.
+    return new Builder(this.parent!.ops, this.b.loc).emit(
       "scan",
       [
         ...this.carries.map((c) => c.outer),
