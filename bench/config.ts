@@ -1,8 +1,12 @@
 // What a full `npm run bench` and a `revgnn bench --quick` run: the same sections, with smaller
 // graphs, depths and budgets for the quick one. Budgets are wall-clock seconds on the machine
 // that runs the suite; every real measurement predicts its cost and fits itself into them.
-import { CROSSCHECK_DATASETS, type CrosscheckDataset } from "./sections/crosscheck.js";
+import { DEGENERATE_CASES } from "../runtime/data/degenerate.js";
 import type { DatasetKey } from "./sections/datasets.js";
+
+/** The cross-check's graphs: Cora, Cora with empty feature rows, and every degenerate case. */
+export const CROSSCHECK_DATASETS = ["cora", "cora-empty-rows", ...DEGENERATE_CASES] as const;
+export type CrosscheckDataset = (typeof CROSSCHECK_DATASETS)[number];
 
 export interface SuiteConfig {
   quick: boolean;

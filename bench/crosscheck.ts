@@ -13,17 +13,16 @@ import { describeMachine, machineLine } from "./lib/machine.js";
 import { projectRoot, resultStem } from "./lib/paths.js";
 import { mkdirSync } from "node:fs";
 import {
-  CROSSCHECK_DATASETS,
   CROSSCHECK_MODELS,
   DEFAULT_LR,
   DEFAULT_THRESHOLD,
   crosscheckSection,
-  type CrosscheckDataset,
 } from "./sections/crosscheck.js";
 import { GpuRig } from "./sections/rig.js";
 import { TORCH_ADVICE, ensureTorch } from "./sections/torch.js";
 import { codeVersion } from "./suite.js";
 import type { CrosscheckSection, MachineInfo, ModelName } from "./types.js";
+import { CROSSCHECK_DATASETS, type CrosscheckDataset } from "./config.js";
 
 class UsageError extends Error {}
 

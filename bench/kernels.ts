@@ -15,10 +15,10 @@ import { acquireGpu, type GpuContext } from "../runtime/gpu/device.js";
 import { createGpuMemory, type MemoryPool } from "../runtime/gpu/memory.js";
 import { PipelineCache } from "../runtime/gpu/pipelines.js";
 import { CommandStream } from "../runtime/gpu/stream.js";
-import { compile, compileSplitK, launch, launchSplitK } from "../runtime/kernels/launch.js";
-import { matmul, matmulSplitK } from "../runtime/kernels/matmul.js";
-import { spmm } from "../runtime/kernels/spmm.js";
-import { elementwise } from "../runtime/kernels/elementwise.js";
+import { compile, compileSplitK, launch, launchSplitK } from "../driver/launch-template.js";
+import { matmul, matmulSplitK } from "../compiler/codegen/templates/matmul.js";
+import { spmm } from "../compiler/codegen/templates/spmm.js";
+import { elementwise } from "../compiler/codegen/templates/elementwise.js";
 import { permutation, Rng } from "../runtime/data/rng.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");

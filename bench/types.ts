@@ -2,7 +2,7 @@
 // the markdown summary and the plots are rendered from. Every number in it was measured in the
 // run that wrote it, except those under a `planned` key or a row whose source is "planned"
 // (the static memory plan: a dry run of the same allocation sequence, no GPU work).
-import type { CategoryPlan } from "../runtime/train/plan.js";
+import type { CategoryPlan } from "../driver/plan.js";
 
 /** Median and spread of repeated measurements (seconds unless said otherwise). */
 export interface Spread {

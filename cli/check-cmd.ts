@@ -3,15 +3,19 @@
 import { acquireGpu } from "../runtime/gpu/device.js";
 import { GpuBackend } from "../runtime/exec/backend.js";
 import { loadSafetensors } from "../runtime/checkpoint/safetensors.js";
-import { checkReversibility } from "../runtime/train/check.js";
+import { checkReversibility } from "../driver/check.js";
 import { writeFileAtomic } from "../runtime/util/atomic-write.js";
 import { compileForRun, loadData } from "./train-cmd.js";
 import { UsageError } from "./errors.js";
 import { exactJson, exactReport } from "./exact-report.js";
-import { CheckpointError, describeNonFinite } from "../runtime/train/checkpoint.js";
-import { initParameters } from "../runtime/train/init.js";
-import { bindDims } from "../runtime/train/session.js";
+import { CheckpointError, describeNonFinite } from "../driver/checkpoint.js";
+import { initParameters } from "../driver/init.js";
+import { bindDims } from "../driver/session.js";
 import { checkOutputPaths } from "./output-paths.js";
+import { formatProfile, summarizeProfile } from "../runtime/profile/profile.js";
+import { interpreterRunner } from "../driver/graph-runner.js";
+import { checkInterpretable } from "../driver/interpreter-session.js";
+import { driftGraph } from "../compiler/drift.js";
 
 export interface CheckCommandOptions {
   data: string;
@@ -23,6 +27,12 @@ export interface CheckCommandOptions {
   exact?: number | boolean;
   weights?: string;
   report?: string;
+  /** Time every kernel of the check's steps (`--profile`). */
+  profile?: boolean;
+  /** Loops that would keep their activations are errors. */
+  requireReversible?: boolean;
+  /** WGSL kernels on the GPU (default) or the float64 reference interpreter. */
+  backend?: "gpu" | "interpreter";
 }
 
 const e = (x: number) => x.toExponential(2);
@@ -35,8 +45,16 @@ export async function checkCommand(file: string, o: CheckCommandOptions): Promis
       { option: "--weights", path: o.weights },
     ],
   );
+  const interpreted = o.backend === "interpreter";
+  if (interpreted && o.exact !== undefined && o.exact !== false)
+    throw new UsageError(
+      "--exact needs the GPU backend (the grid's report runs on the device); the interpreter computes in float64",
+    );
   const { bits, model } = compileForRun(file, o);
   const ds = await loadData(o);
+  // The measurement keeps every block's input: the largest of check's graphs.
+  if (interpreted)
+    checkInterpretable(driftGraph(model.train.graph).graph, bindDims(model.train.inputs, ds));
   let params: Float32Array[] | undefined;
   if (o.weights) {
     const ck = loadSafetensors(o.weights);
@@ -49,11 +67,11 @@ export async function checkCommand(file: string, o: CheckCommandOptions): Promis
       return data;
     });
   }
-  const ctx = await acquireGpu();
-  const backend = new GpuBackend(ctx);
+  const ctx = interpreted ? undefined : await acquireGpu();
+  const engine = ctx ? new GpuBackend(ctx) : interpreterRunner;
   params ??= initParameters(model.train.params, bindDims(model.train.inputs, ds), o.seed);
   const exact =
-    bits !== undefined
+    ctx && bits !== undefined
       ? await exactReport(
           file,
           o,
@@ -65,12 +83,19 @@ export async function checkCommand(file: string, o: CheckCommandOptions): Promis
           o.weights ? `the weights of ${o.weights}` : "the initial weights",
         )
       : undefined;
-  const r = await checkReversibility(backend, model, ds, {
+  if (interpreted) console.log("backend: the float64 reference interpreter");
+  // The profile covers the check's work: one training step with rebuilt activations and one
+  // with stored ones (compilation happens before the first dispatch and is not timed).
+  const timing = engine instanceof GpuBackend ? engine.timing : undefined;
+  if (o.profile) timing?.start();
+  const method = timing?.method;
+  const r = await checkReversibility(engine, model, ds, {
     seed: o.seed,
     checkpointEvery: o.checkpointEvery,
     perOp: bits !== undefined,
     params,
   });
+  const profile = method && timing ? summarizeProfile(await timing.stop(), 1, method) : undefined;
   if (r.loops.length === 0) {
     console.log(`${model.name} has no reversible loop: nothing is rebuilt`);
   }
@@ -118,6 +143,10 @@ export async function checkCommand(file: string, o: CheckCommandOptions): Promis
   console.log(
     `gradients, rebuilt vs stored activations: largest relative difference ${e(worst.relativeDifference)} (${worst.name})`,
   );
+  if (profile) {
+    console.log("(one check: a step with rebuilt activations and one with stored activations)");
+    console.log(formatProfile(profile));
+  }
   if (o.report) {
     await writeFileAtomic(
       o.report,
@@ -129,6 +158,7 @@ export async function checkCommand(file: string, o: CheckCommandOptions): Promis
           checkpoint_every: o.checkpointEvery ?? null,
           ...(exact ? { exact: exactJson(exact) } : {}),
           ...r,
+          ...(profile ? { profile } : {}),
         },
         null,
         2,

@@ -1,26 +1,27 @@
 // `revgnn compile`: check a program and print or write what the compiler makes of it.
 import { mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
-import { vjpGraph } from "../compiler/autodiff/core.js";
-import type { Program } from "../compiler/codegen/generate.js";
 import { compileFile, type CompiledModel } from "../compiler/compile.js";
-import { CompileError } from "../compiler/diagnostics.js";
+import { CompileError } from "../grammar/diagnostics.js";
 import { shapeToString } from "../compiler/ir/dims.js";
-import { carryPathError, inverseBody } from "../compiler/inverse/rev-backward.js";
+import { scanStoreReason } from "../compiler/inverse/rev-backward.js";
+import { backwardGraph, inverseGraphs, kernelFile, kernelManifest } from "../compiler/emit.js";
+import { isFixpoint, isScan } from "../compiler/ir/ops/control.js";
 import { countOps, printGraph } from "../compiler/ir/print.js";
 import type { Graph } from "../compiler/ir/types.js";
+import { compileProgram, printPasses, type PipelineOptions } from "../compiler/pipeline.js";
+import { nominalTarget } from "../compiler/target.js";
 import {
-  compileProgram,
-  nominalTarget,
-  printPasses,
-  type PipelineOptions,
-} from "../compiler/pipeline.js";
-import { defaultOptimizer, type OptimizerKind } from "../compiler/training.js";
+  DEFAULT_OPTIMIZER,
+  defaultOptimizer,
+  defaultWeightDecay,
+  type OptimizerKind,
+} from "../compiler/optimizers.js";
 import { parseProgram } from "../grammar/index.js";
 import { readFileSync } from "node:fs";
 import { writeFileAtomicSync } from "../runtime/util/atomic-write.js";
 import { reportError, UsageError } from "./errors.js";
-import { defaultWeightDecay, exactBits } from "./train-cmd.js";
+import { exactBits, refuseContradiction } from "./train-cmd.js";
 
 export const EMITS = [
   "summary",
@@ -48,97 +49,19 @@ export interface CompileCommandOptions {
   exact?: number | boolean;
   /** Whose tuning: lavapipe's ("cpu", what `train` gets on this machine) or a GPU's. */
   adapter?: "cpu" | "gpu";
+  /** Loops that would keep their activations are errors. */
+  requireReversible?: boolean;
 }
 
 /** The pipeline options `train` would use for the same command-line options. */
 export function pipelineOptions(o: CompileCommandOptions): PipelineOptions {
-  const kind = o.optimizer ?? "adam";
+  const kind = o.optimizer ?? DEFAULT_OPTIMIZER;
   return {
     optimizer: defaultOptimizer(kind, o.weightDecay ?? defaultWeightDecay(kind)),
     storeActivations: !!o.storeActivations,
     checkpointEvery: o.checkpointEvery,
     perOp: exactBits(o.exact) !== undefined,
     target: nominalTarget(o.adapter ?? "cpu"),
-  };
-}
-
-function lossOnly(m: CompiledModel): Graph {
-  const g = m.train.graph;
-  return { ...g, outputs: [g.outputs[0]!] } as Graph;
-}
-
-/** The derived backward: loss gradients with respect to every parameter. */
-export function backwardGraph(m: CompiledModel): Graph {
-  const numData = m.train.inputs.length;
-  return vjpGraph(
-    lossOnly(m),
-    m.train.params.map((_, i) => numData + i),
-  );
-}
-
-/** The derived inverse of every reversible loop body of the model. */
-export function inverseGraphs(m: CompiledModel): { label: string; graph: Graph }[] {
-  const out: { label: string; graph: Graph }[] = [];
-  const visit = (g: Graph) => {
-    for (const op of g.ops) {
-      if (op.opcode === "scan") {
-        const body = op.regions[0]!;
-        const nc = op.attrs.numCarry as number;
-        if (body.outputs.length === nc && !carryPathError(body, nc))
-          out.push({ label: body.name, graph: inverseBody(body, nc) });
-      }
-      op.regions.forEach(visit);
-    }
-  };
-  visit(m.train.graph);
-  return out;
-}
-
-/**
- * A kernel's file: kernel names are per program (the step's `k11_sum_by_dst` and the evaluation's
- * may differ), so each program's kernels get its prefix.
- */
-const kernelFile = (program: "step" | "eval", name: string) => `${program}.${name}.wgsl`;
-
-function manifest(m: CompiledModel, programs: { step: Program; eval: Program }) {
-  const entry = (p: Program, program: "step" | "eval") =>
-    p.kernels.map((k) => ({
-      file: kernelFile(program, k.name),
-      entryPoint: k.entryPoint,
-      kind: k.kind,
-      implements: k.implements,
-      workgroupSize: [k.workgroupSize, 1, 1],
-      bindings: k.bindings.map((b, i) => ({ binding: i, group: 0, name: b.name, kind: b.kind })),
-      // Hand-tuned templates (the adapter's matmul) bring their own parameter block and
-      // dispatch shape; generated kernels follow the conventions below.
-      template: !!k.custom,
-      parameters: k.custom
-        ? k.custom.fields.map((f) => ({ field: f }))
-        : k.params.map((w) =>
-            w.kind === "dim"
-              ? { dim: String(w.dim) }
-              : w.kind === "offset"
-                ? { offsetOf: k.bindings[w.binding]!.name }
-                : { [w.kind]: true },
-          ),
-      invocations: k.grid.formula,
-      dispatch: k.custom
-        ? `the template's own workgroup grid for ${k.grid.formula} (compiler/codegen/matmul.ts)`
-        : `x = min(ceil((${k.grid.formula})/${k.workgroupSize}), maxComputeWorkgroupsPerDimension), y = ceil(ceil((${k.grid.formula})/${k.workgroupSize}) / x)`,
-    }));
-  return {
-    model: m.name,
-    source: m.source.file,
-    hyperparameters: m.train.hypers,
-    conventions: {
-      parameters:
-        "binding 0 is a uniform block of u32 words, in the order listed under `parameters`: symbolic sizes, element offsets of each storage binding, dropout seed and step (a kernel with `template: true` binds its block last, with the fields listed under `parameters`)",
-      tensors: "row-major float32; every tensor binding is read at its element offset",
-      invocationIndex:
-        "(workgroup_id.y * num_workgroups.x + workgroup_id.x) * workgroup_size + local_invocation_index",
-    },
-    trainingStep: entry(programs.step, "step"),
-    evaluation: entry(programs.eval, "eval"),
   };
 }
 
@@ -159,19 +82,15 @@ function summary(m: CompiledModel, ms: number, o: PipelineOptions): string {
   const loops: string[] = [];
   const visit = (g: Graph) => {
     for (const op of g.ops) {
-      if (op.opcode === "fixpoint") {
+      if (isFixpoint(op)) {
         const a = op.attrs;
         loops.push(
           `  fixpoint (${a.solver}, tol ${a.tol}, at most ${a.maxIter} iterations): implicit differentiation — memory independent of the iterations`,
         );
       }
-      if (op.opcode === "scan") {
+      if (isScan(op)) {
         const body = op.regions[0]!;
-        const nc = op.attrs.numCarry as number;
-        const why =
-          body.outputs.length === nc
-            ? carryPathError(body, nc)
-            : "the loop also returns per-iteration values";
+        const why = scanStoreReason(op);
         loops.push(
           why
             ? `  ${body.name}: stored activations (${why})`
@@ -208,10 +127,12 @@ export function compileCommand(file: string, o: CompileCommandOptions): number {
   }
   const bits = exactBits(o.exact);
   const options = pipelineOptions(o);
+  refuseContradiction(o);
   const r = compileFile(file, {
     set: o.set,
     model: o.model,
     exact: bits !== undefined ? { bits } : undefined,
+    requireReversible: o.requireReversible,
   });
   if (!r.model) return reportError(new CompileError(r.diagnostics), r.sources);
   const m = r.model;
@@ -259,7 +180,7 @@ export function compileCommand(file: string, o: CompileCommandOptions): number {
       }
       writeFileAtomicSync(
         join(o.out, "manifest.json"),
-        JSON.stringify(manifest(m, programs), null, 2) + "\n",
+        JSON.stringify(kernelManifest(m, programs), null, 2) + "\n",
       );
       console.log(`wrote ${written} kernels and manifest.json to ${o.out}`);
       return 0;

@@ -2,14 +2,15 @@
 // located diagnostics and exits 1 (never a stack trace); a usage error exits 2; anything else is a
 // bug in revgnn and keeps its stack trace.
 import { CheckpointingError } from "../compiler/checkpointing.js";
-import { CompileError, formatDiagnostics, type SourceMap } from "../compiler/diagnostics.js";
+import { CompileError, formatDiagnostics, type SourceMap } from "../grammar/diagnostics.js";
 import { DataError } from "../runtime/data/errors.js";
 import { SafetensorsError } from "../runtime/checkpoint/safetensors.js";
 import { NoAdapterError, DeviceLostError } from "../runtime/gpu/device.js";
 import { BufferLimitError, DeviceAllocationError } from "../runtime/gpu/memory.js";
-import { CheckpointError } from "../runtime/train/checkpoint.js";
-import { DataShapeError } from "../runtime/train/session.js";
+import { CheckpointError } from "../driver/checkpoint.js";
+import { DataShapeError } from "../driver/session.js";
 import { OutputPathError } from "./output-paths.js";
+import { InterpreterLimitError } from "../driver/interpreter-session.js";
 
 export class UsageError extends Error {}
 
@@ -26,11 +27,13 @@ const USER_ERRORS = [
   DeviceAllocationError,
   // `--checkpoint-every k` that does not divide a reversible loop's block count.
   CheckpointingError,
+  // `--backend interpreter` on a graph it would take minutes over.
+  InterpreterLimitError,
 ];
 
 export function reportError(err: unknown, sources: SourceMap = new Map()): number {
   if (err instanceof CompileError) {
-    console.error(formatDiagnostics(err.diagnostics, sources));
+    console.error(formatDiagnostics(err.diagnostics, err.sources ?? sources));
     const n = err.diagnostics.filter((d) => d.severity === "error").length;
     console.error(`${n} error${n === 1 ? "" : "s"}`);
     return 1;

@@ -5,11 +5,11 @@ import { compileFile, expectModel, type CompiledModel } from "../compiler/compil
 import type { Dataset } from "../runtime/data/types.js";
 import type { GpuContext } from "../runtime/gpu/device.js";
 import { GpuBackend } from "../runtime/exec/backend.js";
-import { measureExact, summarizeExact, type ExactSummary } from "../runtime/train/exact.js";
+import { measureExact, summarizeExact, type ExactSummary } from "../driver/exact.js";
 import { evalShape, type DimBindings } from "../compiler/ir/dims.js";
-import { optimizerStates, type OptimizerConfig } from "../compiler/training.js";
-import { loadCheckpoint } from "../runtime/train/checkpoint.js";
-import { initParameters } from "../runtime/train/init.js";
+import type { OptimizerConfig } from "../compiler/optimizers.js";
+import { loadCheckpoint } from "../driver/checkpoint.js";
+import { initParameters } from "../driver/init.js";
 
 export async function exactReport(
   file: string,
@@ -62,6 +62,6 @@ export function startingParams(
       where: "the initial weights",
     };
   const shapes = model.train.params.map((p) => evalShape(p.shape, dims));
-  const ck = loadCheckpoint(o.resume, model, shapes, optimizerStates(optimizer.kind), optimizer);
+  const ck = loadCheckpoint(o.resume, model, shapes, optimizer);
   return { params: ck.params, where: `the weights of ${o.resume}` };
 }

@@ -7,6 +7,30 @@ import { benchCommand } from "./bench-cmd.js";
 import { checkCommand } from "./check-cmd.js";
 import { gradcheckCommand } from "./gradcheck-cmd.js";
 import { planCommand, trainCommand } from "./train-cmd.js";
+import { parseDecimalText } from "../grammar/numbers.js";
+import {
+  DEFAULT_OPTIMIZER,
+  optimizerKinds,
+  optimizers,
+  type Optimizer,
+} from "../compiler/optimizers.js";
+
+/** `--optimizer`, whose choices are the optimizer registry's (compiler/optimizers.ts). */
+function optimizerOption(description: string): Option {
+  return new Option("--optimizer <kind>", description)
+    .choices(optimizerKinds())
+    .default(DEFAULT_OPTIMIZER);
+}
+
+/** "default 5e-4 for adam/adamw, 0 for sgd": an optimizer default, grouped by value. */
+function defaultsHelp(key: keyof Optimizer["defaults"]): string {
+  const byValue = new Map<number, string[]>();
+  for (const o of optimizers)
+    byValue.set(o.defaults[key], [...(byValue.get(o.defaults[key]) ?? []), o.kind]);
+  return `default ${[...byValue].map(([v, kinds]) => `${v} for ${kinds.join("/")}`).join(", ")}`;
+}
+
+const weightDecayHelp = () => `weight decay (${defaultsHelp("weightDecay")})`;
 
 function collectSet(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf("=");
@@ -38,7 +62,7 @@ function number(what: string, rule: NumberRule = {}) {
           : ` of at least ${min}`
         : "";
   return (v: string) => {
-    const n = v.trim() === "" ? NaN : Number(v);
+    const n = parseDecimalText(v) ?? NaN;
     const whole = Number.isSafeInteger(n);
     if (!Number.isFinite(n) || (integer && !whole) || n < min || n > max) {
       throw new InvalidArgumentError(`${what} must be ${kind}${range}.`);
@@ -80,16 +104,8 @@ program
   .option("--out <dir>", "write to files in this directory instead of standard output")
   // The options of `train` that change its kernels: with them, `--emit wgsl` writes exactly the
   // kernels that `train` dispatches (`--emit passes` shows the pipeline they configure).
-  .addOption(
-    new Option("--optimizer <kind>", "optimizer of the training step")
-      .choices(["adam", "adamw", "sgd"])
-      .default("adam"),
-  )
-  .option(
-    "--weight-decay <x>",
-    "weight decay (default 5e-4 for adam/adamw, 0 for sgd)",
-    number("--weight-decay", { min: 0 }),
-  )
+  .addOption(optimizerOption("optimizer of the training step"))
+  .option("--weight-decay <x>", weightDecayHelp(), number("--weight-decay", { min: 0 }))
   .option("--store-activations", "stored-activation backprop, even for reversible blocks", false)
   .option(
     "--checkpoint-every <k>",
@@ -97,6 +113,11 @@ program
     count("--checkpoint-every", 1),
   )
   .option("--exact [bits]", "exact mode (fixed-point grid, one kernel per op)", exactBitsOption())
+  .option(
+    "--require-reversible",
+    "error (located) when a loop cannot run reversibly and would keep its activations",
+    false,
+  )
   .addOption(
     new Option(
       "--adapter <kind>",
@@ -118,15 +139,9 @@ program
   .addOption(setOption())
   .option("--model <name>", "which model of the file")
   .option("--epochs <n>", "training epochs", count("--epochs", 1), 200)
-  .option("--lr <x>", "learning rate", number("--lr", { min: 0 }), 0.01)
-  .addOption(
-    new Option("--optimizer <kind>", "optimizer").choices(["adam", "adamw", "sgd"]).default("adam"),
-  )
-  .option(
-    "--weight-decay <x>",
-    "weight decay (default 5e-4 for adam/adamw, 0 for sgd)",
-    number("--weight-decay", { min: 0 }),
-  )
+  .option("--lr <x>", `learning rate (${defaultsHelp("lr")})`, number("--lr", { min: 0 }))
+  .addOption(optimizerOption("optimizer"))
+  .option("--weight-decay <x>", weightDecayHelp(), number("--weight-decay", { min: 0 }))
   .option("--seed <n>", "random seed (weights, dropout, partitions)", seed(), 0)
   .option(
     "--partitions <p>",
@@ -156,10 +171,30 @@ program
   )
   .option(
     "--drift",
-    "at each evaluation, measure the largest reconstruction error of the reversible blocks (in the report)",
+    "measure the reconstruction error of the reversible blocks at every evaluation (default: every 10th)",
+    false,
+  )
+  .option(
+    "--drift-threshold <x>",
+    "warn when the first block's rebuilt input is off by more than this (relative; default 1e-3)",
+    number("--drift-threshold", { min: 0 }),
+  )
+  .addOption(
+    new Option(
+      "--backend <kind>",
+      "gpu: WGSL kernels; interpreter: the float64 reference interpreter on the CPU (small graphs, no shader compilation)",
+    )
+      .choices(["gpu", "interpreter"])
+      .default("gpu"),
+  )
+  .option(
+    "--require-reversible",
+    "error (located) when a loop cannot run reversibly and would keep its activations",
     false,
   )
   .option("--quiet", "no progress output", false)
+  .option("--profile", "time every kernel of a few steps after warm-up; print a table", false)
+  .option("--profile-steps <n>", "steps to time with --profile", count("--profile-steps", 1), 3)
   .action(async (file: string, o) => {
     process.exitCode = await trainCommand(file, o);
   });
@@ -174,9 +209,7 @@ program
   .requiredOption("--edges <E>", "number of directed edges", count("--edges", 0))
   .option("--features <F>", "input features (default 128)", count("--features", 0))
   .option("--classes <K>", "classes or tasks (default 40)", count("--classes", 1))
-  .addOption(
-    new Option("--optimizer <kind>", "optimizer").choices(["adam", "adamw", "sgd"]).default("adam"),
-  )
+  .addOption(optimizerOption("optimizer"))
   .option(
     "--partitions <p>",
     "plan mini-batch training on P partitions",
@@ -222,6 +255,20 @@ program
     exactBitsOption(),
   )
   .option("--report <file>", "write the per-block errors and gradient differences as JSON")
+  .option("--profile", "time every kernel of the check's steps; print a table", false)
+  .addOption(
+    new Option(
+      "--backend <kind>",
+      "gpu: WGSL kernels; interpreter: the float64 reference interpreter on the CPU (small graphs, no shader compilation)",
+    )
+      .choices(["gpu", "interpreter"])
+      .default("gpu"),
+  )
+  .option(
+    "--require-reversible",
+    "error (located) when a loop cannot run reversibly and would keep its activations",
+    false,
+  )
   .action(async (file: string, o) => {
     process.exitCode = await checkCommand(file, o);
   });

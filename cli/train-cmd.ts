@@ -1,22 +1,45 @@
 // `revgnn train` and `revgnn plan`.
 import cliProgress from "cli-progress";
 import { compileFile, expectModel, type CompiledModel } from "../compiler/compile.js";
-import { defaultOptimizer, type OptimizerKind } from "../compiler/training.js";
+import {
+  defaultOptimizer,
+  defaultWeightDecay,
+  optimizerNamed,
+  type OptimizerKind,
+} from "../compiler/optimizers.js";
 import { loadDataset } from "../runtime/data/load.js";
 import type { Dataset } from "../runtime/data/types.js";
 import { acquireGpu } from "../runtime/gpu/device.js";
 import { GpuBackend } from "../runtime/exec/backend.js";
 import { MEMORY_CATEGORIES, poolLimitsOf } from "../runtime/gpu/memory.js";
-import { planMemory, type CategoryPlan } from "../runtime/train/plan.js";
-import { bindDims } from "../runtime/train/session.js";
-import { nominalTarget } from "../compiler/pipeline.js";
-import { median, train, type Progress, type TrainOptions } from "../runtime/train/trainer.js";
+import { planDims, planMemory, type CategoryPlan } from "../driver/plan.js";
+import { bindDims } from "../driver/session.js";
+import { nominalTarget } from "../compiler/target.js";
+import {
+  DEFAULT_DRIFT_EVERY,
+  DEFAULT_DRIFT_THRESHOLD,
+  median,
+  train,
+  trainInterpreted,
+  type InterpretedResult,
+  type Progress,
+  type TrainOptions,
+  type TrainResult,
+} from "../driver/trainer.js";
+import type { EpochLog, FixpointSummary } from "../driver/run-log.js";
+import { isReversibleScan } from "../compiler/drift.js";
+import { interpreterRunner } from "../driver/graph-runner.js";
 import { writeFileAtomic } from "../runtime/util/atomic-write.js";
 import { UsageError } from "./errors.js";
 import { exactJson, exactReport, startingParams } from "./exact-report.js";
 import { checkOutputPaths } from "./output-paths.js";
 import { compileProgress } from "./compile-progress.js";
-import { checkSyntheticFits } from "../runtime/train/limits.js";
+import { checkSyntheticFits } from "../driver/limits.js";
+import { profileOptions, printProfile, profileJson } from "./profile-output.js";
+import { CompileError, formatDiagnostics, type Diagnostic } from "../grammar/diagnostics.js";
+import { dimToString, shapeToString } from "../compiler/ir/dims.js";
+import type { Dim } from "../compiler/ir/types.js";
+import { loopsKeepingActivations, storedLoopDiagnostic } from "../compiler/stored-loops.js";
 
 export interface TrainCommandOptions {
   data: string;
@@ -24,7 +47,8 @@ export interface TrainCommandOptions {
   set: Record<string, string>;
   model?: string;
   epochs: number;
-  lr: number;
+  /** The optimizer's default learning rate when not given. */
+  lr?: number;
   optimizer: OptimizerKind;
   weightDecay?: number;
   seed: number;
@@ -40,21 +64,68 @@ export interface TrainCommandOptions {
   /** Fixed-point bits of exact mode (`--exact [bits]`), or false. */
   exact?: number | boolean;
   drift?: boolean;
+  /** Time every kernel of a few steps (`--profile`, `--profile-steps`). */
+  profile?: boolean;
+  profileSteps?: number;
+  /** Loops that would keep their activations are errors. */
+  requireReversible?: boolean;
+  /** Relative error of a rebuilt stack input above which the run warns. */
+  driftThreshold?: number;
+  /** WGSL kernels on the GPU (default) or the float64 reference interpreter. */
+  backend?: "gpu" | "interpreter";
 }
 
-/** Compiles the model a run trains, in exact mode when asked. */
+/** `--require-reversible` asks for rebuilt activations; `--store-activations` for stored ones. */
+export function refuseContradiction(o: {
+  requireReversible?: boolean;
+  storeActivations?: boolean;
+}): void {
+  if (o.requireReversible && o.storeActivations)
+    throw new UsageError(
+      "--require-reversible and --store-activations contradict each other: choose one",
+    );
+}
+
+/**
+ * Says, once, located at the `repeat`, which loops will keep their activations and why: a loop
+ * that cannot run reversibly is trained with stored activations, and that must not be silent.
+ */
+export function announceStoredLoops(model: CompiledModel): void {
+  const loops = loopsKeepingActivations(model.train.graph);
+  if (loops.length === 0) return;
+  const sources = new Map([[model.source.file, model.source.text]]);
+  console.error(
+    formatDiagnostics(
+      loops.map((l) => storedLoopDiagnostic(l, false)),
+      sources,
+    ),
+  );
+}
+
+/** Compiles the model a run trains, in exact mode when asked; says which loops keep activations
+ *  (an error under `--require-reversible`). */
 export function compileForRun(
   file: string,
-  o: { set: Record<string, string>; model?: string; exact?: number | boolean },
+  o: {
+    set: Record<string, string>;
+    model?: string;
+    exact?: number | boolean;
+    requireReversible?: boolean;
+    storeActivations?: boolean;
+  },
 ): { bits: number | undefined; model: CompiledModel } {
+  refuseContradiction(o);
   const bits = exactBits(o.exact);
   const model = expectModel(
     compileFile(file, {
       set: o.set,
       model: o.model,
       exact: bits !== undefined ? { bits } : undefined,
+      requireReversible: o.requireReversible,
     }),
   );
+  // Under --store-activations every loop stores by request: nothing to say.
+  if (!o.storeActivations) announceStoredLoops(model);
   return { bits, model };
 }
 
@@ -68,14 +139,17 @@ export function exactBits(exact: number | boolean | undefined): number | undefin
   return bits;
 }
 
-/** Weight decay unless given: 5e-4 for Adam/AdamW (GCN's setting), 0 for SGD (so that one SGD
- *  step with lr 1 moves the weights by exactly the gradient). */
-export function defaultWeightDecay(kind: OptimizerKind): number {
-  return kind === "sgd" ? 0 : 5e-4;
-}
-
 const pct = (x: number | undefined) =>
   x === undefined || Number.isNaN(x) ? "  —  " : `${(100 * x).toFixed(2)}%`;
+
+/** The fixpoint (DEQ) solves of an epoch, for the progress line: `deq fwd 23 it 8.1e-6 bwd …`. */
+export function fixpointText(e: EpochLog): string {
+  const f = e.fixpoints;
+  if (!f) return "";
+  const one = (name: string, s: FixpointSummary | undefined) =>
+    s ? ` ${name} ${s.iterations} it ${s.residual.toExponential(1)}` : "";
+  return `deq${one("fwd", f.forward)}${one("bwd", f.backward)}`;
+}
 
 function progressFor(quiet: boolean, metric: string): Progress {
   if (quiet) return { start() {}, epoch() {}, message: (m) => console.error(m), stop() {} };
@@ -83,7 +157,7 @@ function progressFor(quiet: boolean, metric: string): Progress {
     const bars = new cliProgress.MultiBar(
       {
         format:
-          "epoch {value}/{total} [{bar}] loss {loss} | valid {valid} test {test} | best {best} @{bestEpoch} | ETA {eta_formatted}",
+          "epoch {value}/{total} [{bar}] loss {loss} | valid {valid} test {test} | best {best} @{bestEpoch} | ETA {eta_formatted} {deq}",
         stream: process.stderr,
         hideCursor: true,
         etaBuffer: 20,
@@ -100,6 +174,7 @@ function progressFor(quiet: boolean, metric: string): Progress {
           test: "—",
           best: "—",
           bestEpoch: "—",
+          deq: "",
         });
       },
       epoch: (e, best) =>
@@ -108,6 +183,7 @@ function progressFor(quiet: boolean, metric: string): Progress {
           ...(e.valid !== undefined ? { valid: pct(e.valid), test: pct(e.test) } : {}),
           best: pct(best?.test),
           bestEpoch: best?.epoch ?? "—",
+          deq: fixpointText(e),
         }),
       message: (m) => bars.log(m + "\n"),
       stop: () => bars.stop(),
@@ -120,7 +196,8 @@ function progressFor(quiet: boolean, metric: string): Progress {
       if (e.valid === undefined) return;
       console.error(
         `epoch ${e.epoch}  loss ${e.loss.toFixed(4)}  train ${pct(e.train)}  valid ${pct(e.valid)}  test ${pct(e.test)}  ` +
-          `best test ${pct(best?.test)} @${best?.epoch}  ${e.seconds.toFixed(2)}s`,
+          `best test ${pct(best?.test)} @${best?.epoch}  ${e.seconds.toFixed(2)}s` +
+          (e.fixpoints ? `  ${fixpointText(e)}` : ""),
       );
     },
     message: (m) => console.error(m),
@@ -150,10 +227,36 @@ export function loadData(o: { data: string; split?: string }): Promise<Dataset> 
   return loadDataset(o.data, o.split ? { split: o.split } : {});
 }
 
+/**
+ * Mini-batch training (`--partitions`) runs the model on one part of the graph at a time, where
+ * `N` and `E` are the part's sizes: a parameter shaped by them (one row per node, say) would be a
+ * different tensor in every part and not the model's. Refused, located at the declaration.
+ */
+function refusePerNodeParameters(model: CompiledModel, partitions: number): void {
+  if (partitions <= 1) return;
+  const graphSized = (d: Dim) => /\b[NE]\b/.test(dimToString(d));
+  const diagnostics: Diagnostic[] = model.train.params
+    .filter((p) => p.blockShape.some(graphSized))
+    .map((p) => ({
+      severity: "error",
+      message: `parameter \`${p.name}\` is shaped by the graph's size (${shapeToString(p.blockShape)}): with --partitions ${partitions} each part would see a different tensor`,
+      span: p.loc,
+      hint: "train full-batch (leave out --partitions), or give the parameter a shape that does not depend on N or E",
+    }));
+  if (diagnostics.length > 0)
+    throw new CompileError(diagnostics, new Map([[model.source.file, model.source.text]]));
+}
+
 export async function trainCommand(file: string, o: TrainCommandOptions): Promise<number> {
   if (!(o.epochs >= 1)) throw new UsageError("--epochs must be at least 1");
   if (!(o.partitions >= 1)) throw new UsageError("--partitions must be at least 1");
   if (!(o.evalEvery >= 1)) throw new UsageError("--eval-every must be at least 1");
+  const interpreted = o.backend === "interpreter";
+  if (interpreted && o.exact !== undefined && o.exact !== false)
+    throw new UsageError(
+      "--exact needs the GPU backend (its grid report and one-kernel-per-op schedule are the device's); " +
+        "the interpreter computes in float64",
+    );
   checkOutputPaths(
     [
       { option: "--init-save", path: o.initSave },
@@ -163,10 +266,14 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     [{ option: "the model's source file", path: file }],
   );
   const { bits, model } = compileForRun(file, o);
-  const ctx = await acquireGpu();
-  ctx.onCompileProgress = compileProgress(!!o.quiet);
-  // A synthetic graph too big for this device is refused before it is generated.
-  if (o.data.startsWith("synthetic:")) checkSyntheticFits(model, o.data, poolLimitsOf(ctx.limits));
+  refusePerNodeParameters(model, o.partitions);
+  const ctx = interpreted ? undefined : await acquireGpu();
+  if (ctx) {
+    ctx.onCompileProgress = compileProgress(!!o.quiet);
+    // A synthetic graph too big for this device is refused before it is generated.
+    if (o.data.startsWith("synthetic:"))
+      checkSyntheticFits(model, o.data, poolLimitsOf(ctx.limits));
+  }
   const ds = await loadData(o);
   if (o.partitions > ds.graph.numNodes)
     throw new UsageError(
@@ -174,30 +281,35 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
         `every part needs a node: use at most ${ds.graph.numNodes}`,
     );
   const dims = bindDims(model.train.inputs, ds);
-  const backend = new GpuBackend(ctx);
   const optimizer = defaultOptimizer(o.optimizer, o.weightDecay ?? defaultWeightDecay(o.optimizer));
+  const lr = o.lr ?? optimizerNamed(o.optimizer).defaults.lr;
   // The memory plan first: its dry run meets every tensor of a step and an evaluation under the
   // device's limits, so one too big for a buffer is refused (saying whether --partitions helps)
   // before any GPU work; the report compares it with the measured peak.
-  const plan = await planMemory(model, dims, {
-    optimizer,
-    storeActivations: o.storeActivations,
-    partitions: o.partitions,
-    maxBindingBytes: ctx.limits.maxStorageBufferBindingSize,
-    maxBufferBytes: ctx.limits.maxBufferSize,
-    tuning: ctx.tuning,
-    maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage,
-    checkpointEvery: o.checkpointEvery,
-    perOp: bits !== undefined,
-  });
+  const plan =
+    ctx &&
+    (await planMemory(model, dims, {
+      optimizer,
+      storeActivations: o.storeActivations,
+      partitions: o.partitions,
+      maxBindingBytes: ctx.limits.maxStorageBufferBindingSize,
+      maxBufferBytes: ctx.limits.maxBufferSize,
+      tuning: ctx.tuning,
+      maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage,
+      checkpointEvery: o.checkpointEvery,
+      perOp: bits !== undefined,
+    }));
   // Exact mode: the grid against the data, before training (a state beyond its range cannot train).
-  const start = bits !== undefined ? startingParams(model, dims, o, optimizer) : undefined;
+  const start = ctx && bits !== undefined ? startingParams(model, dims, o, optimizer) : undefined;
   const exact =
-    start && (await exactReport(file, o, model, ds, ctx, bits!, start.params, start.where));
+    start && (await exactReport(file, o, model, ds, ctx!, bits!, start.params, start.where));
   if (exact?.exceeded) return 1;
+  // Rebuilt inputs drift in float32: sampled every few evaluations (every one with --drift), on
+  // the run's own engine, for models whose backward rebuilds anything.
+  const rebuilds = !o.storeActivations && model.train.graph.ops.some(isReversibleScan);
   const opts: TrainOptions = {
     epochs: o.epochs,
-    lr: o.lr,
+    lr,
     optimizer,
     seed: o.seed,
     partitions: o.partitions,
@@ -209,26 +321,41 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     checkpointEvery: o.checkpointEvery,
     perOp: bits !== undefined,
     exactBits: bits,
-    drift: o.drift ? (new GpuBackend(ctx) as never) : undefined,
+    drift: !rebuilds ? undefined : ctx ? (new GpuBackend(ctx) as never) : interpreterRunner,
+    driftEvery: o.drift ? 1 : DEFAULT_DRIFT_EVERY,
+    driftThreshold: o.driftThreshold,
+    profile: profileOptions(o, o.epochs * o.partitions),
   };
   const metricName = ds.labels.kind === "single" ? "accuracy" : "ROC-AUC";
+  const engine = ctx
+    ? ctx.adapterInfo.description
+    : "the float64 reference interpreter (--backend interpreter)";
   console.error(
     `${model.name} on ${ds.name}: ${ds.graph.numNodes} nodes, ${ds.graph.numEdges} edges, ${ds.numFeatures} features; ` +
-      `${ctx.adapterInfo.description}`,
+      engine,
   );
+  const progress = progressFor(!!o.quiet, metricName);
   const t0 = performance.now();
-  const result = await train(backend, model, ds, opts, progressFor(!!o.quiet, metricName));
+  const result: InterpretedResult & { memory?: TrainResult["memory"] } = ctx
+    ? await train(new GpuBackend(ctx), model, ds, opts, progress)
+    : await trainInterpreted(model, ds, opts, progress);
   const total = (performance.now() - t0) / 1000;
-  const peak = { total: result.memory.peakTotal } as CategoryPlan;
-  for (const c of MEMORY_CATEGORIES) peak[c] = result.memory.peak[c];
+  let peak: CategoryPlan | undefined;
+  if (result.memory) {
+    peak = { total: result.memory.peakTotal } as CategoryPlan;
+    for (const c of MEMORY_CATEGORIES) peak[c] = result.memory.peak[c];
+  }
   console.log(
     `${result.stopped === "completed" ? "done" : "stopped"}: best valid ${metricName} ${pct(result.valid)} at epoch ${result.bestEpoch}, ` +
-      `test ${pct(result.test)}; median step ${(median(result.stepSeconds) * 1000).toFixed(1)} ms, ${result.dispatchesPerStep} dispatches/step`,
+      `test ${pct(result.test)}; median step ${(median(result.stepSeconds) * 1000).toFixed(1)} ms` +
+      (ctx ? `, ${result.dispatchesPerStep} dispatches/step` : " (interpreter)"),
   );
-  console.log(memoryTable({ "peak (measured)": peak, plan: plan }));
+  if (peak && plan) console.log(memoryTable({ "peak (measured)": peak, plan: plan }));
+  if (result.profile) printProfile(result.profile, result.stepSeconds);
   if (o.report) {
     const report = {
       version: 1,
+      backend: ctx ? "gpu" : "interpreter",
       model: {
         file,
         name: model.name,
@@ -253,7 +380,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
       },
       training: {
         epochs: o.epochs,
-        lr: o.lr,
+        lr,
         optimizer: optimizer.kind,
         weight_decay: optimizer.weightDecay,
         seed: o.seed,
@@ -278,6 +405,10 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
             drift: {
               max_relative_reconstruction_error: result.drift.max,
               input_relative_reconstruction_error: result.drift.input,
+              threshold: opts.driftThreshold ?? DEFAULT_DRIFT_THRESHOLD,
+              sampled_every_evaluations: opts.driftEvery,
+              samples: result.drift.samples,
+              ...(result.drift.skipped ? { skipped: result.drift.skipped } : {}),
             },
           }
         : {}),
@@ -287,8 +418,9 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
         total_seconds: total,
         dispatches_per_step: result.dispatchesPerStep,
       },
-      memory: { peak, plan },
-      adapter: ctx.adapterInfo,
+      ...(peak && plan ? { memory: { peak, plan } } : {}),
+      ...(result.profile ? { profile: profileJson(result.profile, result.stepSeconds) } : {}),
+      adapter: ctx ? ctx.adapterInfo : null,
     };
     await writeFileAtomic(o.report, JSON.stringify(report, null, 2) + "\n");
     console.log(`report written to ${o.report}`);
@@ -315,16 +447,7 @@ export async function planCommand(file: string, o: PlanCommandOptions): Promise<
   if (o.partitions > o.nodes)
     throw new UsageError(`--partitions ${o.partitions} is more than --nodes ${o.nodes}`);
   const { bits, model } = compileForRun(file, o);
-  const dims: Record<string, number> = { N: o.nodes, E: o.edges };
-  for (const inp of model.train.inputs) {
-    const bindSym = (d: string | number | undefined, v: number) => {
-      if (typeof d === "string" && !(d in dims)) dims[d] = v;
-    };
-    if (inp.role === "features") bindSym(inp.shape[1], o.features ?? 128);
-    if (inp.role === "labels") bindSym(inp.shape[1], o.classes ?? 40);
-    if (inp.role === "multilabels") bindSym(inp.shape[1], o.classes ?? 112);
-    if (inp.role === "edge_features") bindSym(inp.shape[1], 8);
-  }
+  const dims = planDims(model, o);
   const optimizer = defaultOptimizer(o.optimizer, defaultWeightDecay(o.optimizer));
   const plan = await planMemory(model, dims, {
     optimizer,

@@ -2,35 +2,25 @@
 // layers → lower the chosen model to IR (a training graph, with dropout, and an evaluation graph,
 // without) → verify. Every stage reports into one DiagnosticBag; later stages run only when the
 // earlier ones found no error.
-import { readFileSync, existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import type { LayerDecl, ModelDecl, Program } from "./ast.js";
-import { CompileError, DiagnosticBag, type Diagnostic } from "./diagnostics.js";
+import type { LayerDecl, ModelDecl, Program } from "../grammar/ast.js";
+import { CompileError, DiagnosticBag, type Diagnostic } from "../grammar/diagnostics.js";
 import { verifyGraph } from "./ir/verify.js";
 import { builtinByName, LOSSES } from "./lower/builtins.js";
 import { Lowerer, type LoweredModel } from "./lower/lower.js";
-import { suggest } from "./lower/names.js";
+import { suggest } from "../grammar/spelling.js";
+import { parseDecimalText } from "../grammar/numbers.js";
 import { checkReversibleLayer } from "./lower/reversible-check.js";
+import { loopsKeepingActivations, storedLoopDiagnostic } from "./stored-loops.js";
 import { parseProgram } from "../grammar/index.js";
+import { preludeText, readSourceFile } from "./source-files.js";
 
 export const PRELUDE_FILE = "<prelude>";
-
-function findPackageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("revgnn: cannot find the package root");
-    dir = up;
-  }
-  return dir;
-}
 
 let preludeCache: { text: string; program: Program } | undefined;
 
 export function prelude(): { text: string; program: Program } {
   if (!preludeCache) {
-    const text = readFileSync(join(findPackageRoot(), "compiler", "prelude.gnn"), "utf8");
+    const text = preludeText();
     const parsed = parseProgram(text, PRELUDE_FILE);
     if (parsed.diagnostics.length) {
       throw new Error(`internal: the prelude does not parse: ${parsed.diagnostics[0]!.message}`);
@@ -47,6 +37,8 @@ export interface CompileOptions {
   set?: Record<string, string>;
   /** Exact reversibility on a fixed-point grid of 2^-bits (see LowerOptions). */
   exact?: { bits: number };
+  /** Refuse, as located errors, loops whose backward would keep their activations. */
+  requireReversible?: boolean;
 }
 
 export interface CompiledModel {
@@ -70,8 +62,7 @@ export interface CompileResult {
 function parseOverride(text: string): number | boolean | undefined {
   if (text === "true") return true;
   if (text === "false") return false;
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text.trim())) return Number(text);
-  return undefined;
+  return parseDecimalText(text);
 }
 
 function resolveHypers(
@@ -215,6 +206,9 @@ export function compileSource(
     throw new Error("internal: the evaluation graph failed where the training graph lowered");
   verifyGraph(train.graph);
   verifyGraph(evalModel.graph);
+  const stored = opts.requireReversible ? loopsKeepingActivations(train.graph) : [];
+  if (stored.length > 0)
+    return { diagnostics: stored.map((l) => storedLoopDiagnostic(l, true)), sources };
   return {
     model: { name: model.name.name, train, eval: evalModel, layers, source: { file, text } },
     diagnostics: diags.errorsFirstDeduplicated(),
@@ -223,11 +217,11 @@ export function compileSource(
 }
 
 export function compileFile(path: string, opts: CompileOptions = {}): CompileResult {
-  return compileSource(readFileSync(path, "utf8"), path, opts);
+  return compileSource(readSourceFile(path), path, opts);
 }
 
 /** Throws a CompileError unless the result holds a model. */
 export function expectModel(r: CompileResult): CompiledModel {
-  if (!r.model) throw new CompileError(r.diagnostics);
+  if (!r.model) throw new CompileError(r.diagnostics, r.sources);
   return r.model;
 }

@@ -6,9 +6,9 @@
 // block, the error of the rebuilt input against the true one.
 import { Builder } from "./ir/builder.js";
 import { inlineGraph } from "./ir/inline.js";
-import { scanAttrs } from "./ir/ops/control.js";
+import { isScan, scanAttrs } from "./ir/ops/control.js";
 import { Graph, Value, tensorType, type Op } from "./ir/types.js";
-import { carryPathError, inverseBody } from "./inverse/rev-backward.js";
+import { inverseBody, scanStoreReason } from "./inverse/rev-backward.js";
 
 export interface DriftScan {
   label: string;
@@ -26,10 +26,7 @@ export interface DriftGraph {
 }
 
 export function isReversibleScan(op: Op): boolean {
-  if (op.opcode !== "scan") return false;
-  const body = op.regions[0]!;
-  const nc = op.attrs.numCarry as number;
-  return body.outputs.length === nc && carryPathError(body, nc) === undefined;
+  return isScan(op) && scanStoreReason(op) === undefined;
 }
 
 const fresh = (v: Value, hint?: string) => new Value(tensorType(v.shape), hint ?? v.hint);

@@ -5,7 +5,9 @@
 // given weights, and the rewrite that keeps the stack's input itself off the grid.
 import { Builder } from "./ir/builder.js";
 import { inlineGraph } from "./ir/inline.js";
-import { revStatements, scanAttrs } from "./ir/ops/control.js";
+import type { ColumnLayout } from "./ir/op-def.js";
+import { isRevBlock, isScan, revStatements, scanAttrs } from "./ir/ops/control.js";
+import { getOp } from "./ir/registry.js";
 import { Graph, Op, Value, tensorType } from "./ir/types.js";
 import { isReversibleScan, mapReversibleScans } from "./drift.js";
 
@@ -125,6 +127,19 @@ function slice(segs: Segment[], start: number, len: number): Segment[] {
 
 class Bail extends Error {}
 
+/** The segments a channel move (OpDef.columns) makes of its operands' segments. */
+function movedSegments(layout: ColumnLayout, operands: (Segment[] | undefined)[]): Segment[] {
+  switch (layout.kind) {
+    case "same":
+      return operands[0]!;
+    case "slice":
+      return slice(operands[0]!, layout.start, layout.len);
+    case "concat":
+      if (operands.some((s) => s === undefined)) throw new Bail();
+      return normalize(operands.flatMap((s) => s!));
+  }
+}
+
 /**
  * The loop body reading s + r: each rev_block statement adds the residual of every variable it
  * reads. The residual pieces the rev_blocks need (slices of the carried values' residuals) become
@@ -160,69 +175,48 @@ function residualBody(
         ops.push(op);
         continue;
       }
-      switch (op.opcode) {
-        case "quantize":
-          shadow.set(op.outputs[0]!, shadowed[0]!);
-          ops.push(op);
-          break;
-        case "slice_cols":
-          shadow.set(
-            op.outputs[0]!,
-            slice(shadowed[0]!, op.attrs.start as number, op.attrs.len as number),
-          );
-          ops.push(op);
-          break;
-        case "concat_cols":
-          if (shadowed.some((s) => s === undefined)) throw new Bail();
-          shadow.set(op.outputs[0]!, normalize(shadowed.flatMap((s) => s!)));
-          ops.push(op);
-          break;
-        case "rev_block": {
-          const numVars = op.attrs.numVars as number;
-          const vars = op.inputs.slice(0, numVars);
-          const consts = op.inputs.slice(numVars);
-          if (shadowed.slice(0, numVars).some((s) => s === undefined)) throw new Bail();
-          if (shadowed.slice(numVars).some((s) => s !== undefined)) throw new Bail();
-          const res = vars.map((v, j) => piece(shadowed[j]!, v.shape));
-          const stmts = revStatements(op.attrs);
-          const regions = op.regions.map((region, k) => {
-            const reads = stmts[k]!.reads;
-            const fresh = region.inputs
-              .slice(0, reads.length)
-              .map((v) => new Value(tensorType(v.shape), v.hint));
-            const resIn = res.map((v) => new Value(tensorType(v.shape), "residual"));
-            const g = new Graph(region.name, [
-              ...fresh,
-              ...region.inputs.slice(reads.length),
-              ...resIn,
-            ]);
-            // The region's own input values become the sums, so its ops are reused unchanged.
-            // The residual enters through a stop_gradient: its cotangent is never formed, so the
-            // backward accumulates no [N, D] gradient for it over the blocks.
-            reads.forEach((r, i) => {
-              const frozen = new Value(tensorType(resIn[r]!.shape), "residual");
-              g.ops.push(new Op("stop_gradient", [resIn[r]!], [frozen], {}, [], op.loc));
-              g.ops.push(new Op("add", [fresh[i]!, frozen], [region.inputs[i]!], {}, [], op.loc));
-            });
-            g.ops.push(...region.ops);
-            g.outputs = [...region.outputs];
-            return g;
+      const layout = getOp(op.opcode).columns?.(op.attrs);
+      if (layout) {
+        // Channel moves: the result's residual is the operands', moved the same way.
+        shadow.set(op.outputs[0]!, movedSegments(layout, shadowed));
+        ops.push(op);
+      } else if (isRevBlock(op)) {
+        const numVars = op.attrs.numVars as number;
+        const vars = op.inputs.slice(0, numVars);
+        const consts = op.inputs.slice(numVars);
+        if (shadowed.slice(0, numVars).some((s) => s === undefined)) throw new Bail();
+        if (shadowed.slice(numVars).some((s) => s !== undefined)) throw new Bail();
+        const res = vars.map((v, j) => piece(shadowed[j]!, v.shape));
+        const stmts = revStatements(op.attrs);
+        const regions = op.regions.map((region, k) => {
+          const reads = stmts[k]!.reads;
+          const fresh = region.inputs
+            .slice(0, reads.length)
+            .map((v) => new Value(tensorType(v.shape), v.hint));
+          const resIn = res.map((v) => new Value(tensorType(v.shape), "residual"));
+          const g = new Graph(region.name, [
+            ...fresh,
+            ...region.inputs.slice(reads.length),
+            ...resIn,
+          ]);
+          // The region's own input values become the sums, so its ops are reused unchanged.
+          // The residual enters through a stop_gradient: its cotangent is never formed, so the
+          // backward accumulates no [N, D] gradient for it over the blocks.
+          reads.forEach((r, i) => {
+            const frozen = new Value(tensorType(resIn[r]!.shape), "residual");
+            g.ops.push(new Op("stop_gradient", [resIn[r]!], [frozen], {}, [], op.loc));
+            g.ops.push(new Op("add", [fresh[i]!, frozen], [region.inputs[i]!], {}, [], op.loc));
           });
-          ops.push(
-            new Op(
-              "rev_block",
-              [...vars, ...consts, ...res],
-              op.outputs,
-              op.attrs,
-              regions,
-              op.loc,
-            ),
-          );
-          op.outputs.forEach((v, j) => shadow.set(v, shadowed[j]!));
-          break;
-        }
-        default:
-          throw new Bail();
+          g.ops.push(...region.ops);
+          g.outputs = [...region.outputs];
+          return g;
+        });
+        ops.push(
+          new Op("rev_block", [...vars, ...consts, ...res], op.outputs, op.attrs, regions, op.loc),
+        );
+        op.outputs.forEach((v, j) => shadow.set(v, shadowed[j]!));
+      } else {
+        throw new Bail();
       }
     }
     // The loop's next state must carry the same residual as its input, column for column.
@@ -257,10 +251,10 @@ export function exactResiduals(g: Graph): Graph {
     const op = op0.inputs.some((v) => replaced.has(v))
       ? new Op(op0.opcode, op0.inputs.map(map), op0.outputs, op0.attrs, op0.regions, op0.loc)
       : op0;
-    const nc = op.opcode === "scan" ? scanAttrs(op.attrs).numCarry : 0;
+    const nc = isScan(op) ? scanAttrs(op.attrs).numCarry : 0;
     const rounded = op.inputs.slice(0, nc).map((v) => producer.get(v));
     const t =
-      isReversibleScan(op) && rounded.every((p) => p?.opcode === "quantize")
+      isReversibleScan(op) && rounded.every((p) => p && getOp(p.opcode).roundsToGrid)
         ? residualBody(op.regions[0]!, nc)
         : undefined;
     if (!t) {

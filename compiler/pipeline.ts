@@ -12,27 +12,14 @@
 import { vjpGraph, type AdOptions } from "./autodiff/core.js";
 import { segmentReversibleScans } from "./checkpointing.js";
 import { expandRevBlocks } from "./codegen/expand.js";
-import { generateProgram, type CodegenOptions, type Program } from "./codegen/generate.js";
+import { generateProgram, type CodegenOptions } from "./codegen/generate.js";
 import type { CompiledModel } from "./compile.js";
 import { eliminateDeadCode } from "./ir/dce.js";
 import type { Graph } from "./ir/types.js";
-import {
-  buildTrainingStep,
-  evaluationGraph,
-  type EvalGraph,
-  type OptimizerConfig,
-  type StepGraph,
-} from "./training.js";
-import { chooseTuning, type Tuning } from "../runtime/gpu/tuning.js";
-import type { AdapterDescription } from "../runtime/gpu/device.js";
-
-/** What the kernels are generated for: the adapter's tuning and its storage-buffer limit. */
-export interface Target {
-  /** Undefined: portable generated kernels only (no adapter-specific templates). */
-  tuning?: Tuning;
-  /** Storage buffers a kernel may bind (8 when unknown). */
-  maxStorageBuffers?: number;
-}
+import { describeOptimizer, type OptimizerConfig } from "./optimizers.js";
+import { buildTrainingStep, evaluationGraph, type EvalGraph, type StepGraph } from "./training.js";
+import type { Target } from "./target.js";
+import type { Program } from "./contract.js";
 
 export interface PipelineOptions {
   optimizer: OptimizerConfig;
@@ -102,11 +89,8 @@ export const MODEL_PASSES: readonly Pass<ModelState, PipelineOptions>[] = [
     name: "training-step",
     does: "forward + derived backward (autodiff; reversible loops rebuild their inputs) + optimizer update",
     setting: (o) => {
-      const opt = o.optimizer;
-      const adam = opt.kind === "sgd" ? "" : `, β1 ${opt.beta1}, β2 ${opt.beta2}, ε ${opt.eps}`;
-      const decay = `weight decay ${opt.weightDecay}${opt.decay === "matrices" ? " (matrices)" : ""}`;
       const acts = o.storeActivations ? "stored activations" : "rebuilt activations";
-      return `${opt.kind} (${decay}${adam}); ${acts}`;
+      return `${describeOptimizer(o.optimizer)}; ${acts}`;
     },
     run: (s) => {
       const o = s.options;
@@ -174,16 +158,29 @@ export function compileGraph(g: Graph, options: CodegenOptions = {}): Program {
   return s.program!;
 }
 
-/** The driver: every pass, in order, for a compiled model; the programs a training run executes. */
-export function compileProgram(model: CompiledModel, options: PipelineOptions): CompiledPrograms {
+/**
+ * The model passes, in order: the training-step and evaluation graphs a run executes. The
+ * interpreter backend (`train --backend interpreter`) runs these graphs as they are; the device
+ * compiles them further (compileProgram).
+ */
+export function compileGraphs(
+  model: CompiledModel,
+  options: PipelineOptions,
+): { stepGraph: StepGraph; evalGraph: EvalGraph } {
   const s: ModelState = { model, options, forward: model.train.graph };
   for (const pass of MODEL_PASSES) pass.run(s);
+  return { stepGraph: s.stepGraph!, evalGraph: s.evalGraph! };
+}
+
+/** The driver: every pass, in order, for a compiled model; the programs a training run executes. */
+export function compileProgram(model: CompiledModel, options: PipelineOptions): CompiledPrograms {
+  const { stepGraph, evalGraph } = compileGraphs(model, options);
   const codegen = codegenOptions(options.perOp, options.target);
   return {
-    stepGraph: s.stepGraph!,
-    evalGraph: s.evalGraph!,
-    step: compileGraph(s.stepGraph!.graph, codegen),
-    eval: compileGraph(s.evalGraph!.graph, codegen),
+    stepGraph,
+    evalGraph,
+    step: compileGraph(stepGraph.graph, codegen),
+    eval: compileGraph(evalGraph.graph, codegen),
   };
 }
 
@@ -223,26 +220,4 @@ export function gradientGraph(
     m.params.map((_, i) => m.inputs.length + i),
     { scanPolicy: o.storeActivations ? "store" : "auto" },
   );
-}
-
-/**
- * The target a run on this kind of adapter compiles for, without a device: lavapipe's ("cpu":
- * subgroups of 8, 16 storage buffers) or a discrete GPU's ("gpu"). `plan` and `compile` use it;
- * `train` reads the real adapter, which for lavapipe gives the same tuning.
- */
-export function nominalTarget(kind: "cpu" | "gpu"): Target {
-  const description = {
-    vendor: "",
-    architecture: "",
-    device: "",
-    description: kind,
-    class: kind === "cpu" ? "cpu" : "discrete",
-    isFallback: false,
-    text: kind,
-  } as unknown as AdapterDescription;
-  const limits = { maxComputeWorkgroupsPerDimension: 65535 } as GPUSupportedLimits;
-  return {
-    tuning: chooseTuning(description, limits, { enabled: kind === "cpu", minSize: 8, maxSize: 8 }),
-    maxStorageBuffers: kind === "cpu" ? 16 : 8,
-  };
 }

@@ -9,37 +9,13 @@ import { Builder } from "./ir/builder.js";
 import { Graph, Value, tensorType, type Dim } from "./ir/types.js";
 import { lowerLoss } from "./lower/builtins.js";
 import type { LoweredModel } from "./lower/lower.js";
-
-export type OptimizerKind = "sgd" | "adam" | "adamw";
-
-export interface OptimizerConfig {
-  kind: OptimizerKind;
-  weightDecay: number;
-  /** Which parameters weight decay applies to: all, or only matrices (not biases and gains). */
-  decay?: "all" | "matrices";
-  beta1: number;
-  beta2: number;
-  eps: number;
-}
-
-export const defaultOptimizer = (kind: OptimizerKind, weightDecay: number): OptimizerConfig => ({
-  kind,
-  weightDecay,
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-});
-
-/** Per-step scalars the host computes and writes: lr, 1/(1−β1ᵗ), 1/sqrt(1−β2ᵗ). */
-export function stepScalars(opt: OptimizerConfig, lr: number, t: number): Float32Array {
-  if (opt.kind === "sgd") return Float32Array.of(lr, 1, 1);
-  return Float32Array.of(lr, 1 / (1 - opt.beta1 ** t), 1 / Math.sqrt(1 - opt.beta2 ** t));
-}
+import { optimizerNamed, type OptimizerConfig } from "./optimizers.js";
 
 export interface StepGraph {
   /**
-   * inputs  [model inputs…, params…, first moments…, second moments…, lr, c1, c2]
-   * outputs [loss, params'…, first moments'…, second moments'…]
+   * inputs  [model inputs…, params…, states…, host scalars…]
+   * outputs [loss, params'…, states'…]
+   * where states are every parameter's first state (Adam's m), then every second one, and so on.
    */
   graph: Graph;
   numData: number;
@@ -48,10 +24,6 @@ export interface StepGraph {
   statesPerParam: number;
   /** The parameters' gradients (values of `graph`), for memory accounting. */
   gradients: Value[];
-}
-
-export function optimizerStates(kind: OptimizerKind): number {
-  return kind === "sgd" ? 0 : 2;
 }
 
 const fresh = (shape: readonly Dim[], hint: string) => new Value(tensorType(shape), hint);
@@ -71,48 +43,42 @@ export function buildTrainingStep(
   const params = m.graph.inputs.slice(numData);
   const data = m.graph.inputs.slice(0, numData).map((v) => fresh(v.shape, v.hint ?? "data"));
   const p = params.map((v) => fresh(v.shape, v.hint ?? "param"));
-  const states = optimizerStates(opt.kind);
-  const m1 = states ? params.map((v) => fresh(v.shape, `m.${v.hint}`)) : [];
-  const m2 = states ? params.map((v) => fresh(v.shape, `v.${v.hint}`)) : [];
-  const [lr, c1, c2] = ["lr", "bias1", "bias2"].map((h) => fresh([], h)) as [Value, Value, Value];
-  const g = new Graph(`${m.name}_train_step`, [...data, ...p, ...m1, ...m2, lr, c1, c2]);
+  const optimizer = optimizerNamed(opt.kind);
+  // states[s][i]: state s of parameter i.
+  const states = optimizer.states.map((s) => params.map((v) => fresh(v.shape, `${s}.${v.hint}`)));
+  const scalars = optimizer.scalars.map((h) => fresh([], h));
+  const g = new Graph(`${m.name}_train_step`, [...data, ...p, ...states.flat(), ...scalars]);
   const b = new Builder(g);
   const fwd = emitForward(b, model, [...data, ...p], ad);
   const grads = emitBackward(b, model, fwd, [b.fill(1), undefined], ad).slice(numData);
 
   const newP: Value[] = [];
-  const newM1: Value[] = [];
-  const newM2: Value[] = [];
+  const newStates: Value[][] = optimizer.states.map(() => []);
   p.forEach((param, i) => {
     const block = m.params[i]!.blockShape;
-    const wd = opt.decay === "matrices" && block.length < 2 ? 0 : opt.weightDecay;
-    let grad = grads[i] ?? b.zerosLike(param.shape);
-    if (opt.kind !== "adamw" && wd !== 0) grad = b.add(grad, b.scale(param, wd));
-    if (opt.kind === "sgd") {
-      newP.push(b.sub(param, b.mul(grad, lr)));
-      return;
-    }
-    const mNew = b.add(b.scale(m1[i]!, opt.beta1), b.scale(grad, 1 - opt.beta1));
-    const vNew = b.add(b.scale(m2[i]!, opt.beta2), b.scale(b.unary("square", grad), 1 - opt.beta2));
-    const denom = b.add(b.mul(b.unary("sqrt", vNew), c2), b.fill(opt.eps));
-    const update = b.div(b.mul(mNew, b.mul(lr, c1)), denom);
-    const base =
-      opt.kind === "adamw" && wd !== 0 ? b.sub(param, b.scale(b.mul(param, lr), wd)) : param;
-    newP.push(b.sub(base, update));
-    newM1.push(mNew);
-    newM2.push(vNew);
+    const updated = optimizer.update({
+      b,
+      config: opt,
+      param,
+      grad: grads[i] ?? b.zerosLike(param.shape),
+      weightDecay: opt.decay === "matrices" && block.length < 2 ? 0 : opt.weightDecay,
+      states: states.map((s) => s[i]!),
+      scalars,
+    });
+    newP.push(updated.param);
+    updated.states.forEach((v, s) => newStates[s]!.push(v));
   });
-  [...newP, ...newM1, ...newM2].forEach(
-    (v, i) =>
-      (v.hint =
-        ["p", "m", "v"][Math.floor(i / p.length)] + "." + (params[i % p.length]!.hint ?? "")),
+  const name = (i: number) => params[i]!.hint ?? "";
+  newP.forEach((v, i) => (v.hint = `p.${name(i)}`));
+  newStates.forEach((vs, s) =>
+    vs.forEach((v, i) => (v.hint = `${optimizer.states[s]}.${name(i)}`)),
   );
-  g.outputs = [fwd.outputs[0]!, ...newP, ...newM1, ...newM2];
+  g.outputs = [fwd.outputs[0]!, ...newP, ...newStates.flat()];
   return {
     graph: g,
     numData,
     numParams: p.length,
-    statesPerParam: states,
+    statesPerParam: optimizer.states.length,
     gradients: grads.filter((v): v is Value => !!v),
   };
 }

@@ -1,4 +1,4 @@
-// The CST visitor that builds compiler/ast.ts nodes. Each method receives its node's children and
+// The CST visitor that builds grammar/ast.ts nodes. Each method receives its node's children and
 // location (the visitor's IN parameter) and returns the AST for it, or undefined when error
 // recovery left the node too incomplete to build; parents drop those. A partial AST only feeds
 // error reporting (later passes run on error-free programs), so dropping is always safe.
@@ -10,8 +10,9 @@
 // ones that depend on a name rather than a token: reducers, `edges`, the argument lists of
 // `reversible groups`, fixpoint options.
 import { tokenMatcher, type CstNode, type CstNodeLocation, type IToken } from "chevrotain";
-import type * as ast from "../compiler/ast.js";
-import { joinSpans, type DiagnosticBag } from "../compiler/diagnostics.js";
+import type * as ast from "./ast.js";
+import { joinSpans, type DiagnosticBag } from "./diagnostics.js";
+import { aggregationChoices, aggregationNamed } from "../compiler/lower/aggregations.js";
 import type * as cst from "./cst.js";
 import { parser } from "./parser.js";
 import { locationSpan, tokenSpan } from "./spans.js";
@@ -20,13 +21,6 @@ import { IntLiteral } from "./tokens.js";
 type Loc = CstNodeLocation | undefined;
 
 const BaseVisitor = parser.getBaseCstVisitorConstructor<Loc, unknown>();
-
-const reducers = ["sum", "mean", "max", "softmax"] as const;
-type ReducerName = (typeof reducers)[number];
-
-function isReducer(name: string): name is ReducerName {
-  return (reducers as readonly string[]).includes(name);
-}
 
 /** A token the parser made up during recovery: it has no text and no position. */
 function isReal(tok: IToken | undefined): tok is IToken {
@@ -467,25 +461,27 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<Loc, 
     const name = this.ident(c.Identifier?.[0]);
     if (!name) return undefined;
     const span = this.span(loc);
-    if (!isReducer(name.name)) {
+    const aggregation = aggregationNamed(name.name);
+    if (!aggregation) {
       this.diagnostics.error(
-        `unknown aggregation \`${name.name}\`; use sum, mean, max or softmax(score)`,
+        `unknown aggregation \`${name.name}\``,
         name.span,
+        `an aggregation is ${aggregationChoices("`")}`,
       );
       return undefined;
     }
     const arg = this.sub(c.expression?.[0], this.expression);
-    if (name.name === "softmax" && !c.LParen) {
+    if (aggregation.argument && !c.LParen) {
       this.diagnostics.error(
-        "`softmax` aggregation needs a score",
+        `\`${name.name}\` aggregation needs a ${aggregation.argument}`,
         name.span,
-        "write `aggregate softmax(score) over edges (u -> v) { let score = …; h[u] }`",
+        `write \`aggregate ${name.name}(${aggregation.argument}) over edges (u -> v) { let ${aggregation.argument} = …; h[u] }\``,
       );
-    } else if (name.name !== "softmax" && c.LParen) {
+    } else if (!aggregation.argument && c.LParen) {
       this.diagnostics.error(
         `\`${name.name}\` aggregation takes no argument`,
         span,
-        "only `softmax(score)` has an argument; the value aggregated is the body's last expression",
+        `only ${aggregationChoices("`", (a) => !!a.argument)} takes an argument; the value aggregated is the body's last expression`,
       );
     }
     return { name: name.name, ...(arg && { arg }), span };

@@ -1,7 +1,7 @@
 // The front end's API: source text in, AST and syntax diagnostics out. It never throws for a
 // mistake in the program; recovery lets one run report the errors of every broken statement.
-import type { Program } from "../compiler/ast.js";
-import { DiagnosticBag, type Diagnostic } from "../compiler/diagnostics.js";
+import type { Program } from "./ast.js";
+import { DiagnosticBag, type Diagnostic } from "./diagnostics.js";
 import { AstBuilder } from "./ast-builder.js";
 import type { ProgramCstNode } from "./cst.js";
 import { lex } from "./lexer.js";

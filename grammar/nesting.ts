@@ -4,7 +4,7 @@
 // MAX_NESTING levels is refused before parsing, at the token where it goes too deep. A long flat
 // chain (`a + b + … + z`, thousands of terms) is not nesting: the parser reads it in a loop.
 import type { IToken, TokenType } from "chevrotain";
-import type { Span } from "../compiler/ast.js";
+import type { Span } from "./ast.js";
 import { tokenSpan } from "./spans.js";
 import * as t from "./tokens.js";
 

@@ -1,7 +1,7 @@
-// Source spans (compiler/ast.ts's Span) from chevrotain's token and CST node positions, which are
+// Source spans (grammar/ast.ts's Span) from chevrotain's token and CST node positions, which are
 // already 1-based lines and columns with inclusive ends; only the end offset becomes exclusive.
 import type { CstNodeLocation, IToken } from "chevrotain";
-import type { Span } from "../compiler/ast.js";
+import type { Span } from "./ast.js";
 
 export function tokenSpan(tok: IToken, file: string): Span {
   return {

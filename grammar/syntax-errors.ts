@@ -14,9 +14,11 @@ import {
   type IToken,
   type TokenType,
 } from "chevrotain";
-import type { Span } from "../compiler/ast.js";
-import { joinSpans } from "../compiler/diagnostics.js";
+import type { Span } from "./ast.js";
+import { joinSpans } from "./diagnostics.js";
+import { aggregationChoices } from "../compiler/lower/aggregations.js";
 import { spanAfter, tokenSpan } from "./spans.js";
+import { editDistance } from "./spelling.js";
 import * as t from "./tokens.js";
 
 /** `expected` is a token type's name; `what`, the `ERR_MSG` of the OR in parser.ts that failed.
@@ -114,23 +116,6 @@ function separatorHint(rule: string): string | undefined {
     default:
       return undefined;
   }
-}
-
-/** Edit distance with transpositions (optimal string alignment), for "did you mean". */
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.length][b.length];
 }
 
 function keywordWord(kw: TokenType): string {
@@ -405,10 +390,7 @@ export class SyntaxErrorReporter {
       case "aggregateExpr.SelfLoops":
         return ["`self_loops` after `with`", undefined];
       case "reducer.Identifier":
-        return [
-          "an aggregation (`sum`, `mean`, `max` or `softmax(score)`) after `aggregate`",
-          undefined,
-        ];
+        return [`an aggregation (${aggregationChoices("`")}) after \`aggregate\``, undefined];
       case "groupsExpr.Groups":
         return [
           "`groups` after `reversible`",

@@ -1,9 +1,8 @@
+import { FLT_MAX } from "../compiler/contract.js";
 // Evaluation metrics on host-side logits, matching OGB's evaluators:
 // accuracy for single-label (ogbn-arxiv, ogbn-products, Cora), mean ROC-AUC over tasks for
 // multi-label (ogbn-proteins). Logits are row-major [numNodes, K]; `index` picks the nodes to score
 // (a split), default all.
-
-import { FLT_MAX } from "../compiler/ir/ops/reduce.js";
 
 type Logits = Float32Array | Float64Array;
 

@@ -3,7 +3,9 @@
 //   1. install the npm dependencies when node_modules is missing or older than the lock file;
 //   2. make sure Dawn finds a WebGPU adapter; on a Debian machine without a GPU, as root, install
 //      Mesa's lavapipe (Mesa >= 24; bookworm's own 22.3 is rejected by Dawn), else say what to install;
-//   3. compile the TypeScript sources to dist/ when any source is newer than the last build.
+//   3. compile the TypeScript sources to dist/ when any source is newer than the last build;
+//   4. with --playground (the playground's tests): make sure a Chromium runs, installing Debian's
+//      `chromium` package as root when it is missing (`npm start` does not need it).
 // Only Node built-ins are used here, because this script runs before `npm ci`.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync, writeFileSync, readFileSync } from "node:fs";
@@ -12,6 +14,7 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const quiet = process.argv.includes("--quiet");
+const playground = process.argv.includes("--playground");
 const log = (msg) => {
   if (!quiet) console.error(`[setup] ${msg}`);
 };
@@ -158,10 +161,37 @@ function ensureBuild() {
   writeFileSync(stamp, new Date().toISOString() + "\n");
 }
 
+// ---- 4. a browser for the playground's tests -------------------------------------------------
+// tests/playground drive the system Chromium (no browser download); its headless WebGPU runs on
+// SwiftShader, so no GPU is needed.
+const CHROMIUM = "/usr/bin/chromium";
+
+function ensureChromium() {
+  if (existsSync(CHROMIUM)) return;
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  if (
+    process.platform === "linux" &&
+    debianCodename() &&
+    isRoot &&
+    existsSync("/usr/bin/apt-get")
+  ) {
+    log("installing Chromium for the playground's browser tests (apt-get install chromium)");
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    run("apt-get", ["update", "-q"], { env });
+    run("apt-get", ["install", "-y", "-q", "chromium"], { env });
+    if (existsSync(CHROMIUM)) return;
+  }
+  console.error(
+    `The playground's tests need Chromium at ${CHROMIUM}: on Debian, as root, apt-get install -y chromium`,
+  );
+  process.exit(1);
+}
+
 try {
   ensureDependencies();
   ensureAdapter();
   ensureBuild();
+  if (playground) ensureChromium();
 } catch (err) {
   console.error(`[setup] ${err.message}`);
   process.exit(1);

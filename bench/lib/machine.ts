@@ -2,7 +2,7 @@
 // table states it, and the result files are named after its slug.
 import { readFileSync } from "node:fs";
 import { cpus, totalmem, type as osType, release } from "node:os";
-import type { AdapterDescription } from "../../runtime/gpu/device.js";
+import type { AdapterDescription } from "../../compiler/target.js";
 import type { MachineInfo } from "../types.js";
 
 export function cpuModel(): string {

@@ -1,14 +1,14 @@
 // Compile time and kernel count against depth. The compiler keeps `repeat L` as one loop over
 // a single compiled body with stacked parameters, so neither should grow with L: L only enters
 // as a loop count and in parameter shapes.
-import { defaultOptimizer } from "../../compiler/training.js";
 import { DryRunBackend } from "../../runtime/exec/backend.js";
-import { Session } from "../../runtime/train/session.js";
+import { Session } from "../../driver/session.js";
 import { summarize } from "../lib/stats.js";
 import type { CompilePoint, CompileSection, ModelName } from "../types.js";
 import { MODEL_FILES } from "./models.js";
 import { compileFile, expectModel, type CompiledModel } from "../../compiler/compile.js";
 import { join } from "node:path";
+import { defaultOptimizer } from "../../compiler/optimizers.js";
 
 export interface CompileOptions {
   root: string;

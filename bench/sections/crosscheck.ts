@@ -25,17 +25,12 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { compileFile, expectModel, type CompiledModel } from "../../compiler/compile.js";
 import { numElements } from "../../compiler/ir/dims.js";
-import { defaultOptimizer } from "../../compiler/training.js";
-import {
-  DEGENERATE_CASES,
-  DEGENERATE_DESCRIPTIONS,
-  degenerateDataset,
-} from "../../runtime/data/degenerate.js";
+import { DEGENERATE_DESCRIPTIONS, degenerateDataset } from "../../runtime/data/degenerate.js";
 import { loadDataset } from "../../runtime/data/load.js";
 import type { Dataset } from "../../runtime/data/types.js";
 import type { Backend } from "../../runtime/exec/backend.js";
-import { initParameters } from "../../runtime/train/init.js";
-import { Session, bindDims } from "../../runtime/train/session.js";
+import { initParameters } from "../../driver/init.js";
+import { Session, bindDims } from "../../driver/session.js";
 import { seconds } from "../lib/format.js";
 import {
   agrees,
@@ -56,9 +51,9 @@ import type { CrosscheckRow, CrosscheckSection, ModelName } from "../types.js";
 import { MODEL_FILES } from "./models.js";
 import type { GpuRig } from "./rig.js";
 import type { TorchProbe } from "./torch.js";
+import { CROSSCHECK_DATASETS, type CrosscheckDataset } from "../config.js";
+import { defaultOptimizer } from "../../compiler/optimizers.js";
 
-export const CROSSCHECK_DATASETS = ["cora", "cora-empty-rows", ...DEGENERATE_CASES] as const;
-export type CrosscheckDataset = (typeof CROSSCHECK_DATASETS)[number];
 export const CROSSCHECK_MODELS: readonly ModelName[] = ["RevGCN", "ResGCN"];
 
 /** float32 against float64 through a few blocks: errors of 1e-7–1e-6 are roundoff; 1e-4 is not. */

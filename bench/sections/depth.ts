@@ -5,8 +5,7 @@
 // ratios come from the same stretch of the run. A configuration whose plan exceeds the memory
 // budget or the adapter's limits does not fit; for ResGCN the deepest L that fits is then found
 // by a binary search over plans.
-import { defaultOptimizer } from "../../compiler/training.js";
-import { bindDims } from "../../runtime/train/session.js";
+import { bindDims } from "../../driver/session.js";
 import type { SuiteConfig } from "../config.js";
 import { Budget, predictStepSeconds, repsFor, type TimedPoint } from "../lib/budget.js";
 import { bytes, seconds } from "../lib/format.js";
@@ -14,6 +13,7 @@ import type { DepthPoint, DepthSection, ModelName } from "../types.js";
 import type { BenchDataset } from "./datasets.js";
 import { benchModel, planVerdict, type Limits, type PlanVerdict } from "./models.js";
 import type { GpuRig } from "./rig.js";
+import { defaultOptimizer } from "../../compiler/optimizers.js";
 
 export const MODELS: ModelName[] = ["RevGCN", "ResGCN"];
 

@@ -2,12 +2,12 @@
 // width, and their static memory plan with "does it fit" decided the same way everywhere.
 import { join } from "node:path";
 import { compileFile, expectModel, type CompiledModel } from "../../compiler/compile.js";
-import type { OptimizerConfig } from "../../compiler/training.js";
 import { MemoryError } from "../../runtime/gpu/memory.js";
-import type { Tuning } from "../../runtime/gpu/tuning.js";
-import { planMemory, type CategoryPlan } from "../../runtime/train/plan.js";
+import type { Tuning } from "../../compiler/target.js";
+import { planMemory, type CategoryPlan } from "../../driver/plan.js";
 import { bytes } from "../lib/format.js";
 import type { ModelName } from "../types.js";
+import type { OptimizerConfig } from "../../compiler/optimizers.js";
 
 export const MODEL_FILES: Record<ModelName, string> = {
   RevGCN: "examples/revgcn.gnn",

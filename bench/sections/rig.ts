@@ -11,18 +11,18 @@
 // live when a configuration starts (beyond the command stream's parameter ring, which the plan
 // includes) is subtracted: the numbers are those of a fresh process.
 import type { CompiledModel } from "../../compiler/compile.js";
-import type { OptimizerConfig } from "../../compiler/training.js";
 import type { Dataset } from "../../runtime/data/types.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
 import { acquireGpu, type GpuContext } from "../../runtime/gpu/device.js";
-import type { Tuning } from "../../runtime/gpu/tuning.js";
+import type { Tuning } from "../../compiler/target.js";
 import type { KernelOptions } from "./models.js";
 import { MEMORY_CATEGORIES, type CategoryBytes } from "../../runtime/gpu/memory.js";
-import { initParameters } from "../../runtime/train/init.js";
-import type { CategoryPlan } from "../../runtime/train/plan.js";
-import { Session } from "../../runtime/train/session.js";
+import { initParameters } from "../../driver/init.js";
+import type { CategoryPlan } from "../../driver/plan.js";
+import { Session } from "../../driver/session.js";
 import { summarize } from "../lib/stats.js";
 import type { Spread } from "../types.js";
+import type { OptimizerConfig } from "../../compiler/optimizers.js";
 
 export interface Measurement {
   memory: CategoryPlan;

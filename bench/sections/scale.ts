@@ -2,7 +2,6 @@
 // D = 128 trains on within this machine's memory and the adapter's buffer limits, full-batch and
 // with random node partitions. Candidates come from the static plan (a bisection over the node
 // count); the largest full-batch one is then confirmed with a real training step.
-import { defaultOptimizer } from "../../compiler/training.js";
 import { syntheticDataset } from "../../runtime/data/synthetic.js";
 import type { SuiteConfig } from "../config.js";
 import { Budget, predictStepSeconds } from "../lib/budget.js";
@@ -11,6 +10,7 @@ import type { DepthPoint, ScaleCandidate, ScaleSection } from "../types.js";
 import { ARXIV } from "./datasets.js";
 import { benchModel, planVerdict, type Limits } from "./models.js";
 import type { GpuRig } from "./rig.js";
+import { defaultOptimizer } from "../../compiler/optimizers.js";
 
 export interface ScaleContext {
   root: string;

@@ -8,32 +8,24 @@
 //   rev_block              differentiated through its expansion into plain statements;
 //   fixpoint               implicit differentiation: g = J_f(z*)ᵀ g + dz* by the same fixpoint
 //                          iteration on f's VJP, then one VJP for the parameters.
-import { Builder } from "../ir/builder.js";
+//
+// The rules are registered on the ops' definitions (../ir/ops/control.ts, `regionVjp`), so this
+// module imports the op table, never the registry that imports those definitions.
+import { Builder, type GraphBuilder } from "../ir/builder.js";
 import { eliminateDeadCode } from "../ir/dce.js";
-import { fixpointAttrs, revStatements, scanAttrs, statementUpdates } from "../ir/ops/control.js";
-import { getOp } from "../ir/registry.js";
+import {
+  fixpointAttrs,
+  revStatements,
+  scanAttrs,
+  statementUpdates,
+} from "../ir/ops/control-attrs.js";
+import type { RegionVjpRule } from "../ir/op-def.js";
+import { getOp } from "../ir/op-table.js";
 import { Graph, Value, tensorType, type Op } from "../ir/types.js";
 import { inlineGraph } from "../ir/inline.js";
-import { revBackwardBody, carryPathError } from "../inverse/rev-backward.js";
-import { emitBackward, emitForward, type AdOptions, type Forwarded } from "./core.js";
-
-export interface ControlRule {
-  forward(
-    b: Builder,
-    op: Op,
-    inputs: Value[],
-    opts: AdOptions,
-  ): { outputs: Value[]; saved: unknown };
-  backward(
-    b: Builder,
-    op: Op,
-    inputs: Value[],
-    outputs: Value[],
-    saved: unknown,
-    douts: (Value | undefined)[],
-    opts: AdOptions,
-  ): (Value | undefined)[];
-}
+import { revBackwardBody, scanStoreReason } from "../inverse/rev-backward.js";
+import { emitBackward, emitForward, type Forwarded } from "./core.js";
+import type { AdOptions } from "./options.js";
 
 function fresh(v: Value, hint?: string): Value {
   return new Value(tensorType(v.shape), hint ?? v.hint);
@@ -59,7 +51,7 @@ export function expandRevBlock(op: Op): Graph {
   return g;
 }
 
-const revBlockRule: ControlRule = {
+export const revBlockVjp: RegionVjpRule = {
   forward(b, op, inputs, opts) {
     const expanded = expandRevBlock(op);
     const fwd = emitForward(b, expanded, inputs, opts);
@@ -156,21 +148,19 @@ function bodyVjp(body: Graph, opts: AdOptions): BodyVjp {
 }
 
 function isCheapToRecompute(op: Op, v: Value): boolean {
-  const kind = getOp(op.opcode).lowering.kind;
+  const def = getOp(op.opcode);
+  const kind = def.lowering.kind;
   if (kind !== "elementwise" && kind !== "gather") return false;
   const edge = v.shape.length === 2 && (v.shape[0] === "E" || v.shape[0] === "E+N");
-  return edge || op.inputs.length === 0 || op.opcode === "dropout_mask";
+  return edge || op.inputs.length === 0 || !!def.cheapToRecompute;
 }
 
 function scanPolicy(op: Op, opts: AdOptions): "store" | "reversible" {
   if (opts.scanPolicy !== "auto") return "store";
-  const { numCarry } = scanAttrs(op.attrs);
-  const body = op.regions[0]!;
-  if (body.outputs.length !== numCarry) return "store";
-  return carryPathError(body, numCarry) === undefined ? "reversible" : "store";
+  return scanStoreReason(op) === undefined ? "reversible" : "store";
 }
 
-const scanRule: ControlRule = {
+export const scanVjp: RegionVjpRule = {
   forward(b, op, inputs, opts) {
     const policy = scanPolicy(op, opts);
     if (policy === "reversible") {
@@ -219,7 +209,7 @@ const scanRule: ControlRule = {
 
 /** Backward scan over stored residuals. */
 function storedScanBackward(
-  b: Builder,
+  b: GraphBuilder,
   op: Op,
   inputs: Value[],
   outputs: Value[],
@@ -331,7 +321,7 @@ function assembleCotangents(
 
 /** Backward scan that rebuilds each iteration's input from its output (no stored activations). */
 function reversibleScanBackward(
-  b: Builder,
+  b: GraphBuilder,
   op: Op,
   inputs: Value[],
   outputs: Value[],
@@ -378,7 +368,7 @@ function reversibleScanBackward(
 
 // ---- fixpoint ----------------------------------------------------------------------------------
 
-const fixpointRule: ControlRule = {
+export const fixpointVjp: RegionVjpRule = {
   forward(b, op, inputs) {
     return { outputs: b.emit("fixpoint", inputs, op.attrs, op.regions), saved: undefined };
   },
@@ -412,9 +402,3 @@ const fixpointRule: ControlRule = {
     return [undefined, ...grads.slice(1)];
   },
 };
-
-export const controlRules = new Map<string, ControlRule>([
-  ["scan", scanRule],
-  ["rev_block", revBlockRule],
-  ["fixpoint", fixpointRule],
-]);

@@ -5,26 +5,17 @@
 //                what their backward needs — residuals — and say so in `saved`);
 //   emitBackward walks the ops in reverse, calling each op's VJP rule on the forward values and
 //                the result cotangents, and sums cotangents of values used more than once.
-// Control ops (scan, rev_block, fixpoint) get their rules from ./control.ts; the memory policy of a
-// scan (keep residuals, recompute, or rebuild reversibly) is chosen there.
-import { Builder } from "../ir/builder.js";
+// Control ops (scan, rev_block, fixpoint) carry a regionVjp on their definitions (rules in
+// ./control.ts); the memory policy of a scan (keep residuals, recompute, or rebuild reversibly) is
+// chosen there. Ops are looked up in the op table, not the registry that fills it: the control
+// ops' rules call back into this module.
+import { Builder, type GraphBuilder } from "../ir/builder.js";
 import { eliminateDeadCode } from "../ir/dce.js";
-import { getOp } from "../ir/registry.js";
+import { getOp } from "../ir/op-table.js";
 import { Graph, Value, tensorType, type Op } from "../ir/types.js";
-import { controlRules } from "./control.js";
+import { defaultAdOptions, type AdOptions } from "./options.js";
 
-/** How a scan's backward gets the activations of its iterations. */
-export type ScanPolicy =
-  /** rebuild from the outputs with the derived inverse when the body is invertible, else store */
-  | "auto"
-  /** store the residuals of every iteration (plain backprop through the loop) */
-  | "store";
-
-export interface AdOptions {
-  scanPolicy: ScanPolicy;
-}
-
-export const defaultAdOptions: AdOptions = { scanPolicy: "auto" };
+export { defaultAdOptions, type AdOptions, type ScanPolicy } from "./options.js";
 
 export interface Forwarded {
   /** Original value → value in the graph being built. */
@@ -35,7 +26,7 @@ export interface Forwarded {
 }
 
 export function emitForward(
-  b: Builder,
+  b: GraphBuilder,
   g: Graph,
   inputs: Value[],
   opts: AdOptions = defaultAdOptions,
@@ -52,7 +43,7 @@ export function emitForward(
     const ins = op.inputs.map(mapped);
     const prev = b.loc;
     b.loc = op.loc ?? prev;
-    const rule = controlRules.get(op.opcode);
+    const rule = getOp(op.opcode).regionVjp;
     let outs: Value[];
     if (rule) {
       const r = rule.forward(b, op, ins, opts);
@@ -74,7 +65,7 @@ export class NotDifferentiableError extends Error {}
 
 /** Cotangents of g's inputs, given cotangents of its outputs (undefined = zero). */
 export function emitBackward(
-  b: Builder,
+  b: GraphBuilder,
   g: Graph,
   fwd: Forwarded,
   outputCotangents: (Value | undefined)[],
@@ -97,10 +88,9 @@ export function emitBackward(
     b.loc = op.loc ?? prev;
     const ins = op.inputs.map((v) => fwd.env.get(v)!);
     const outs = op.outputs.map((v) => fwd.env.get(v)!);
-    const rule = controlRules.get(op.opcode);
     let dins: (Value | undefined)[];
-    if (rule) {
-      dins = rule.backward(b, op, ins, outs, fwd.saved.get(op), douts, opts);
+    if (def.regionVjp) {
+      dins = def.regionVjp.backward(b, op, ins, outs, fwd.saved.get(op), douts, opts);
     } else if (def.vjp) {
       dins = def.vjp(
         b,

@@ -4,10 +4,11 @@
 import { expandRevBlock } from "../autodiff/control.js";
 import { Builder } from "../ir/builder.js";
 import { inlineGraph } from "../ir/inline.js";
+import { isRevBlock } from "../ir/ops/control.js";
 import { Graph, Op } from "../ir/types.js";
 
 function hasRevBlock(g: Graph): boolean {
-  return g.ops.some((op) => op.opcode === "rev_block" || op.regions.some(hasRevBlock));
+  return g.ops.some((op) => isRevBlock(op) || op.regions.some(hasRevBlock));
 }
 
 /**
@@ -22,7 +23,7 @@ export function expandRevBlocks(g: Graph): Graph {
   const env = new Map(g.inputs.map((v) => [v, v]));
   for (const op of g.ops) {
     const ins = op.inputs.map((v) => env.get(v)!);
-    if (op.opcode === "rev_block") {
+    if (isRevBlock(op)) {
       b.loc = op.loc;
       const outs = inlineGraph(b, expandRevBlocks(expandRevBlock(op)), ins);
       op.outputs.forEach((v, i) => {

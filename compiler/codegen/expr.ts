@@ -168,19 +168,15 @@ export class ExprEmitter {
       cols: (i) => this.kb.dim(op.inputs[i]!.shape[op.inputs[i]!.shape.length - 1]!),
       dim: (d) => this.kb.dim(d),
     };
-    // The element's linear index in the result (dropout masks and iota are keyed by it).
-    if (["dropout_mask", "iota"].includes(op.opcode)) {
+    // What the lowering reads besides its operands here (OpDef lowering.reads) decides how far out
+    // of the loops its expression can be hoisted.
+    if (def.lowering.reads === "linear-index") {
+      // The element's linear index in the result (dropout masks and iota are keyed by it).
       const lin = this.linearOfShape(v.shape, c);
       ctx.index = lin.expr;
       level = Math.max(level, lin.level);
     }
-    if (
-      op.opcode === "degree" ||
-      op.opcode === "one_hot" ||
-      op.opcode === "pad_cols" ||
-      op.opcode === "concat_cols" ||
-      op.opcode === "slice_cols"
-    ) {
+    if (def.lowering.reads === "coordinates") {
       level = Math.max(level, c.row?.level ?? 0, c.colLevel);
     }
     const expr = def.lowering.emit(ctx);

@@ -15,57 +15,20 @@ import { dimEquals, dimToString, edgeDim, shapeToString } from "../ir/dims.js";
 import { getOp } from "../ir/registry.js";
 import { Value, tensorType, type Dim, type Graph, type Op } from "../ir/types.js";
 import { expandRevBlocks } from "./expand.js";
-import type { Tuning } from "../../runtime/gpu/tuning.js";
+import type { Tuning } from "../target.js";
 import { dotsGraph, mixGraph, residualGraph } from "./fixpoint.js";
-import { fixpointAttrs, type FixpointAttrs } from "../ir/ops/control.js";
-import type { ReduceCombine } from "../ir/op-def.js";
+import { fixpointAttrs, isFixpoint, isScan } from "../ir/ops/control.js";
+import type { Lowering, ReduceCombine } from "../ir/op-def.js";
 import { ExprEmitter, type Coord, type RowRef, type Sink } from "./expr.js";
-import { F32_MAX, gridOf, KernelBuilder, type Grid, type KernelSpec } from "./kernel-builder.js";
+import { F32_MAX, gridOf, KernelBuilder } from "./kernel-builder.js";
+import type { Block, Grid, KernelSpec, Program, Step } from "../contract.js";
 import { matmulKernels } from "./matmul.js";
 
-export type Step =
-  | { kind: "kernel"; kernel: KernelSpec; writes: Value[] }
-  | {
-      kind: "scan";
-      count: number;
-      reverse: boolean;
-      numCarry: number;
-      numXs: number;
-      inputs: Value[];
-      outputs: Value[];
-      body: Block;
-    }
-  | {
-      kind: "fixpoint";
-      attrs: FixpointAttrs;
-      inputs: Value[];
-      output: Value;
-      /** The cell: [z, consts…] → [f(z)]. */
-      body: Block;
-      /** [z, f(z)] → [f(z) − z, ‖f(z) − z‖², ‖f(z)‖²]: the convergence test, read back. */
-      residual: Block;
-      /** Anderson mixing: [r, h₁…h_m] → [⟨r, h₁⟩…⟨r, h_m⟩] and [f₁…f_m, α₁…α_m] → [Σ αₖ fₖ]. */
-      dots: Block;
-      mix: Block;
-    }
-  | { kind: "alias"; from: Value; to: Value };
-
-export interface Block {
-  name: string;
-  inputs: Value[];
-  outputs: Value[];
-  steps: Step[];
-}
-
-export interface Program {
-  main: Block;
-  /** Every distinct kernel, in first-use order (deduplicated by WGSL text). */
-  kernels: KernelSpec[];
-  /** Sizes of workspace values that are not plain shapes (partial sums), by value. */
-  workspace: Map<
-    Value,
-    { formula: string; elements(dims: Readonly<Record<string, number>>): number }
-  >;
+/** An op's lowering, which the caller knows to be of the given kind (the scheduler chose by it). */
+function loweringOf<K extends Lowering["kind"]>(op: Op, kind: K): Extract<Lowering, { kind: K }> {
+  const lowering = getOp(op.opcode).lowering;
+  if (lowering.kind !== kind) throw new Error(`codegen: ${op.opcode} is not a ${kind} op`);
+  return lowering as Extract<Lowering, { kind: K }>;
 }
 
 const WORKGROUP = 256;
@@ -227,7 +190,7 @@ export class CodeGenerator {
       if (
         fuseRows &&
         kind === "reduce" &&
-        (getOp(op.opcode).lowering as { axis: string }).axis !== "row" &&
+        loweringOf(op, "reduce").axis !== "row" &&
         op.inputs[0]!.shape.length === 2 &&
         !uses.get(out)?.length
       ) {
@@ -290,7 +253,7 @@ export class CodeGenerator {
   }
 
   private controlStep(op: Op): Step {
-    if (op.opcode === "scan") {
+    if (isScan(op)) {
       const a = op.attrs;
       return {
         kind: "scan",
@@ -303,7 +266,7 @@ export class CodeGenerator {
         body: this.block(op.regions[0]!),
       };
     }
-    if (op.opcode === "fixpoint") {
+    if (isFixpoint(op)) {
       const attrs = fixpointAttrs(op.attrs);
       const shape = op.outputs[0]!.shape;
       return {
@@ -414,10 +377,7 @@ export class CodeGenerator {
   }
 
   private reduceKernels(op: Op, producer: Map<Value, Op>, materialised: Set<Value>): Step[] {
-    const lowering = getOp(op.opcode).lowering as {
-      axis: "row" | "col" | "all";
-      combine: ReduceCombine;
-    };
+    const lowering = loweringOf(op, "reduce");
     const x = op.inputs[0]!;
     const out = op.outputs[0]!;
     if (lowering.axis === "row")
@@ -769,7 +729,8 @@ export class CodeGenerator {
       const W = kb2.dim(widths[i]!);
       const R2 = kb2.dim(rows);
       const n = `((${R2} + ${CHUNK_ROWS - 1}u) / ${CHUNK_ROWS}u)`;
-      if (op.opcode === "col_sum") {
+      // A column sum keeps one total per column; a total sum folds the columns too.
+      if (loweringOf(op, "reduce").axis === "col") {
         lines2.push(
           `  if (idx < ${W}) {`,
           `    var acc${i} = 0.0;`,
@@ -854,7 +815,7 @@ export class CodeGenerator {
       };
     }
     const val = ex.at(m, { row: edge, col: "col", colLevel: 0 });
-    const sum = op.opcode === "segment_sum";
+    const sum = loweringOf(op, "segment").combine === "sum";
     let selfTerm = "";
     if (loops) {
       const selfEdge: RowRef = {
@@ -944,7 +905,7 @@ type RowMember =
 function rowMember(op: Op, kind: string, materialised: Set<Value>): RowMember | undefined {
   const out = op.outputs[0]!;
   if (kind === "reduce") {
-    const l = getOp(op.opcode).lowering as { axis: string; combine: ReduceCombine };
+    const l = loweringOf(op, "reduce");
     if (l.axis !== "row") return undefined;
     return { kind: "reduce", op, out, rows: op.inputs[0]!.shape[0]!, combine: l.combine };
   }

@@ -6,79 +6,14 @@ import type { Dim } from "../ir/types.js";
 import { dimToString } from "../ir/dims.js";
 import type { Value } from "../ir/types.js";
 import { WGSL_RNG } from "../ir/rng.js";
-
-/** Graph structure buffers a kernel can bind (uploaded once per graph). */
-export type GraphBufferName =
-  | "csr_rowptr"
-  | "csr_src"
-  | "csc_colptr"
-  | "csc_dst"
-  | "csc_eid"
-  | "in_degree"
-  | "out_degree"
-  | "edge_src"
-  | "edge_dst"
-  | "edge_src_loops"
-  | "edge_dst_loops";
-
-export type Operand = { kind: "value"; value: Value } | { kind: "graph"; name: GraphBufferName };
-
-/** One 32-bit word of a kernel's parameter block. */
-export type ParamWord =
-  | { kind: "dim"; dim: Dim }
-  | { kind: "offset"; binding: number }
-  | { kind: "seed" }
-  | { kind: "step" };
-
-export interface BindingSpec {
-  name: string;
-  kind: "read" | "read_write" | "uniform";
-}
-
-/** How many invocations a dispatch needs, as a formula of the data's sizes. */
-export interface Grid {
-  /** A readable formula for manifest.json, e.g. "N*32" or "ceil(N/256)*64". */
-  formula: string;
-  threads(dims: Readonly<Record<string, number>>): number;
-}
-
-export interface KernelSpec {
-  name: string;
-  code: string;
-  entryPoint: "main";
-  bindings: BindingSpec[];
-  /** Storage bindings in binding order (binding 0 is the parameter block). */
-  operands: Operand[];
-  params: ParamWord[];
-  workgroupSize: number;
-  grid: Grid;
-  /** The IR ops this kernel implements, for its header comment and the manifest. */
-  implements: string[];
-  kind: string;
-  /**
-   * In-place variants: for an input read only at the element written, the same kernel writing its
-   * output over that input. The executor uses one when the input dies at this kernel.
-   */
-  inPlace: Map<Value, KernelSpec>;
-  /**
-   * Hand-tuned templates (runtime/kernels) bring their own parameter block and dispatch shape;
-   * generated kernels leave this undefined and use `params` and `grid`.
-   */
-  custom?: CustomLaunch;
-}
-
-export interface LaunchContext {
-  dims: Readonly<Record<string, number>>;
-  /** Element offsets of the operands' views, in operand order. */
-  offsets: readonly number[];
-}
-
-export interface CustomLaunch {
-  params(ctx: LaunchContext): Uint32Array;
-  dispatch(ctx: LaunchContext): [number, number, number];
-  /** The parameter block's fields, in order (for manifest.json). */
-  fields: string[];
-}
+import type {
+  BindingSpec,
+  GraphBufferName,
+  Grid,
+  KernelSpec,
+  Operand,
+  ParamWord,
+} from "../contract.js";
 
 const RESERVED = new Set([
   "main",

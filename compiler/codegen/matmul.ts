@@ -5,22 +5,10 @@
 // fixed order — deterministic, and no float atomics (WGSL has none).
 import { shapeToString } from "../ir/dims.js";
 import { Value, tensorType, type Dim, type Op } from "../ir/types.js";
-import type { Step } from "./generate.js";
-import {
-  gridOf,
-  KernelBuilder,
-  type BindingSpec,
-  type CustomLaunch,
-  type KernelSpec,
-  type LaunchContext,
-} from "./kernel-builder.js";
-import {
-  matmul,
-  matmulSplitK,
-  type MatmulDims,
-  type MatmulForm,
-} from "../../runtime/kernels/matmul.js";
-import type { Tuning } from "../../runtime/gpu/tuning.js";
+import { gridOf, KernelBuilder } from "./kernel-builder.js";
+import { matmul, matmulSplitK, type MatmulDims, type MatmulForm } from "./templates/matmul.js";
+import type { Tuning } from "../target.js";
+import type { BindingSpec, CustomLaunch, KernelSpec, LaunchContext, Step } from "../contract.js";
 
 const T = 4;
 const CHUNK_K = 1024;
@@ -34,7 +22,7 @@ type Workspace = Map<
 >;
 
 /**
- * The matmul of one op: the adapter-tuned templates of runtime/kernels when a tuning is given
+ * The matmul of one op: the adapter-tuned templates of ./templates when a tuning is given
  * (the subgroup variant on CPU drivers, the tiled one on GPUs), else a portable generated kernel.
  */
 export function matmulKernels(

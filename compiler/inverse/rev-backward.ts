@@ -1,7 +1,8 @@
 // Derived inverses and the memory-free backward of reversible loop bodies.
 //
-// A loop body is invertible when its carried state flows only through invertible ops — channel
-// slices that together cover a value, concatenations, and rev_blocks — and everything else in it
+// A loop body is invertible when its carried state flows only through invertible ops — ops whose
+// definitions carry an inverse rule (OpDef.inverse): channel slices that together cover a value,
+// concatenations, rounding onto exact mode's grid, and rev_blocks — and everything else in it
 // depends on weights alone. Inverting walks those ops in reverse (NiLang-style): a concat is
 // undone by slicing, a set of slices by concatenating them, and a rev_block statement
 // `x_t ⊕= g(reads)` by `x_t ⊖= g(reads)`, with the statements in reverse order.
@@ -20,17 +21,23 @@
 // the rebuilt value — bit for bit, through `select` — before any function reads it. Degenerate
 // rows enter a stack at its input (features); inside, aggregation mixes them with their
 // neighbours, so the first block is where exactness matters. The cost is one kept [N, D] value.
-import { Builder } from "../ir/builder.js";
+import { Builder, type GraphBuilder } from "../ir/builder.js";
 import { eliminateDeadCode } from "../ir/dce.js";
-import { inverseCombine, revStatements, statementUpdates } from "../ir/ops/control.js";
-import { getOp } from "../ir/registry.js";
+import { inverseCombine, revStatements, statementUpdates } from "../ir/ops/control-attrs.js";
+import type { ColumnRange, InverseRule } from "../ir/op-def.js";
+import { getOp } from "../ir/op-table.js";
 import { Graph, Value, tensorType, type Op } from "../ir/types.js";
 import { emitBackward, emitForward, type Forwarded } from "../autodiff/core.js";
 import { inlineGraph } from "../ir/inline.js";
 
-/** `quantize` counts as invertible: on the fixed-point grid that exact mode keeps the state on,
- *  rounding is the identity, and so is its inverse. */
-const INVERTIBLE_CARRY_OPS = new Set(["rev_block", "slice_cols", "concat_cols", "quantize"]);
+/** How an op is undone (OpDef.inverse); undefined where it cannot be. */
+const inverseOf = (op: Op): InverseRule | undefined => getOp(op.opcode).inverse;
+
+/** The column range an op's result takes from its operand, when its inverse is a slice's. */
+function sliceRangeOf(op: Op): ColumnRange | undefined {
+  const inv = inverseOf(op);
+  return inv?.kind === "slice" ? inv.range(op.attrs) : undefined;
+}
 
 /** Values of the body that depend on its carried inputs. */
 function carryDependent(body: Graph, numCarry: number): Set<Value> {
@@ -54,12 +61,12 @@ export function carryPathError(body: Graph, numCarry: number): string | undefine
   }
   for (const op of body.ops) {
     if (!op.inputs.some((v) => dep.has(v))) continue;
-    if (!INVERTIBLE_CARRY_OPS.has(op.opcode)) {
+    const inv = inverseOf(op);
+    if (!inv) {
       return `the state passes through \`${op.opcode}\`, which is not an invertible update`;
     }
-    if (op.opcode === "rev_block") {
-      const numVars = op.attrs.numVars as number;
-      if (op.inputs.slice(numVars).some((v) => dep.has(v))) {
+    if (inv.kind === "block") {
+      if (op.inputs.slice(inv.numVars(op.attrs)).some((v) => dep.has(v))) {
         return "a reversible block's weights depend on the state";
       }
     }
@@ -69,24 +76,28 @@ export function carryPathError(body: Graph, numCarry: number): string | undefine
     const consumers = uses.get(v) ?? [];
     if (consumers.length === 0 && !outputs.has(v))
       return "part of the state is computed and dropped";
-    const slices = consumers.filter((o) => o.opcode === "slice_cols");
-    const whole = consumers.some((o) => o.opcode !== "slice_cols") || outputs.has(v);
+    const slices = consumers.flatMap((o) => sliceRangeOf(o) ?? []);
+    const whole = slices.length < consumers.length || outputs.has(v);
     if (!whole && slices.length > 0) {
       const width = v.shape[1] as number;
       const covered = new Array<boolean>(width).fill(false);
-      for (const s of slices) {
-        for (
-          let c = s.attrs.start as number;
-          c < (s.attrs.start as number) + (s.attrs.len as number);
-          c++
-        ) {
-          covered[c] = true;
-        }
-      }
+      for (const { start, len } of slices) covered.fill(true, start, start + len);
       if (covered.some((c) => !c)) return "some channels of the state are sliced away and dropped";
     }
   }
   return undefined;
+}
+
+/**
+ * Why autodiff keeps this scan's activations instead of rebuilding them, or undefined when its
+ * backward rebuilds each iteration's input from its output. The one policy that the training step
+ * (autodiff/control.ts), the drift measurement and what the CLI tells the user all read.
+ */
+export function scanStoreReason(scan: Op): string | undefined {
+  const body = scan.regions[0]!;
+  const numCarry = scan.attrs.numCarry as number;
+  if (body.outputs.length !== numCarry) return "the loop also returns per-iteration values";
+  return carryPathError(body, numCarry);
 }
 
 export class NotInvertibleError extends Error {}
@@ -104,7 +115,7 @@ interface Anchor {
  * behind a rev_block are not mapped; those are rebuilt as before.
  */
 function anchorValues(
-  b: Builder,
+  b: GraphBuilder,
   body: Graph,
   numCarry: number,
   carryOps: Op[],
@@ -114,7 +125,7 @@ function anchorValues(
     body.inputs.slice(0, numCarry).map((v, i) => [v, anchor.kept[i]!]),
   );
   for (const op of carryOps) {
-    if (op.opcode === "rev_block" || !op.inputs.every((v) => kept.has(v))) continue;
+    if (inverseOf(op)?.kind === "block" || !op.inputs.every((v) => kept.has(v))) continue;
     const outs = b.emit(
       op.opcode,
       op.inputs.map((v) => kept.get(v)!),
@@ -138,7 +149,7 @@ interface WalkResult {
  * `dCarryPost` is given) to the carried inputs (and theirs), recomputing what depends on weights.
  */
 function walkReverse(
-  b: Builder,
+  b: GraphBuilder,
   body: Graph,
   numCarry: number,
   carryPost: Value[],
@@ -207,23 +218,17 @@ function walkReverse(
   };
   for (let k = carryOps.length - 1; k >= 0; k--) {
     const op = carryOps[k]!;
-    if (op.opcode === "concat_cols") {
-      const out = resolve(op.outputs[0]!);
-      let start = 0;
-      op.inputs.forEach((x) => {
-        const len = x.shape[1] as number;
-        setKnown(x, b.op("slice_cols", [out], { start, len }));
-        start += len;
-      });
-    } else if (op.opcode === "quantize") {
-      setKnown(op.inputs[0]!, resolve(op.outputs[0]!));
-    } else if (op.opcode === "slice_cols") {
+    const inv = inverseOf(op)!; // carryPathError checked that every carry op has one
+    if (inv.kind === "operands") {
+      const rebuilt = inv.rebuild(b, op, resolve(op.outputs[0]!));
+      op.inputs.forEach((x, i) => setKnown(x, rebuilt[i]!));
+    } else if (inv.kind === "slice") {
       const out = resolve(op.outputs[0]!);
       const x = op.inputs[0]!;
-      pieces.set(x, [...(pieces.get(x) ?? []), { start: op.attrs.start as number, piece: out }]);
+      const { start } = inv.range(op.attrs);
+      pieces.set(x, [...(pieces.get(x) ?? []), { start, piece: out }]);
     } else {
-      // rev_block
-      const numVars = op.attrs.numVars as number;
+      const numVars = inv.numVars(op.attrs);
       const post = op.outputs.map(resolve);
       const consts = op.inputs.slice(numVars).map(value);
       const dPost = withVjp ? op.outputs.map((v) => cot.get(v)) : undefined;
@@ -282,7 +287,7 @@ function walkReverse(
  * also applies each statement's VJP, reusing the single evaluation of its function.
  */
 export function reverseRevBlock(
-  b: Builder,
+  b: GraphBuilder,
   op: Op,
   varsPost: Value[],
   consts: Value[],

@@ -1,8 +1,8 @@
 // Copies a graph's ops into another graph with its inputs bound to given values.
-import type { Builder } from "./builder.js";
+import type { GraphBuilder } from "./graph-builder.js";
 import type { Graph, Value } from "./types.js";
 
-export function inlineGraph(b: Builder, g: Graph, inputs: Value[]): Value[] {
+export function inlineGraph(b: GraphBuilder, g: Graph, inputs: Value[]): Value[] {
   const env = new Map<Value, Value>();
   g.inputs.forEach((v, i) => env.set(v, inputs[i]!));
   for (const op of g.ops) {

@@ -1,7 +1,10 @@
 // What defines an IR op: its shape rule, its float64 reference semantics, its VJP rule written in
-// IR ops, and its WGSL lowering — the four things, in one place (one object per op in ops/*.ts).
+// IR ops, and its WGSL lowering — the four things, in one place (one object per op in ops/*.ts) —
+// and every fact a pass needs about it (sign, inverse, column layout, what its lowering reads,
+// whether it is worth storing). Passes ask the definition, never the op's name.
 import type { DimBindings } from "./dims.js";
-import type { Builder } from "./builder.js";
+import type { AdOptions } from "../autodiff/options.js";
+import type { GraphBuilder } from "./graph-builder.js";
 import type { Tensor } from "./tensor.js";
 import type { Attrs, Graph, Op, Shape, Value } from "./types.js";
 import type { SignRule } from "./sign.js";
@@ -38,10 +41,72 @@ export interface EvalContext {
 
 /** Operand cotangents from result cotangents; `undefined` stands for a zero cotangent. */
 export type VjpRule = (
-  b: Builder,
+  b: GraphBuilder,
   op: { inputs: Value[]; outputs: Value[]; attrs: Attrs; regions: Graph[]; source: Op },
   outputCotangents: (Value | undefined)[],
 ) => (Value | undefined)[];
+
+/**
+ * The VJP of an op with regions (scan, rev_block, fixpoint). Unlike a VjpRule it also decides what
+ * the forward pass keeps: `forward` emits the op (or an augmented form that also returns
+ * residuals) and hands `saved` to its `backward`. The autodiff core calls it like any other rule.
+ */
+export interface RegionVjpRule {
+  forward(
+    b: GraphBuilder,
+    op: Op,
+    inputs: Value[],
+    opts: AdOptions,
+  ): { outputs: Value[]; saved: unknown };
+  backward(
+    b: GraphBuilder,
+    op: Op,
+    inputs: Value[],
+    outputs: Value[],
+    saved: unknown,
+    douts: (Value | undefined)[],
+    opts: AdOptions,
+  ): (Value | undefined)[];
+}
+
+/** Columns [start, start+len) of a matrix. */
+export interface ColumnRange {
+  start: number;
+  len: number;
+}
+
+/**
+ * How the result's columns (channels) are the operands' columns, for ops that move channels
+ * without mixing them (exact mode follows the carried state's channels through these):
+ *   same    column c of the result is column c of operand 0 (values may change, not places);
+ *   concat  the operands' columns side by side, in operand order;
+ *   slice   a range of operand 0's columns.
+ */
+export type ColumnLayout =
+  { kind: "same" } | { kind: "concat" } | ({ kind: "slice" } & ColumnRange);
+
+/**
+ * How an op is undone when a reversible loop body is inverted (../inverse/rev-backward.ts walks
+ * the ops the carried state flows through in reverse; an op without a rule stops the derivation):
+ *   operands  the operands follow from the result alone: `rebuild` emits them;
+ *   slice     the result is a range of operand 0's columns: slices that together cover the operand
+ *             rebuild it (concatenated in column order);
+ *   block     the first `numVars` operands are invertible given the others (rev_block), which
+ *             must not depend on the state; the block is undone statement by statement.
+ */
+export type InverseRule =
+  | { kind: "operands"; rebuild(b: GraphBuilder, op: Op, result: Value): Value[] }
+  | { kind: "slice"; range(attrs: Attrs): ColumnRange }
+  | { kind: "block"; numVars(attrs: Attrs): number };
+
+/**
+ * What an elementwise lowering reads besides its operands at the current element, which decides
+ * how deep in the generated loops its expression can be hoisted:
+ *   linear-index  the element's linear index (`ctx.index`: counter-based RNG streams, iota);
+ *   coordinates   the element's row and column (`ctx.row`, `ctx.col`, other columns of an operand
+ *                 through `readAt`, graph buffers at the row).
+ */
+export type ElementReads = "linear-index" | "coordinates";
 
 /** Context the WGSL generator gives an elementwise lowering. */
 export interface ElementwiseEmitContext {
@@ -71,7 +136,7 @@ export type ReduceCombine = "sum" | "max" | "argmax";
 
 export type Lowering =
   /** A scalar function of its operands at one element (broadcast), possibly reading indices. */
-  | { kind: "elementwise"; emit(ctx: ElementwiseEmitContext): string }
+  | { kind: "elementwise"; emit(ctx: ElementwiseEmitContext): string; reads?: ElementReads }
   /** Reductions along the last axis (row), the first axis (col) or all of it. */
   | { kind: "reduce"; axis: "row" | "col" | "all"; combine: ReduceCombine }
   | { kind: "matmul" }
@@ -94,6 +159,8 @@ export interface OpDef {
   evaluate(inputs: Tensor[], attrs: Attrs, ctx: EvalContext, regions: Graph[]): Tensor[];
   /** Reverse-mode rule in IR ops. Absent for ops with zero derivative (comparisons, masks). */
   readonly vjp?: VjpRule;
+  /** Reverse-mode rule of an op with regions; replaces `vjp` there. */
+  readonly regionVjp?: RegionVjpRule;
   /** True when every operand's cotangent is zero (step functions, comparisons). */
   readonly zeroGradient?: boolean;
   /**
@@ -101,5 +168,24 @@ export interface OpDef {
    * `x *= e` needs e provably nonzero. Absent: nothing is known.
    */
   readonly sign?: SignRule;
+  /** How the op is undone in a reversible loop body; absent: it is not invertible. */
+  readonly inverse?: InverseRule;
+  /** How the result's columns are the operands' (layout ops); absent: the op mixes channels. */
+  readonly columns?: (attrs: Attrs) => ColumnLayout;
+  /**
+   * Rounds onto exact mode's fixed-point grid (`quantize`): exact mode recognises a loop whose
+   * carried state enters rounded by it.
+   */
+  readonly roundsToGrid?: boolean;
+  /**
+   * Never worth storing for a backward pass: the result is regenerated from the attributes, the
+   * run's RNG keys and scalar operands (dropout masks), so a stored-activation scan recomputes it.
+   */
+  readonly cheapToRecompute?: boolean;
+  /**
+   * The result is loop bookkeeping (iteration numbers), not an activation: the runtime accounts
+   * its memory as workspace.
+   */
+  readonly bookkeeping?: boolean;
   readonly lowering: Lowering;
 }

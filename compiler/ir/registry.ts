@@ -1,5 +1,6 @@
-// Every IR op by name. Adding an op means adding one OpDef (shape, semantics, VJP, lowering).
-import type { OpDef } from "./op-def.js";
+// Every IR op by name. Adding an op means adding one OpDef (shape, semantics, VJP, lowering and
+// its facts) to one of ./ops/*.ts. Importing this module defines them all in ./op-table.ts.
+import { defineOps } from "./op-table.js";
 import { controlOps } from "./ops/control.js";
 import { elementwiseOps } from "./ops/elementwise.js";
 import { graphOps } from "./ops/graph.js";
@@ -8,8 +9,7 @@ import { matmulOp } from "./ops/matmul.js";
 import { randomOps } from "./ops/random.js";
 import { reduceOps } from "./ops/reduce.js";
 
-const registry = new Map<string, OpDef>();
-for (const def of [
+defineOps([
   ...elementwiseOps,
   ...reduceOps,
   matmulOp,
@@ -17,17 +17,6 @@ for (const def of [
   ...graphOps,
   ...randomOps,
   ...controlOps,
-]) {
-  if (registry.has(def.name)) throw new Error(`op ${def.name} is defined twice`);
-  registry.set(def.name, def);
-}
+]);
 
-export function getOp(name: string): OpDef {
-  const def = registry.get(name);
-  if (!def) throw new Error(`unknown IR op ${name}`);
-  return def;
-}
-
-export function allOps(): OpDef[] {
-  return [...registry.values()];
-}
+export { allOps, getOp } from "./op-table.js";

@@ -3,7 +3,7 @@
 // an enclosing graph, which keeps autodiff, the interpreter and the code generator simple).
 // Every tensor is float32 on the device and float64 in the reference interpreter; a shape is a
 // list of dimensions, each an integer or a symbol bound at run time (N, E, F, K, "E+N", …).
-import type { Span } from "../ast.js";
+import type { Span } from "../../grammar/ast.js";
 
 /** A dimension: an integer, or a symbolic size bound when data is known (N nodes, E edges, …). */
 export type Dim = number | string;

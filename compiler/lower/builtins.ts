@@ -1,6 +1,6 @@
 // Built-in functions of the language and their lowering to IR ops. Everything else a user calls is
 // a layer, in their file or in the prelude (compiler/prelude.gnn), itself written in the language.
-import type { Span } from "../ast.js";
+import type { Span } from "../../grammar/ast.js";
 import type { Builder } from "../ir/builder.js";
 import { shapeToString } from "../ir/dims.js";
 import type { Value } from "../ir/types.js";

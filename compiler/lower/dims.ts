@@ -1,7 +1,7 @@
 // Dimensions of tensor types in the source: evaluation under hyperparameters and the dimension
 // variables a layer call binds, and unification of a layer's declared argument types with the
 // shapes it is called with.
-import type { DimExpr, TensorTypeExpr } from "../ast.js";
+import type { DimExpr, TensorTypeExpr } from "../../grammar/ast.js";
 import { canonicalDim, dimEquals, dimToString, shapeToString } from "../ir/dims.js";
 import type { Dim } from "../ir/types.js";
 import { LowerError } from "./values.js";

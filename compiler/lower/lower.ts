@@ -18,15 +18,17 @@ import type {
   ModelDecl,
   Span,
   Stmt,
-} from "../ast.js";
-import type { DiagnosticBag } from "../diagnostics.js";
+} from "../../grammar/ast.js";
+import type { DiagnosticBag } from "../../grammar/diagnostics.js";
 import { IrShapeError } from "../ir/builder.js";
 import { shapeEquals, shapeToString } from "../ir/dims.js";
-import type { Combine } from "../ir/ops/control.js";
+import { combine64, type Combine } from "../ir/ops/control.js";
+import { aggregationNamed } from "./aggregations.js";
 import { Value, type Dim, type Graph } from "../ir/types.js";
 import { builtinByName, LOSSES, lowerLoss, type Builtin } from "./builtins.js";
 import { evalDimExpr, evalTypeDims, unifyArgument, type DimScope } from "./dims.js";
-import { assignedOuterNames, suggest } from "./names.js";
+import { assignedOuterNames } from "./names.js";
+import { suggest } from "../../grammar/spelling.js";
 import { broadcastUpdate } from "./reversible-broadcast.js";
 import { planReversibleBody } from "./reversible-body.js";
 import { culprit, provablyNonzero, whyMaybeZero, type SignEnv } from "./reversible-check.js";
@@ -699,17 +701,9 @@ export class Lowerer {
     );
   }
 
-  binary(opcode: string, l: LVal, r: LVal, span: Span, f: Frame, symbol: string): LVal {
+  binary(opcode: Combine, l: LVal, r: LVal, span: Span, f: Frame, symbol: string): LVal {
     if (l.kind === "number" && r.kind === "number") {
-      const n =
-        opcode === "add"
-          ? l.n + r.n
-          : opcode === "sub"
-            ? l.n - r.n
-            : opcode === "mul"
-              ? l.n * r.n
-              : l.n / r.n;
-      return { kind: "number", n };
+      return { kind: "number", n: combine64(opcode, l.n, r.n) };
     }
     const a = this.tensorOf(l, span, "left operand", f);
     const c = this.tensorOf(r, span, "right operand", f);
@@ -1275,39 +1269,27 @@ export class Lowerer {
       );
     };
     const m = asEdge(msg, e.message.span, "message");
-    const segment = (opcode: string, x: Value) => b.op(opcode, [x], { by: "dst", loops });
-    switch (e.reducer.name) {
-      case "sum":
-        return { kind: "tensor", v: segment("segment_sum", m) };
-      case "max":
-        return { kind: "tensor", v: segment("segment_max", m) };
-      case "mean": {
-        const deg = b.op("maximum", [b.op("degree", [], { by: "dst", loops }), b.fill(1)]);
-        return { kind: "tensor", v: b.div(segment("segment_sum", m), deg) };
-      }
-      case "softmax": {
-        const arg = e.reducer.arg!;
-        const s = asEdge(
-          this.tensorOf(this.lowerExpr(arg, ef), arg.span, "score", ef),
-          arg.span,
-          "score",
-        );
-        const width = s.shape[1]!;
-        if (width !== 1 && !shapeEquals(s.shape, m.shape)) {
-          throw new LowerError(
-            `the score is ${shapeToString(s.shape)}: one number per edge [${edgeDim}, 1] or one per channel ${shapeToString(m.shape)}`,
-            arg.span,
-          );
-        }
-        // α = exp(s − max) / Σ exp(s − max) over each node's in-edges; the max only stabilises.
-        const gatherDst = (x: Value) => b.op("gather", [x], { side: "dst", loops });
-        const mx = b.unary("stop_gradient", segment("segment_max", s));
-        const ex = b.unary("exp", b.sub(s, gatherDst(mx)));
-        const z = segment("segment_sum", ex);
-        const alpha = b.div(ex, gatherDst(z));
-        return { kind: "tensor", v: segment("segment_sum", b.mul(alpha, m)) };
-      }
-    }
+    // The parser accepts only the registry's names, with an argument exactly where one is due.
+    const aggregation = aggregationNamed(e.reducer.name)!;
+    const arg = e.reducer.arg;
+    const segment = (opcode: string) => (x: Value) => b.op(opcode, [x], { by: "dst", loops });
+    return {
+      kind: "tensor",
+      v: aggregation.lower({
+        b,
+        message: m,
+        arg:
+          arg &&
+          asEdge(this.tensorOf(this.lowerExpr(arg, ef), arg.span, "score", ef), arg.span, "score"),
+        sum: segment("segment_sum"),
+        max: segment("segment_max"),
+        atDestination: (x) => b.op("gather", [x], { side: "dst", loops }),
+        inDegree: () => b.op("degree", [], { by: "dst", loops }),
+        argumentError: (message, hint) => {
+          throw new LowerError(message, arg?.span ?? e.reducer.span, hint);
+        },
+      }),
+    };
   }
 
   // ---- deep equilibrium ------------------------------------------------------------------------

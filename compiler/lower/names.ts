@@ -1,6 +1,6 @@
 // Name analyses on the AST: the variables an expression reads, the outer variables a loop body
-// assigns (its carried state), and "did you mean" suggestions.
-import type { Expr, Stmt } from "../ast.js";
+// assigns (its carried state).
+import type { Expr, Stmt } from "../../grammar/ast.js";
 
 /** Names an expression reads (edge endpoints and layer names included; callers filter). */
 export function freeNames(e: Expr, into = new Set<string>()): Set<string> {
@@ -78,36 +78,4 @@ export function assignedOuterNames(stmts: Stmt[], isOuter: (name: string) => boo
   };
   walk(stmts, new Set());
   return out;
-}
-
-function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: a.length + 1 }, (_, i) => [
-    i,
-    ...new Array<number>(b.length).fill(0),
-  ]);
-  for (let j = 1; j <= b.length; j++) dp[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      dp[i]![j] = Math.min(
-        dp[i - 1]![j]! + 1,
-        dp[i]![j - 1]! + 1,
-        dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-  }
-  return dp[a.length]![b.length]!;
-}
-
-/** The closest known name, if it is close enough to be a likely typo. */
-export function suggest(name: string, known: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const k of new Set(known)) {
-    const d = editDistance(name.toLowerCase(), k.toLowerCase());
-    if (d < bestD) {
-      bestD = d;
-      best = k;
-    }
-  }
-  return best !== undefined && bestD <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
 }

@@ -6,7 +6,7 @@
 // and the backward recompute it once too. That is sound when the temporary means the same thing
 // wherever it is evaluated inside the statement — no update of the group writes a variable the
 // group reads, and no update between the `let` and its last use writes what the `let` reads.
-import type { Expr, LayerDecl, LetStmt, Span, UpdateStmt } from "../ast.js";
+import type { Expr, LayerDecl, LetStmt, Span, UpdateStmt } from "../../grammar/ast.js";
 import { freeNames } from "./names.js";
 
 export interface RevGroup {

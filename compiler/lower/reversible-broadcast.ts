@@ -3,7 +3,7 @@
 // (`v *= sigmoid(g)` with `param g: [d]`), a per-row column `[M, 1]`. The rev_block's statements
 // combine equal shapes, so the broadcast happens inside the statement's function, where the
 // derived VJP sums the cotangent back to the small shape.
-import type { Span } from "../ast.js";
+import type { Span } from "../../grammar/ast.js";
 import { dimEquals, shapeEquals, shapeToString } from "../ir/dims.js";
 import type { Shape, Value } from "../ir/types.js";
 import type { RegionScope } from "./scope.js";

@@ -4,8 +4,8 @@
 // sign facts on the IR ops' definitions (relu, abs and square are non-negative, not positive:
 // `x *= relu(y) + relu(y)` is refused), through temporaries to their definitions, and from the
 // values of hyperparameters (a default here; the lowering proves the value a call binds again).
-import type { Expr, LayerDecl } from "../ast.js";
-import type { DiagnosticBag } from "../diagnostics.js";
+import type { Expr, LayerDecl } from "../../grammar/ast.js";
+import type { DiagnosticBag } from "../../grammar/diagnostics.js";
 import { getOp } from "../ir/registry.js";
 import { describeSign, isNonzero, signOfNumber, type Sign } from "../ir/sign.js";
 import { builtins } from "./builtins.js";

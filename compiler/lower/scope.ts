@@ -6,7 +6,7 @@
 // in regions they pass through unchanged.
 import { Builder } from "../ir/builder.js";
 import { Graph, Value, tensorType, type Dim } from "../ir/types.js";
-import type { Span } from "../ast.js";
+import type { Span } from "../../grammar/ast.js";
 
 export type InitSpec =
   | { kind: "glorot" }
@@ -194,7 +194,9 @@ export class LoopScope extends Scope {
     ]);
     body.ops.push(...this.ops.ops);
     body.outputs = carryOut;
-    return this.parent!.b.emit(
+    // The scan carries the repeat's span, so that what is said about the loop (it keeps its
+    // activations, and why) points at the `repeat` in the source.
+    return new Builder(this.parent!.ops, this.b.loc).emit(
       "scan",
       [
         ...this.carries.map((c) => c.outer),

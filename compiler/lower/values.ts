@@ -1,6 +1,6 @@
 // What an expression lowers to, the lexical environment of a layer body, and the located error
 // lowering reports.
-import type { Span } from "../ast.js";
+import type { Span } from "../../grammar/ast.js";
 import type { Value } from "../ir/types.js";
 import type { Scope } from "./scope.js";
 

@@ -7,9 +7,7 @@
 // padded with spaces to a multiple of 8 bytes and tensors are ordered by decreasing element size
 // (then name), so every tensor is aligned to its element size in the file.
 
-import { readFileSync } from "node:fs";
-import { endianness } from "node:os";
-import { writeFileAtomic, writeFileAtomicSync } from "../util/atomic-write.js";
+import { readFileBytes, writeFileAtomic, writeFileAtomicSync } from "../platform.js";
 
 export type Dtype = "F32" | "F64" | "I32" | "U32";
 export type TensorArray = Float32Array | Float64Array | Int32Array | Uint32Array;
@@ -54,7 +52,8 @@ const MAX_HEADER = 100_000_000;
 
 function assertLittleEndian(): void {
   // Typed arrays use host byte order; safetensors is little-endian. Every supported host is LE.
-  if (endianness() !== "LE") throw new Error("safetensors I/O needs a little-endian host");
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1)
+    throw new Error("safetensors I/O needs a little-endian host");
 }
 
 function dtypeOf(data: TensorArray): Dtype {
@@ -105,12 +104,12 @@ export function encodeSafetensors(
     header[name] = { dtype: dtypeOf(t.data), shape: [...t.shape], data_offsets: [offset, end] };
     offset = end;
   }
-  let json = JSON.stringify(header);
-  const jsonBytes = Buffer.byteLength(json, "utf8");
-  json += " ".repeat((8 - (jsonBytes % 8)) % 8);
-  const headerBytes = Buffer.from(json, "utf8");
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(headerBytes.length));
+  // TextEncoder and DataView rather than Node's Buffer: the page (playground/) writes these too.
+  const json = JSON.stringify(header);
+  const jsonBytes = new TextEncoder().encode(json).length;
+  const headerBytes = new TextEncoder().encode(json + " ".repeat((8 - (jsonBytes % 8)) % 8));
+  const len = new Uint8Array(8);
+  new DataView(len.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
   return [
     len,
     headerBytes,
@@ -214,9 +213,9 @@ export function decodeSafetensors(bytes: Uint8Array, file = "<buffer>"): Safeten
 }
 
 export function loadSafetensors(path: string): SafetensorsFile {
-  let bytes: Buffer;
+  let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readFileBytes(path);
   } catch (e) {
     throw new SafetensorsError(
       path,

@@ -2,12 +2,23 @@
 // dispatches, copies, uploads and small readbacks. The GPU backend is Dawn through the command
 // stream; the dry-run backend does no work at all, so replaying a schedule on it yields the static
 // memory plan — the same allocation sequence, hence the same numbers, as a real run.
-import type { KernelSpec } from "../../compiler/codegen/kernel-builder.js";
 import type { GpuContext } from "../gpu/device.js";
 import { DryRunAllocator, MemoryPool, createGpuMemory, type DryBuffer } from "../gpu/memory.js";
 import { PipelineCache, type CompiledKernel } from "../gpu/pipelines.js";
 import { CommandStream } from "../gpu/stream.js";
-import type { Tuning } from "../gpu/tuning.js";
+import type { Tuning } from "../../compiler/target.js";
+import type { KernelSpec } from "../../compiler/contract.js";
+import type { DispatchNote, TimedDispatch, TimingMethod } from "../gpu/dispatch-timer.js";
+
+/** Per-dispatch timing, for the kernel profiler (runtime/gpu/dispatch-timer.ts). */
+export interface DispatchTiming {
+  /** How dispatches are timed now; null when they are not. */
+  readonly method: TimingMethod | null;
+  /** Times every dispatch from now on (by default with timestamps where the device has them). */
+  start(method?: TimingMethod): void;
+  /** Stops, and returns every dispatch's time since `start`, in dispatch order. */
+  stop(): Promise<TimedDispatch[]>;
+}
 
 export interface Backend<H, K> {
   readonly memory: MemoryPool<H>;
@@ -15,7 +26,16 @@ export interface Backend<H, K> {
   readonly maxBindingBytes: number;
   readonly maxWorkgroupsPerDimension: number;
   compile(spec: KernelSpec): Promise<K>;
-  dispatch(kernel: K, buffers: H[], params: Uint32Array, x: number, y: number, z?: number): void;
+  /** `note` (what the dispatch computes) is passed only while dispatches are timed. */
+  dispatch(
+    kernel: K,
+    buffers: H[],
+    params: Uint32Array,
+    x: number,
+    y: number,
+    z?: number,
+    note?: DispatchNote,
+  ): void;
   copy(src: H, srcByteOffset: number, dst: H, dstByteOffset: number, bytes: number): void;
   write(dst: H, data: ArrayBufferView, byteOffset?: number): void;
   read(src: H, count: number, byteOffset?: number): Promise<Float32Array>;
@@ -30,6 +50,8 @@ export interface Backend<H, K> {
    * path of largest memory, e.g. a fixpoint iterates until its Anderson history is full.
    */
   readonly plansOnly?: boolean;
+  /** Absent where nothing runs (the memory plan). */
+  readonly timing?: DispatchTiming;
 }
 
 export class GpuBackend implements Backend<GPUBuffer, CompiledKernel> {
@@ -38,11 +60,20 @@ export class GpuBackend implements Backend<GPUBuffer, CompiledKernel> {
   readonly stream: CommandStream;
   readonly maxBindingBytes: number;
   readonly maxWorkgroupsPerDimension: number;
+  readonly timing: DispatchTiming;
 
   constructor(readonly ctx: GpuContext) {
     this.memory = createGpuMemory(ctx);
     this.pipelines = new PipelineCache(ctx);
-    this.stream = new CommandStream(ctx, this.memory, { label: "revgnn" });
+    const stream = new CommandStream(ctx, this.memory, { label: "revgnn" });
+    this.stream = stream;
+    this.timing = {
+      get method() {
+        return stream.timing;
+      },
+      start: (method) => stream.startTiming(method),
+      stop: () => stream.stopTiming(),
+    };
     this.maxBindingBytes = ctx.limits.maxStorageBufferBindingSize;
     this.maxWorkgroupsPerDimension = ctx.limits.maxComputeWorkgroupsPerDimension;
   }
@@ -67,8 +98,9 @@ export class GpuBackend implements Backend<GPUBuffer, CompiledKernel> {
     x: number,
     y: number,
     z = 1,
+    note?: DispatchNote,
   ): void {
-    this.stream.dispatch(kernel, buffers, params, x, y, z);
+    this.stream.dispatch(kernel, buffers, params, x, y, z, note);
   }
 
   get tuning(): Tuning {

@@ -3,20 +3,26 @@
 // (a value can live at an offset inside a larger buffer: one iteration's slice of stacked weights,
 // or of stored activations), fills the per-dispatch parameter blocks and walks loops over their
 // one compiled body. Nothing is read back except what the caller asks for.
-import type { Block, Program, Step } from "../../compiler/codegen/generate.js";
-import type { GraphBufferName, KernelSpec } from "../../compiler/codegen/kernel-builder.js";
+import { BufferLimitError, type MemoryCategory } from "../gpu/memory.js";
+import type { Backend } from "./backend.js";
+import type { Graph as GraphData } from "../data/types.js";
 import {
+  andersonWeightsFromGram,
   evalDim,
   evalShape,
   numElements,
   shapeToString,
+  type Block,
   type DimBindings,
-} from "../../compiler/ir/dims.js";
-import type { Value } from "../../compiler/ir/types.js";
-import { andersonWeightsFromGram } from "../../compiler/ir/ops/control.js";
-import { BufferLimitError, type MemoryCategory } from "../gpu/memory.js";
-import type { Backend } from "./backend.js";
-import type { Graph as GraphData } from "../data/types.js";
+  type Dim,
+  type Value,
+  type GraphBufferName,
+  type KernelSpec,
+  type Program,
+  type Step,
+} from "../../compiler/contract.js";
+import type { DispatchNote } from "../gpu/dispatch-timer.js";
+import { dispatchCost } from "../profile/cost.js";
 
 interface Buf<H> {
   handle: H;
@@ -267,6 +273,8 @@ export class Executor<H, K> {
             outIndex,
             outputCategory,
           );
+          // Timing by fences: each kernel is waited for, so that its time is its own.
+          if (this.backend.timing?.method === "fence") await this.backend.finish();
           break;
         case "alias":
           set(step.to, this.get(env, step.from));
@@ -366,10 +374,13 @@ export class Executor<H, K> {
     if (!kernel) throw new ExecutionError(`kernel ${spec.name} was not prepared`);
     const buffers: H[] = [];
     const offsets: number[] = [0];
+    const elements: number[] = []; // of each operand, for the profiler's cost model
     for (const operand of spec.operands) {
       if (operand.kind === "graph") {
-        buffers.push(this.graphBuffer(operand.name).handle);
+        const g = this.graphBuffer(operand.name);
+        buffers.push(g.handle);
         offsets.push(0);
+        elements.push(g.bytes / 4);
         continue;
       }
       const r = this.get(env, operand.value);
@@ -380,7 +391,9 @@ export class Executor<H, K> {
       }
       buffers.push(r.buf.handle);
       offsets.push(r.offset);
+      elements.push(r.elements);
     }
+    const note = this.backend.timing?.method ? this.noteFor(spec, elements) : undefined;
     let params = this.params.get(spec);
     if (!params) {
       params = new Uint32Array(Math.max(1, spec.params.length));
@@ -405,7 +418,8 @@ export class Executor<H, K> {
     if (spec.custom) {
       const ctx = { dims: this.dims, offsets: offsets.slice(1) };
       const [x, y, z] = spec.custom.dispatch(ctx);
-      if (x * y * z > 0) this.backend.dispatch(kernel, buffers, spec.custom.params(ctx), x, y, z);
+      if (x * y * z > 0)
+        this.backend.dispatch(kernel, buffers, spec.custom.params(ctx), x, y, z, note);
       return;
     }
     const threads = spec.grid.threads(this.dims);
@@ -414,7 +428,33 @@ export class Executor<H, K> {
     const maxX = this.backend.maxWorkgroupsPerDimension;
     const x = Math.min(groups, maxX);
     const y = Math.ceil(groups / x);
-    this.backend.dispatch(kernel, buffers, params, x, y);
+    this.backend.dispatch(kernel, buffers, params, x, y, 1, note);
+  }
+
+  /** A value's shape, symbolic and evaluated, where the bound sizes determine it. */
+  private shapeIfBound(v: Value): { symbolic: readonly Dim[]; sizes: number[] } | undefined {
+    try {
+      return { symbolic: v.shape, sizes: evalShape(v.shape, this.dims) };
+    } catch {
+      return undefined; // a size bound only inside a loop: the cost model does without it
+    }
+  }
+
+  /** What one dispatch of `spec` computes, for the profiler (runtime/profile/cost.ts). */
+  private noteFor(spec: KernelSpec, elements: readonly number[]): DispatchNote {
+    const storage = spec.bindings.filter((b) => b.kind !== "uniform");
+    const operands = spec.operands.map((o, i) => ({
+      elements: elements[i]!,
+      written: storage[i]?.kind === "read_write",
+      shape: o.kind === "value" ? this.shapeIfBound(o.value) : undefined,
+    }));
+    return {
+      kernel: spec.name,
+      kind: spec.kind,
+      implements: spec.implements,
+      ...(spec.custom ? { shapes: spec.grid.formula } : {}),
+      ...dispatchCost(spec.kind, operands),
+    };
   }
 
   private async runScan(

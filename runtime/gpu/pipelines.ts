@@ -16,23 +16,9 @@
 // adapter a second device compiles half of a burst in parallel, its results reaching this device
 // through Mesa's disk cache. On a real GPU the pipeline is compiled at creation and the empty
 // dispatch costs microseconds.
-import { availableParallelism } from "node:os";
-import { GpuValidationError, createHelperDevice, type GpuContext } from "./device.js";
-
-export type BindingKind = "read" | "read_write" | "uniform";
-
-export interface BindingDesc {
-  name: string;
-  kind: BindingKind;
-}
-
-export interface KernelSource {
-  code: string;
-  entryPoint: string;
-  bindings: readonly BindingDesc[];
-  /** For error messages and GPU debug labels. */
-  label?: string;
-}
+import { envVar, hardwareThreads, sleepWhileBusy } from "../platform.js";
+import { GpuValidationError, createHelperDevice, type GpuContext } from "./context.js";
+import type { BindingSpec, KernelSource } from "../../compiler/contract.js";
 
 /** The byte range bound for a uniform parameter block: 64 words of u32/i32/f32. */
 export const PARAMS_BINDING_BYTES = 256;
@@ -44,7 +30,7 @@ export interface CompiledKernel {
   readonly bindGroupLayout: GPUBindGroupLayout;
   /** Identifies the bind group layout: kernels with equal layoutId can share bind groups. */
   readonly layoutId: number;
-  readonly bindings: readonly BindingDesc[];
+  readonly bindings: readonly BindingSpec[];
   /** Binding index of the uniform parameter block, or -1. */
   readonly uniformSlot: number;
   /** Binding indices of the storage buffers, in the order dispatch() takes buffers. */
@@ -71,8 +57,6 @@ export class ShaderCompileError extends Error {
 
 /** Progress of a burst of kernel compiles: `done` of `total` ready. */
 export type CompileProgress = (done: number, total: number) => void;
-
-const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
 
 /** A burst smaller than this is compiled on this device alone (a helper costs a device). */
 const HELPER_MIN_KERNELS = 16;
@@ -156,15 +140,10 @@ export class PipelineCache {
   private throttle(): void {
     if (this.throttling || this.ctx.adapterInfo.class !== "cpu") return;
     this.throttling = true;
-    const tick = () => {
-      if (this.pending === 0) {
-        this.throttling = false;
-        return;
-      }
-      Atomics.wait(SLEEPER, 0, 0, 5);
-      setImmediate(tick);
-    };
-    setImmediate(tick);
+    sleepWhileBusy(
+      () => this.pending > 0,
+      () => (this.throttling = false),
+    );
   }
 
   private settled(): void {
@@ -194,12 +173,10 @@ export class PipelineCache {
   }
 
   private wantHelper(): boolean {
-    const env = process.env.REVGNN_PARALLEL_COMPILE;
+    const env = envVar("REVGNN_PARALLEL_COMPILE");
     if (env === "0") return false;
     if (env === "1") return true;
-    return (
-      (this.options.helper ?? this.ctx.adapterInfo.class === "cpu") && availableParallelism() >= 2
-    );
+    return (this.options.helper ?? this.ctx.adapterInfo.class === "cpu") && hardwareThreads() >= 2;
   }
 
   /** This device's worker: takes jobs from the front until none is left. */
@@ -311,7 +288,7 @@ export class PipelineCache {
     return (this.scratchSet ??= scratchBuffers(this.ctx.device));
   }
 
-  private layoutFor(bindings: readonly BindingDesc[]): LayoutEntry {
+  private layoutFor(bindings: readonly BindingSpec[]): LayoutEntry {
     const key = bindings.map((b) => b.kind).join(",");
     let entry = this.layouts.get(key);
     if (entry) return entry;
@@ -379,7 +356,7 @@ export class PipelineCache {
   }
 }
 
-function layoutEntries(bindings: readonly BindingDesc[]): GPUBindGroupLayoutEntry[] {
+function layoutEntries(bindings: readonly BindingSpec[]): GPUBindGroupLayoutEntry[] {
   return bindings.map((b, i) => ({
     binding: i,
     visibility: GPUShaderStage.COMPUTE,

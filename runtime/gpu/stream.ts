@@ -18,9 +18,17 @@
 //
 // Errors: each submit is wrapped in validation and out-of-memory error scopes; the first error is
 // thrown by the next sync point (`finish()`, `readScalars()`), as is device loss.
-import { GpuValidationError, type GpuContext } from "./device.js";
+import { GpuValidationError, type GpuContext } from "./context.js";
 import type { MemoryPool } from "./memory.js";
 import { PARAMS_BINDING_BYTES, type CompiledKernel } from "./pipelines.js";
+import {
+  FenceTimer,
+  TimestampTimer,
+  type DispatchNote,
+  type DispatchTimer,
+  type TimedDispatch,
+  type TimingMethod,
+} from "./dispatch-timer.js";
 
 export interface StreamOptions {
   /** Dispatches per submit (default 2048). */
@@ -83,6 +91,8 @@ export class CommandStream {
   private readonly scopeChecks: Promise<void>[] = [];
   private readonly dynOffset = new Uint32Array(1);
   private destroyed = false;
+  /** Set while dispatches are timed (the profiler, dispatch-timer.ts). */
+  private timer: DispatchTimer | null = null;
 
   constructor(
     private readonly ctx: GpuContext,
@@ -100,7 +110,10 @@ export class CommandStream {
     this.staging = new Uint32Array(this.ringBytes / 4);
   }
 
-  /** Records one dispatch. `buffers` bind the kernel's storage bindings in order. */
+  /**
+   * Records one dispatch. `buffers` bind the kernel's storage bindings in order; `note` says what
+   * it computes, for the profiler's table while dispatches are timed.
+   */
   dispatch(
     kernel: CompiledKernel,
     buffers: readonly GPUBuffer[],
@@ -108,8 +121,50 @@ export class CommandStream {
     x: number,
     y = 1,
     z = 1,
+    note?: DispatchNote,
   ): void {
-    this.dispatchWith(this.bindGroupFor(kernel, buffers), kernel, params, x, y, z);
+    this.dispatchWith(this.bindGroupFor(kernel, buffers), kernel, params, x, y, z, note);
+  }
+
+  /** How dispatches are timed now (null: they are not). */
+  get timing(): TimingMethod | null {
+    return this.timer?.method ?? null;
+  }
+
+  /**
+   * Starts timing every dispatch recorded from now on: with GPU timestamps where the device has
+   * the "timestamp-query" feature, else with fences (see dispatch-timer.ts).
+   */
+  startTiming(method?: TimingMethod): void {
+    this.assertAlive();
+    if (this.timer) throw new StreamError("dispatches are already being timed");
+    const chosen = method ?? (this.ctx.features.timestampQuery ? "timestamp-query" : "fence");
+    if (chosen === "timestamp-query" && !this.ctx.features.timestampQuery)
+      throw new StreamError('this device has no "timestamp-query" feature');
+    if (this.pendingCommands > 0) this.flush(); // what came before is not timed
+    this.timer = chosen === "timestamp-query" ? new TimestampTimer(this.device) : new FenceTimer();
+  }
+
+  /** Stops timing and returns the time of every dispatch since `startTiming`, in order. */
+  async stopTiming(): Promise<TimedDispatch[]> {
+    const timer = this.timer;
+    if (!timer) throw new StreamError("dispatches are not being timed");
+    if (timer.method === "fence") {
+      await this.finish();
+      this.timer = null;
+      return timer.collect();
+    }
+    this.timer = null;
+    const times = await timer.collect(
+      this.endPass(),
+      () => {
+        this.pendingCommands++;
+        this.flush();
+      },
+      (p) => this.ctx.guard(p),
+    );
+    await this.checkScopes();
+    return times;
   }
 
   /** Builds the bind group once, for dispatches that reuse the same buffers many times. */
@@ -160,6 +215,7 @@ export class CommandStream {
       this.pendingCommands++;
       this.flush();
       await this.ctx.guard(staging.mapAsync(GPUMapMode.READ, 0, size));
+      if (this.timer?.method === "fence") this.timer.completed(performance.now());
       const out = staging.getMappedRange(0, size).slice(0, bytes);
       staging.unmap();
       await this.checkScopes();
@@ -223,6 +279,7 @@ export class CommandStream {
     this.assertAlive();
     this.flush();
     await this.ctx.guard(this.device.queue.onSubmittedWorkDone());
+    if (this.timer?.method === "fence") this.timer.completed(performance.now());
     await this.checkScopes();
     this.ctx.check();
   }
@@ -253,6 +310,7 @@ export class CommandStream {
     x: number,
     y: number,
     z: number,
+    note?: DispatchNote,
   ): void {
     if (x === 0 || y === 0 || z === 0) return; // empty tensors: nothing to do
     if (x > this.maxGroups || y > this.maxGroups || z > this.maxGroups) {
@@ -267,7 +325,12 @@ export class CommandStream {
       if (!params) throw new StreamError(`kernel "${kernel.label}" needs a parameter block`);
       offset = this.pushParams(params); // may submit when the ring is full
     }
-    const pass = this.beginPass();
+    const timer = this.timer;
+    // Timestamps: a pass of its own for this dispatch, its beginning and end timed.
+    const pass =
+      timer?.method === "timestamp-query"
+        ? this.beginPass(timer.nextPass(kernel.label, note))
+        : this.beginPass();
     if (kernel.pipeline !== this.currentPipeline) {
       pass.setPipeline(kernel.pipeline);
       this.currentPipeline = kernel.pipeline;
@@ -288,6 +351,11 @@ export class CommandStream {
     this.pendingDispatches++;
     this.pendingCommands++;
     this.stats.dispatches++;
+    if (timer?.method === "timestamp-query") this.endPass();
+    if (timer?.method === "fence") {
+      this.flush();
+      timer.submitted(kernel.label, note, performance.now());
+    }
   }
 
   /** Appends a parameter block to the ring (or reuses the previous identical one). */
@@ -370,10 +438,15 @@ export class CommandStream {
     return id;
   }
 
-  private beginPass(): GPUComputePassEncoder {
-    if (this.pass) return this.pass;
+  /** The open compute pass, or a new one (always new when it is to write timestamps). */
+  private beginPass(timestampWrites?: GPUComputePassTimestampWrites): GPUComputePassEncoder {
+    if (timestampWrites) this.endPass();
+    else if (this.pass) return this.pass;
     this.encoder ??= this.device.createCommandEncoder({ label: this.label });
-    this.pass = this.encoder.beginComputePass({ label: this.label });
+    this.pass = this.encoder.beginComputePass({
+      label: this.label,
+      ...(timestampWrites ? { timestampWrites } : {}),
+    });
     this.currentPipeline = null;
     this.currentBindGroup = null;
     this.currentOffset = -1;

@@ -19,7 +19,7 @@ import { loadBenchDataset } from "../../bench/sections/datasets.js";
 import { depthSection } from "../../bench/sections/depth.js";
 import type { DepthPoint, SuiteResult } from "../../bench/types.js";
 import { MEMORY_CATEGORIES } from "../../runtime/gpu/memory.js";
-import type { CategoryPlan } from "../../runtime/train/plan.js";
+import type { CategoryPlan } from "../../driver/plan.js";
 
 const root = projectRoot();
 const MiB = 2 ** 20;

@@ -19,17 +19,13 @@ import {
 } from "../../bench/lib/gradcheck.js";
 import { projectRoot } from "../../bench/lib/paths.js";
 import { exportGraph, paramSpecs, writeParams } from "../../bench/lib/torch-export.js";
-import {
-  CORA_EMPTY_ROWS,
-  CROSSCHECK_DATASETS,
-  crosscheckDataset,
-  crosscheckModel,
-} from "../../bench/sections/crosscheck.js";
+import { CORA_EMPTY_ROWS, crosscheckDataset, crosscheckModel } from "../../bench/sections/crosscheck.js";
 import type { CrosscheckRow, CrosscheckSection } from "../../bench/types.js";
 import { DEGENERATE_CASES, degenerateDataset } from "../../runtime/data/degenerate.js";
 import { Rng } from "../../runtime/data/rng.js";
-import { initParameters } from "../../runtime/train/init.js";
-import { bindDims } from "../../runtime/train/session.js";
+import { initParameters } from "../../driver/init.js";
+import { bindDims } from "../../driver/session.js";
+import { CROSSCHECK_DATASETS } from "../../bench/config.js";
 
 const root = projectRoot();
 

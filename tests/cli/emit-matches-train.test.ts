@@ -2,21 +2,21 @@
 // dispatches, for the same options: the CLI's files on one side, on the other every kernel the
 // runtime hands to the device's pipeline cache during a one-epoch `train()` on lavapipe (a step
 // and an evaluation on a tiny synthetic graph). The only kernel of a run not written is the
-// runtime's own non-finite check (runtime/train/finite.ts), which is not a compiled program's.
+// runtime's own non-finite check (driver/finite.ts), which is not a compiled program's.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { KernelSpec } from "../../compiler/codegen/kernel-builder.js";
-import { nominalTarget } from "../../compiler/pipeline.js";
-import { defaultOptimizer, type OptimizerKind } from "../../compiler/training.js";
-import { compileForRun, defaultWeightDecay } from "../../cli/train-cmd.js";
+import { nominalTarget } from "../../compiler/target.js";
+import { compileForRun } from "../../cli/train-cmd.js";
 import { syntheticDataset } from "../../runtime/data/synthetic.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
 import type { CompiledKernel } from "../../runtime/gpu/pipelines.js";
-import { train } from "../../runtime/train/trainer.js";
+import { train } from "../../driver/trainer.js";
 import { runCli } from "../helpers/cli.js";
 import { gpu } from "../helpers/gpu.js";
+import type { KernelSpec } from "../../compiler/contract.js";
+import { defaultOptimizer, defaultWeightDecay, type OptimizerKind } from "../../compiler/optimizers.js";
 
 /**
  * A backend that remembers every kernel the runtime compiles: WGSL → the kernel names it was

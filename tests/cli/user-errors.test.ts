@@ -242,6 +242,29 @@ describe("data and partitions", () => {
     expect(r.out).toMatch(/^done: /);
   });
 
+  it("a per-node parameter with --partitions is refused at its declaration (--save failed)", () => {
+    const file = join(tmp(), "per-node.gnn");
+    writeFileSync(
+      file,
+      [
+        "model PerNode(x: [N, F], y: labels[N, K]) {",
+        "  param W: [F, K] = glorot",
+        "  param P: [N, K] = zeros",
+        "  loss cross_entropy(x @ W + P, y)",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const args = ["train", file, "--data", "synthetic:12:30:4:3", "--epochs", "1"];
+    refused(
+      revgnn([...args, "--partitions", "2"]),
+      1,
+      /per-node\.gnn:3:3: error: parameter `P` is shaped by the graph/,
+    );
+    // Full-batch, the same model trains.
+    expect(revgnn([...args, "--quiet"]).code).toBe(0);
+  });
+
   it("a training node without a label is refused at load with the split file's line", () => {
     const d = writeDataset(tmp(), { ...TINY, "raw/node-label.csv.gz": "0\nNaN\n2\n1\n0\n2\n" });
     const r = revgnn(["train", "examples/revgcn.gnn", "--data", d, "--epochs", "1"]);

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compileSource } from "../../compiler/compile.js";
-import { formatDiagnostic } from "../../compiler/diagnostics.js";
+import { formatDiagnostic } from "../../grammar/diagnostics.js";
 
 const dir = "tests/broken/check";
 const files = readdirSync(dir)
@@ -27,7 +27,9 @@ describe("broken programs give their located messages", () => {
         [...text.matchAll(/^\/\/ set: (\w+)=(\S+)/gm)].map((m) => [m[1]!, m[2]!]),
       );
       expect(expected.length).toBeGreaterThan(0);
-      const r = compileSource(text, f, { set });
+      // `// require-reversible`: compiled as under `--require-reversible`.
+      const requireReversible = /^\/\/ require-reversible$/m.test(text);
+      const r = compileSource(text, f, { set, requireReversible });
       expect(r.model).toBeUndefined();
       const got = r.diagnostics.map(
         (d) => `${d.span!.file}:${d.span!.line}:${d.span!.col}: ${d.severity}: ${d.message}`,

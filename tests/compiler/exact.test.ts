@@ -15,8 +15,8 @@ import { graphView, interpret } from "../../compiler/ir/interp.js";
 import { relativeError, tensor, type Tensor } from "../../compiler/ir/tensor.js";
 import type { Graph } from "../../compiler/ir/types.js";
 import { syntheticDataset } from "../../runtime/data/synthetic.js";
-import { initParameters } from "../../runtime/train/init.js";
-import { bindDims, dataArrays } from "../../runtime/train/session.js";
+import { initParameters } from "../../driver/init.js";
+import { bindDims, dataArrays } from "../../driver/session.js";
 
 const set = { L: "3", D: "8", p: "0" };
 const compile = (bits?: number): CompiledModel =>

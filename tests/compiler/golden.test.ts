@@ -5,9 +5,9 @@
 import { describe, expect, it } from "vitest";
 import { compileFile, expectModel } from "../../compiler/compile.js";
 import { printGraph } from "../../compiler/ir/print.js";
-import { backwardGraph, inverseGraphs } from "../../cli/compile-cmd.js";
+import { backwardGraph, inverseGraphs } from "../../compiler/emit.js";
 import { compileProgram } from "../../compiler/pipeline.js";
-import { defaultOptimizer } from "../../compiler/training.js";
+import { defaultOptimizer } from "../../compiler/optimizers.js";
 
 const models = [
   { file: "examples/revgcn.gnn", set: { L: "2", D: "8" } },

@@ -11,11 +11,11 @@ import { gradcheck } from "../../compiler/gradcheck/finite-differences.js";
 import { randomModelCase } from "../helpers/model.js";
 import { randomCsr, rng } from "../../compiler/gradcheck/random.js";
 import { gpu, runOnGpu } from "../helpers/gpu.js";
-import { planMemory } from "../../runtime/train/plan.js";
-import { defaultOptimizer } from "../../compiler/training.js";
+import { planMemory } from "../../driver/plan.js";
 import { model, session } from "../helpers/train.js";
 import { syntheticDataset } from "../../runtime/data/synthetic.js";
-import { initParameters } from "../../runtime/train/init.js";
+import { initParameters } from "../../driver/init.js";
+import { defaultOptimizer } from "../../compiler/optimizers.js";
 
 const deqSource = readFileSync("examples/deq-gcn.gnn", "utf8");
 const tinyGraph = syntheticDataset(40, 100, 5, 3, 2);

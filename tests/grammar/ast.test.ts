@@ -1,6 +1,6 @@
-// Each construct of the grammar builds the AST of compiler/ast.ts, with exact spans for a few.
+// Each construct of the grammar builds the AST of grammar/ast.ts, with exact spans for a few.
 import { describe, expect, it } from "vitest";
-import type * as ast from "../../compiler/ast.js";
+import type * as ast from "../../grammar/ast.js";
 import { parseProgram } from "../../grammar/index.js";
 import { withoutSpans } from "./print.js";
 

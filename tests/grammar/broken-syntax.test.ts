@@ -3,7 +3,7 @@
 // parseProgram must report exactly those, at exactly those places.
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { Diagnostic } from "../../compiler/diagnostics.js";
+import type { Diagnostic } from "../../grammar/diagnostics.js";
 import { parseProgram } from "../../grammar/index.js";
 
 const dir = new URL("../broken/syntax/", import.meta.url);

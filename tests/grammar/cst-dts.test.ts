@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
 import { AstBuilder } from "../../grammar/ast-builder.js";
 import { parser } from "../../grammar/parser.js";
-import { DiagnosticBag } from "../../compiler/diagnostics.js";
+import { DiagnosticBag } from "../../grammar/diagnostics.js";
 
 it("the committed cst.d.ts is what the grammar generates", () => {
   const committed = readFileSync(new URL("../../grammar/cst.d.ts", import.meta.url), "utf8");

@@ -1,8 +1,8 @@
-// Syntax errors as the CLI prints them, through compiler/diagnostics.ts's formatDiagnostic: the
+// Syntax errors as the CLI prints them, through grammar/diagnostics.ts's formatDiagnostic: the
 // caret under the right columns, the hint below.
 import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
-import { formatDiagnostic, formatDiagnostics } from "../../compiler/diagnostics.js";
+import { formatDiagnostic, formatDiagnostics } from "../../grammar/diagnostics.js";
 import { parseProgram } from "../../grammar/index.js";
 
 it("renders a file's syntax errors with source lines, carets and hints", () => {

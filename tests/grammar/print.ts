@@ -1,7 +1,7 @@
 // Prints an AST back to source text, for the round-trip tests: parse(print(ast)) must give the
 // same AST (spans aside). Parentheses are printed only where precedence needs them, so a wrong
 // precedence or associativity in the parser changes the AST of the reparsed text.
-import type * as ast from "../../compiler/ast.js";
+import type * as ast from "../../grammar/ast.js";
 
 const exprPrec: Record<ast.BinaryExpr["op"], number> = { "+": 1, "-": 1, "*": 2, "/": 2, "@": 2 };
 const UNARY = 3;

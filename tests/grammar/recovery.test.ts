@@ -2,7 +2,7 @@
 // the program makes sense again, so one run reports the errors of every broken statement and
 // still builds the rest of the AST; and no input makes parseProgram throw.
 import { describe, expect, it, vi } from "vitest";
-import type * as ast from "../../compiler/ast.js";
+import type * as ast from "../../grammar/ast.js";
 import { parseProgram } from "../../grammar/index.js";
 import { parser } from "../../grammar/parser.js";
 import { allConstructs, paperExamples } from "./programs.js";

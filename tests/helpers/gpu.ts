@@ -5,7 +5,7 @@ import type { CsrGraph } from "../../compiler/ir/interp.js";
 import { graphFromCsr } from "../../runtime/data/graph.js";
 import { acquireGpu, type GpuContext } from "../../runtime/gpu/device.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
-import { runOnce, type RunOnceResult } from "../../runtime/exec/run-once.js";
+import { runOnce, type RunOnceResult } from "../../driver/run-once.js";
 
 let shared: Promise<GpuContext> | undefined;
 export function gpu(): Promise<GpuContext> {

@@ -5,8 +5,8 @@ import { tensor, type Tensor } from "../../compiler/ir/tensor.js";
 import type { LoweredModel } from "../../compiler/lower/lower.js";
 import { graphView, type CsrGraph } from "../../compiler/ir/interp.js";
 import type { Dataset } from "../../runtime/data/types.js";
-import { initParameters } from "../../runtime/train/init.js";
-import { bindDims, dataArrays } from "../../runtime/train/session.js";
+import { initParameters } from "../../driver/init.js";
+import { bindDims, dataArrays } from "../../driver/session.js";
 import { randomTensor, rng } from "../../compiler/gradcheck/random.js";
 
 export { randomModelCase, type ModelCase } from "../../compiler/gradcheck/model-case.js";

@@ -1,11 +1,11 @@
 // Small training sessions on lavapipe for tests.
 import { compileFile, expectModel, type CompiledModel } from "../../compiler/compile.js";
-import { defaultOptimizer, type OptimizerKind } from "../../compiler/training.js";
 import { syntheticDataset } from "../../runtime/data/synthetic.js";
 import type { Dataset } from "../../runtime/data/types.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
-import { Session } from "../../runtime/train/session.js";
+import { Session } from "../../driver/session.js";
 import { gpu } from "./gpu.js";
+import { defaultOptimizer, type OptimizerKind } from "../../compiler/optimizers.js";
 
 export function model(file: string, set: Record<string, string>): CompiledModel {
   return expectModel(compileFile(file, { set }));

@@ -6,8 +6,8 @@ import {
   type MatmulDims,
   type MatmulForm,
   type MatmulOptions,
-} from "../../runtime/kernels/matmul.js";
-import { compile, compileSplitK, launch, launchSplitK } from "../../runtime/kernels/launch.js";
+} from "../../compiler/codegen/templates/matmul.js";
+import { compile, compileSplitK, launch, launchSplitK } from "../../driver/launch-template.js";
 import { download, expectClose, poisoned, randomArray, upload, type Env } from "./helpers.js";
 
 export interface Case extends MatmulDims {

@@ -2,8 +2,8 @@
 // form, scalar and vec4 paths, shapes that are not tile multiples, strided views into wider
 // tensors, fused epilogue, accumulate and split-K. (The other variant: matmul-variant.test.ts.)
 import { describe, expect, it } from "vitest";
-import { matmul } from "../../runtime/kernels/matmul.js";
-import { compile, launch } from "../../runtime/kernels/launch.js";
+import { matmul } from "../../compiler/codegen/templates/matmul.js";
+import { compile, launch } from "../../driver/launch-template.js";
 import { check, full, oddShapes, reference, vec4Shapes } from "./matmul-cases.js";
 import { download, expectClose, poisoned, randomArray, upload, useEnv } from "./helpers.js";
 

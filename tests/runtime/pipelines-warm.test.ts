@@ -3,12 +3,9 @@
 // must change nothing a kernel computes, keep WGSL compile errors reported with their messages,
 // and count every kernel of a burst for the progress line.
 import { describe, expect, it } from "vitest";
-import {
-  PipelineCache,
-  ShaderCompileError,
-  type KernelSource,
-} from "../../runtime/gpu/pipelines.js";
+import { PipelineCache, ShaderCompileError } from "../../runtime/gpu/pipelines.js";
 import { download, poisoned, randomArray, upload, useEnv } from "./helpers.js";
+import type { KernelSource } from "../../compiler/contract.js";
 
 const env = useEnv();
 

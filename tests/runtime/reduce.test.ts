@@ -6,9 +6,9 @@ import {
   slabSum,
   vectorSum,
   vectorSumLevels,
-} from "../../runtime/kernels/reduce.js";
-import { elementwise } from "../../runtime/kernels/elementwise.js";
-import { compile, launch } from "../../runtime/kernels/launch.js";
+} from "../../compiler/codegen/templates/reduce.js";
+import { elementwise } from "../../compiler/codegen/templates/elementwise.js";
+import { compile, launch } from "../../driver/launch-template.js";
 import { download, expectClose, poisoned, randomArray, upload, useEnv } from "./helpers.js";
 
 const env = useEnv();

@@ -2,8 +2,8 @@
 // and an implicit self loop, nodes without in-edges, a one-node graph, strided channel views,
 // accumulate, and both variants (the adapter's default and "plain").
 import { describe, it } from "vitest";
-import { spmm, type SpmmDims, type SpmmOptions } from "../../runtime/kernels/spmm.js";
-import { compile, launch } from "../../runtime/kernels/launch.js";
+import { spmm, type SpmmDims, type SpmmOptions } from "../../compiler/codegen/templates/spmm.js";
+import { compile, launch } from "../../driver/launch-template.js";
 import { download, expectClose, poisoned, randomArray, upload, useEnv } from "./helpers.js";
 
 const env = useEnv();

@@ -3,7 +3,11 @@
 import { describe, expect, it } from "vitest";
 import { CommandStream } from "../../runtime/gpu/stream.js";
 import type { CompiledKernel } from "../../runtime/gpu/pipelines.js";
-import { paramsStruct, packParams, type UniformField } from "../../runtime/kernels/template.js";
+import {
+  paramsStruct,
+  packParams,
+  type UniformField,
+} from "../../compiler/codegen/templates/template.js";
 import { upload, useEnv } from "./helpers.js";
 
 const env = useEnv();

@@ -6,7 +6,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { evalShape } from "../../compiler/ir/dims.js";
-import { defaultOptimizer } from "../../compiler/training.js";
 import { loadSafetensors, saveSafetensors } from "../../runtime/checkpoint/safetensors.js";
 import {
   CheckpointError,
@@ -14,9 +13,10 @@ import {
   loadCheckpoint,
   saveCheckpoint,
   type CheckpointState,
-} from "../../runtime/train/checkpoint.js";
-import { initParameters } from "../../runtime/train/init.js";
+} from "../../driver/checkpoint.js";
+import { initParameters } from "../../driver/init.js";
 import { model } from "../helpers/train.js";
+import { defaultOptimizer } from "../../compiler/optimizers.js";
 
 const m = model("examples/revgcn.gnn", { L: "2", D: "8" });
 const dims = { N: 12, E: 30, F: 4, K: 3 };
@@ -32,7 +32,7 @@ const good = (): CheckpointState => ({
   seed: 0,
   data: "synthetic",
 });
-const load = (path: string) => loadCheckpoint(path, m, shapes, 0, sgd);
+const load = (path: string) => loadCheckpoint(path, m, shapes, sgd);
 const dir = mkdtempSync(join(tmpdir(), "revgnn-ck-"));
 
 /** A copy of a good checkpoint with one metadata entry or tensor changed. */
@@ -109,7 +109,7 @@ describe("checkpoints and non-finite values", () => {
       }),
     );
     await saveSafetensors(path, tensors, f.metadata);
-    expect(() => loadCheckpoint(path, m, shapes, 2, adam)).toThrow(
+    expect(() => loadCheckpoint(path, m, shapes, adam)).toThrow(
       `tensor optimizer.v.${w} holds 1 infinite value`,
     );
   });

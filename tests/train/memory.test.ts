@@ -3,15 +3,15 @@
 //    while stored-activation ResGCN's grows linearly;
 //  - the static plan (a dry run of the same schedule) predicts the measured peak within 10 %.
 import { describe, expect, it } from "vitest";
-import { defaultOptimizer } from "../../compiler/training.js";
-import { initParameters } from "../../runtime/train/init.js";
-import { planMemory } from "../../runtime/train/plan.js";
-import { bindDims } from "../../runtime/train/session.js";
+import { initParameters } from "../../driver/init.js";
+import { planMemory } from "../../driver/plan.js";
+import { bindDims } from "../../driver/session.js";
 import { loadDataset } from "../../runtime/data/load.js";
 import { MEMORY_CATEGORIES } from "../../runtime/gpu/memory.js";
 import { model, session, smallGraph } from "../helpers/train.js";
 import { gpu } from "../helpers/gpu.js";
 import type { Dataset } from "../../runtime/data/types.js";
+import { defaultOptimizer } from "../../compiler/optimizers.js";
 
 async function measuredStep(file: string, set: Record<string, string>, ds: Dataset, store = false) {
   const m = model(file, set);

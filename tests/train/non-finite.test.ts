@@ -7,15 +7,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileFile, expectModel } from "../../compiler/compile.js";
-import { defaultOptimizer } from "../../compiler/training.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
 import type { View } from "../../runtime/exec/executor.js";
 import { loadSafetensors } from "../../runtime/checkpoint/safetensors.js";
-import { FiniteCheck, NonFiniteStateError } from "../../runtime/train/finite.js";
-import { initParameters } from "../../runtime/train/init.js";
-import { train, type Progress, type TrainOptions } from "../../runtime/train/trainer.js";
+import { FiniteCheck, NonFiniteStateError } from "../../driver/finite.js";
+import { initParameters } from "../../driver/init.js";
+import { train, type Progress, type TrainOptions } from "../../driver/trainer.js";
 import { gpu } from "../helpers/gpu.js";
 import { model, session, smallGraph } from "../helpers/train.js";
+import { defaultOptimizer } from "../../compiler/optimizers.js";
 
 describe("FiniteCheck (on the device)", () => {
   it("counts NaN and infinities exactly, per tensor, within views, over several dispatches", async () => {

@@ -7,7 +7,7 @@ import { defaultOptimizer } from "../../compiler/training.js";
 import { carryPathError } from "../../compiler/inverse/rev-backward.js";
 import type { Graph } from "../../compiler/ir/types.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
-import { train, type Progress } from "../../runtime/train/trainer.js";
+import { train, type Progress } from "../../driver/trainer.js";
 import { gpu } from "../helpers/gpu.js";
 import { model, smallGraph } from "../helpers/train.js";
 

@@ -9,14 +9,14 @@ import { vjpGraph } from "../../compiler/autodiff/core.js";
 import { evalShape } from "../../compiler/ir/dims.js";
 import { graphView, interpret } from "../../compiler/ir/interp.js";
 import { relativeError, tensor } from "../../compiler/ir/tensor.js";
-import { defaultOptimizer } from "../../compiler/training.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
 import { loadSafetensors } from "../../runtime/checkpoint/safetensors.js";
-import { dataArrays } from "../../runtime/train/session.js";
-import { train, type Progress, type TrainOptions } from "../../runtime/train/trainer.js";
-import { initParameters } from "../../runtime/train/init.js";
+import { dataArrays } from "../../driver/session.js";
+import { train, type Progress, type TrainOptions } from "../../driver/trainer.js";
+import { initParameters } from "../../driver/init.js";
 import { gpu } from "../helpers/gpu.js";
 import { model, session, smallGraph } from "../helpers/train.js";
+import { defaultOptimizer } from "../../compiler/optimizers.js";
 
 const silent: Progress = { start() {}, epoch() {}, message() {}, stop() {} };
 const base = (o: Partial<TrainOptions>): TrainOptions => ({
@@ -102,6 +102,29 @@ describe("training", () => {
         name,
       ).toBe(true);
     expect(straight.valid).toBe(resumed.valid);
+  });
+
+  it("shouldStop ends the run after that epoch with a checkpoint that resumes bit for bit", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "revgnn-"));
+    const m = model("examples/revgcn.gnn", { L: "2", D: "8" });
+    const ds = smallGraph();
+    const backend = () => gpu().then((c) => new GpuBackend(c));
+    const straight = await train(await backend(), m, ds, base({ epochs: 4 }), silent);
+    let epochs = 0;
+    const counting: Progress = { ...silent, epoch: () => void epochs++ };
+    const save = join(dir, "stopped.safetensors");
+    const stopped = await train(
+      await backend(),
+      m,
+      ds,
+      base({ epochs: 4, save, shouldStop: () => epochs >= 2 }),
+      counting,
+    );
+    expect(stopped.stopped).toBe("stopped");
+    expect(stopped.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    const resumed = await train(await backend(), m, ds, base({ epochs: 4, resume: save }), silent);
+    expect(resumed.stopped).toBe("completed");
+    expect(resumed.epochs.map((e) => e.loss)).toEqual(straight.epochs.map((e) => e.loss));
   });
 
   it("a non-finite loss stops the run and keeps the last good checkpoint", async () => {

@@ -1,6 +1,6 @@
 // Control ops: each carries regions. Their VJPs need to change what the forward pass keeps, so
-// they live with the autodiff transform (compiler/autodiff/control.ts); their lowerings are the
-// scheduler's (runtime loops over one compiled body).
+// their code lives with the autodiff transform (compiler/autodiff/control.ts) and is registered
+// here as `regionVjp`; their lowerings are the scheduler's (runtime loops over one compiled body).
 //
 //  scan       `repeat L`: one body, L iterations, a carried state, per-iteration inputs stacked
 //             along a leading axis of size L (xs: weights, iteration numbers), loop-invariant
@@ -10,75 +10,22 @@
 //             A compound statement (`then`) applies several updates whose values one region
 //             computes together — a reversible body's `let` shared by them is evaluated once.
 //  fixpoint   z* = f(z*, consts) by plain (Picard) or Anderson-accelerated iteration.
+import { andersonWeightsFromGram } from "../../contract.js";
+import { fixpointVjp, revBlockVjp, scanVjp } from "../../autodiff/control.js";
 import { dimEquals, shapeEquals, shapeToString } from "../dims.js";
 import type { EvalContext, OpDef } from "../op-def.js";
 import { tensor, type Tensor } from "../tensor.js";
-import type { Attrs, Graph, Shape } from "../types.js";
+import type { Graph, Shape } from "../types.js";
+import {
+  combine64,
+  fixpointAttrs,
+  revStatements,
+  scanAttrs,
+  statementUpdates,
+  type FixpointAttrs,
+} from "./control-attrs.js";
 
-export interface ScanAttrs {
-  count: number;
-  numCarry: number;
-  numXs: number;
-  reverse: boolean;
-}
-
-export function scanAttrs(a: Attrs): ScanAttrs {
-  return {
-    count: a.count as number,
-    numCarry: a.numCarry as number,
-    numXs: a.numXs as number,
-    reverse: !!a.reverse,
-  };
-}
-
-export type Combine = "add" | "sub" | "mul" | "div";
-
-export interface RevUpdate {
-  target: number;
-  combine: Combine;
-}
-
-/**
- * `x_target ⊕= g` with g = region(reads, consts); with `then`, the region has one output per
- * update (the first for target/combine) and the updates apply in order. No update of a statement
- * writes a variable the statement reads, so every g is the same before and after the statement.
- */
-export interface RevStatement extends RevUpdate {
-  reads: number[];
-  then?: RevUpdate[];
-}
-
-/** A statement's updates in the order they apply; region output i feeds update i. */
-export function statementUpdates(s: RevStatement): RevUpdate[] {
-  return [{ target: s.target, combine: s.combine }, ...(s.then ?? [])];
-}
-
-export function revStatements(a: Attrs): RevStatement[] {
-  return (a.stmts as unknown as RevStatement[]).map((s) => ({
-    ...s,
-    ...(s.then ? { then: s.then.map((u) => ({ ...u })) } : {}),
-  }));
-}
-
-export function combine64(c: Combine, x: number, g: number): number {
-  switch (c) {
-    case "add":
-      return x + g;
-    case "sub":
-      return x - g;
-    case "mul":
-      return x * g;
-    case "div":
-      return x / g;
-  }
-}
-
-export const inverseCombine: Record<Combine, Combine> = {
-  add: "sub",
-  sub: "add",
-  mul: "div",
-  div: "mul",
-};
+export * from "./control-attrs.js";
 
 function sliceLeading(t: Tensor, i: number): Tensor {
   const inner = t.shape.slice(1);
@@ -152,6 +99,7 @@ const scanOp: OpDef = {
     }
     return [...carry, ...stacked];
   },
+  regionVjp: scanVjp,
   lowering: { kind: "control" },
 };
 
@@ -204,28 +152,10 @@ const revBlockOp: OpDef = {
     });
     return vars;
   },
+  regionVjp: revBlockVjp,
+  inverse: { kind: "block", numVars: (attrs) => attrs.numVars as number },
   lowering: { kind: "control" },
 };
-
-export interface FixpointAttrs {
-  tol: number;
-  maxIter: number;
-  solver: "picard" | "anderson";
-  /** Anderson: how many past iterates the least-squares mixing uses. */
-  memory: number;
-  /** A tag for the statistics the run reports ("forward", "backward"). */
-  tag: string;
-}
-
-export function fixpointAttrs(a: Attrs): FixpointAttrs {
-  return {
-    tol: a.tol as number,
-    maxIter: a.maxIter as number,
-    solver: (a.solver as "picard" | "anderson") ?? "picard",
-    memory: (a.memory as number) ?? 5,
-    tag: (a.tag as string) ?? "fixpoint",
-  };
-}
 
 function norm(x: Float64Array): number {
   let s = 0;
@@ -250,38 +180,6 @@ function gramMatrix(residuals: Float64Array[]): number[][] {
     }),
   );
   return G;
-}
-
-/**
- * Anderson weights from the Gram matrix G = RᵀR of the residual history: minimise ‖Σ αᵢ rᵢ‖
- * subject to Σ αᵢ = 1, i.e. (G + λI) a = 1, α = a / Σ a. The GPU runtime computes G with kernels
- * and solves this small system on the host with the same function.
- */
-export function andersonWeightsFromGram(gram: number[][]): number[] {
-  const m = gram.length;
-  const G = gram.map((row) => [...row]);
-  const scale = Math.max(...G.map((row, i) => row[i]!), 1e-300);
-  for (let i = 0; i < m; i++) G[i]![i]! += 1e-10 * scale;
-  const rhs = new Array<number>(m).fill(1);
-  // Gaussian elimination with partial pivoting (m ≤ 10).
-  const A = G.map((row, i) => [...row, rhs[i]!]);
-  for (let c = 0; c < m; c++) {
-    let p = c;
-    for (let r = c + 1; r < m; r++) if (Math.abs(A[r]![c]!) > Math.abs(A[p]![c]!)) p = r;
-    [A[c], A[p]] = [A[p]!, A[c]!];
-    for (let r = c + 1; r < m; r++) {
-      const f = A[r]![c]! / A[c]![c]!;
-      for (let k = c; k <= m; k++) A[r]![k]! -= f * A[c]![k]!;
-    }
-  }
-  const a = new Array<number>(m).fill(0);
-  for (let r = m - 1; r >= 0; r--) {
-    let s = A[r]![m]!;
-    for (let k = r + 1; k < m; k++) s -= A[r]![k]! * a[k]!;
-    a[r] = s / A[r]![r]!;
-  }
-  const total = a.reduce((x, y) => x + y, 0);
-  return a.map((x) => x / total);
 }
 
 /** Iterates z ← f(z) until ‖f(z) − z‖ ≤ tol·max(‖f(z)‖, 1) or maxIter; returns z and stats. */
@@ -338,6 +236,7 @@ const fixpointOp: OpDef = {
     ctx.record?.(opts.tag, { iterations: result.iterations, residual: result.residual });
     return [result.z];
   },
+  regionVjp: fixpointVjp,
   lowering: { kind: "control" },
 };
 
@@ -355,7 +254,8 @@ const iotaOp: OpDef = {
     ];
   },
   zeroGradient: true,
-  lowering: { kind: "elementwise", emit: (c) => `f32(${c.index})` },
+  bookkeeping: true,
+  lowering: { kind: "elementwise", emit: (c) => `f32(${c.index})`, reads: "linear-index" },
 };
 
 export const controlOps: OpDef[] = [scanOp, revBlockOp, fixpointOp, iotaOp];

@@ -231,27 +231,34 @@ export const elementwiseOps: OpDef[] = [
     (b, { inputs: [x] }, [d]) => [d && b.mul(d, b.scale(x!, 2))],
     magnitudeSign,
   ),
-  unary(
-    "quantize",
-    "x rounded to the grid of multiples of 2^-bits (ties to even); NaN outside the range ±2^(24−bits) where float32 holds that grid exactly; the derivative passes straight through",
-    (x, at) => {
-      const y = x * 2 ** num(at, "bits");
-      return Math.abs(y) >= 16777216 ? NaN : roundHalfEven(y) / 2 ** num(at, "bits");
-    },
-    (a, at, f32) =>
-      // NaN is built at run time: WGSL rejects a NaN constant.
-      `select(round(${a} * ${f32(2 ** num(at, "bits"))}) * ${f32(2 ** -num(at, "bits"))}, bitcast<f32>(0x7fc00000u ^ (idx & 0u)), abs(${a} * ${f32(2 ** num(at, "bits"))}) >= 16777216.0)`,
-    (_b, _op, [d]) => [d],
-    // Rounding can take a small value to 0.
-    ([x]) =>
-      x === "positive" || x === "nonnegative"
-        ? "nonnegative"
-        : x === "negative" || x === "nonpositive"
-          ? "nonpositive"
-          : x === "zero"
-            ? "zero"
-            : "any",
-  ),
+  {
+    ...unary(
+      "quantize",
+      "x rounded to the grid of multiples of 2^-bits (ties to even); NaN outside the range ±2^(24−bits) where float32 holds that grid exactly; the derivative passes straight through",
+      (x, at) => {
+        const y = x * 2 ** num(at, "bits");
+        return Math.abs(y) >= 16777216 ? NaN : roundHalfEven(y) / 2 ** num(at, "bits");
+      },
+      (a, at, f32) =>
+        // NaN is built at run time: WGSL rejects a NaN constant.
+        `select(round(${a} * ${f32(2 ** num(at, "bits"))}) * ${f32(2 ** -num(at, "bits"))}, bitcast<f32>(0x7fc00000u ^ (idx & 0u)), abs(${a} * ${f32(2 ** num(at, "bits"))}) >= 16777216.0)`,
+      (_b, _op, [d]) => [d],
+      // Rounding can take a small value to 0.
+      ([x]) =>
+        x === "positive" || x === "nonnegative"
+          ? "nonnegative"
+          : x === "negative" || x === "nonpositive"
+            ? "nonpositive"
+            : x === "zero"
+              ? "zero"
+              : "any",
+    ),
+    // On the grid exact mode keeps a reversible loop's state on, rounding is the identity, and so
+    // is its inverse.
+    inverse: { kind: "operands", rebuild: (_b, _op, result) => [result] },
+    columns: () => ({ kind: "same" }),
+    roundsToGrid: true,
+  },
   unary(
     "stop_gradient",
     "x, with a zero derivative",

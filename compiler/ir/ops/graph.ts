@@ -122,6 +122,7 @@ export const graphOps: OpDef[] = [
         const read = c.graphRead(c.attrs.by === "src" ? "out_degree" : "in_degree", c.row);
         return c.attrs.loops ? `(${read} + 1.0)` : read;
       },
+      reads: "coordinates",
     },
   },
 ];

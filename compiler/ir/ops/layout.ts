@@ -1,11 +1,28 @@
 // Channel layout: slicing a channel group out of [m, n], concatenating groups, and padding a group
 // back into the full width (the VJP of a slice). The grouped reversible coupling is built on these.
 import { addDims, dimEquals, dimToString, shapeToString } from "../dims.js";
-import type { OpDef } from "../op-def.js";
+import type { ColumnRange, OpDef } from "../op-def.js";
 import { tensor } from "../tensor.js";
-import type { Dim } from "../types.js";
+import type { GraphBuilder } from "../graph-builder.js";
+import type { Attrs, Dim, Value } from "../types.js";
 
 const int = (x: unknown) => x as number;
+
+/** `whole` cut into consecutive column slices as wide as `pieces`. */
+function slicesLike(b: GraphBuilder, pieces: readonly Value[], whole: Value): Value[] {
+  let start = 0;
+  return pieces.map((x) => {
+    const len = x.shape[1] as number;
+    const piece = b.op("slice_cols", [whole], { start, len });
+    start += len;
+    return piece;
+  });
+}
+
+const sliceRange = (attrs: Attrs): ColumnRange => ({
+  start: int(attrs.start),
+  len: int(attrs.len),
+});
 
 export const layoutOps: OpDef[] = [
   {
@@ -33,9 +50,12 @@ export const layoutOps: OpDef[] = [
     vjp: (b, { inputs: [x], attrs }, [d]) => [
       d && b.op("pad_cols", [d], { start: int(attrs.start), total: x!.shape[1]! }),
     ],
+    inverse: { kind: "slice", range: sliceRange },
+    columns: (attrs) => ({ kind: "slice", ...sliceRange(attrs) }),
     lowering: {
       kind: "elementwise",
       emit: (c) => c.readAt(0, c.row, `(${c.col} + ${int(c.attrs.start)}u)`),
+      reads: "coordinates",
     },
   },
   {
@@ -66,6 +86,7 @@ export const layoutOps: OpDef[] = [
         const read = c.readAt(0, c.row, `(max(${c.col}, ${start}u) - ${start}u)`);
         return `select(0.0, ${read}, ${inside})`;
       },
+      reads: "coordinates",
     },
   },
   {
@@ -95,16 +116,10 @@ export const layoutOps: OpDef[] = [
       }
       return [out];
     },
-    vjp: (b, { inputs }, [d]) => {
-      if (!d) return inputs.map(() => undefined);
-      let start = 0;
-      return inputs.map((x) => {
-        const len = x.shape[1] as number;
-        const piece = b.op("slice_cols", [d], { start, len });
-        start += len;
-        return piece;
-      });
-    },
+    vjp: (b, { inputs }, [d]) => (d ? slicesLike(b, inputs, d) : inputs.map(() => undefined)),
+    // The pieces are the result's columns, in order.
+    inverse: { kind: "operands", rebuild: (b, op, result) => slicesLike(b, op.inputs, result) },
+    columns: () => ({ kind: "concat" }),
     lowering: {
       kind: "elementwise",
       emit: (c) => {
@@ -127,6 +142,7 @@ export const layoutOps: OpDef[] = [
         }
         return expr;
       },
+      reads: "coordinates",
     },
   },
 ];

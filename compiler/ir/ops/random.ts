@@ -23,6 +23,7 @@ export const randomOps: OpDef[] = [
       return [out];
     },
     zeroGradient: true,
+    cheapToRecompute: true,
     lowering: {
       kind: "elementwise",
       emit: (c) => {
@@ -30,6 +31,7 @@ export const randomOps: OpDef[] = [
         const key = `stream_key(${c.uniform("seed")}, ${c.uniform("step")}, ${c.attrs.stream as number}u, u32(${c.args[0]}))`;
         return `select(0.0, ${c.f32(1 / (1 - p))}, uniform_at(${key}, ${c.index}) >= ${c.f32(p)})`;
       },
+      reads: "linear-index",
     },
   },
   {
@@ -55,6 +57,7 @@ export const randomOps: OpDef[] = [
     lowering: {
       kind: "elementwise",
       emit: (c) => `select(0.0, 1.0, ${c.args[0]} == f32(${c.col}))`,
+      reads: "coordinates",
     },
   },
 ];

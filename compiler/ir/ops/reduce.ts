@@ -2,6 +2,7 @@
 // broadcasting and reshaping, which are their VJPs.
 import { broadcastShapes, dimEquals, evalShape, numElements, shapeToString } from "../dims.js";
 import type { OpDef } from "../op-def.js";
+import { FLT_MAX } from "../../contract.js";
 import { broadcastIndexer, tensor } from "../tensor.js";
 import type { Shape } from "../types.js";
 
@@ -10,9 +11,6 @@ function rank2(name: string, x: Shape): string | undefined {
     ? undefined
     : `${name} expects a matrix [rows, cols], got ${shapeToString(x)}`;
 }
-
-/** The largest finite float32. */
-export const FLT_MAX = 3.4028234663852886e38;
 
 export const reduceOps: OpDef[] = [
   {

@@ -1,0 +1,87 @@
+// Sizes checked before anything is allocated: every parameter (with its optimizer state and
+// gradient, which have its shape) and every data input must fit one buffer on the device. A run
+// of `--set L=1e9` or a graph of 1e8 nodes is refused at once, naming the tensor, its size, the
+// limit and what would make it fit — not after compiling kernels, and not as a RangeError from a
+// host array of 32 billion floats.
+import type { CompiledModel } from "../compiler/compile.js";
+import { evalShape, shapeToString } from "../compiler/ir/dims.js";
+import type { Shape } from "../compiler/ir/types.js";
+import { parseSyntheticSpec } from "../runtime/data/synthetic.js";
+import type { Dataset } from "../runtime/data/types.js";
+import {
+  adviceFor,
+  BufferLimitError,
+  limitExceeded,
+  type MemoryCategory,
+  type PoolLimits,
+} from "../runtime/gpu/memory.js";
+import { bindDims } from "./session.js";
+
+function check(
+  label: string,
+  shape: Shape,
+  dims: Record<string, number>,
+  limits: PoolLimits,
+  category: MemoryCategory,
+  advice: string | undefined,
+): void {
+  const sizes = evalShape(shape, dims);
+  // A float product: exact enough to compare with a limit, and no overflow past 2^53.
+  const bytes = sizes.reduce((a, b) => a * b, 4);
+  const over = limitExceeded(bytes, "storage", limits);
+  if (!over) return;
+  const symbolic = shape.some((d) => typeof d !== "number");
+  const text = symbolic
+    ? `${shapeToString(shape)} = [${sizes.join(", ")}]`
+    : `[${sizes.join(", ")}]`;
+  throw new BufferLimitError(label, bytes, over.limit, over.limitBytes, category, advice, text);
+}
+
+/**
+ * Throws a BufferLimitError for the first parameter or data input of `model` at sizes `dims`
+ * (N, E, F, K, …) that would not fit one buffer under `limits`.
+ */
+export function checkTensorSizes(
+  model: CompiledModel,
+  dims: Record<string, number>,
+  limits: PoolLimits,
+): void {
+  const hypers = Object.entries(model.train.hypers);
+  for (const p of model.train.params) {
+    const stacked = p.shape.length > p.blockShape.length;
+    let advice = adviceFor("parameters");
+    if (stacked) {
+      // A repeat's weights are stacked into one tensor: its leading size is the block count.
+      const count = evalShape([p.shape[0]!], dims)[0]!;
+      const hyper = hypers.find(([, v]) => v === count)?.[0];
+      advice =
+        `it holds the weights of ${count} blocks in one buffer: use fewer blocks` +
+        (hyper ? ` (--set ${hyper}=…)` : "") +
+        " or narrower ones (--set D=…)";
+    }
+    check(p.name, p.shape, dims, limits, "parameters", advice);
+  }
+  for (const inp of model.train.inputs) {
+    // Labels are uploaded as one class id per node, whatever the declared [N, K].
+    const shape = inp.role === "labels" ? (["N", 1] as Shape) : inp.shape;
+    check(inp.name, shape, dims, limits, "graph", adviceFor("graph"));
+  }
+}
+
+/**
+ * A synthetic graph is sized by its spec alone: refuse one whose tensors (features, labels, the
+ * edge list) cannot fit the device before generating it — 1e8 nodes and 1e9 edges would exhaust
+ * the host's memory long before a buffer limit was met.
+ */
+export function checkSyntheticFits(model: CompiledModel, source: string, limits: PoolLimits): void {
+  const s = parseSyntheticSpec(source);
+  const sized = {
+    graph: { numNodes: s.numNodes, numEdges: 2 * s.numEdges },
+    numFeatures: s.numFeatures,
+    labels: { kind: "single", numClasses: s.numClasses, y: new Int32Array(0) },
+  } as unknown as Dataset;
+  const dims = bindDims(model.train.inputs, sized);
+  checkTensorSizes(model, dims, limits);
+  // The CSR edge list: one u32 per directed edge (the spec counts undirected ones).
+  check("csr_src", ["E"], dims, limits, "graph", adviceFor("graph"));
+}

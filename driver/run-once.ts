@@ -1,0 +1,64 @@
+// Runs an IR graph once on a backend: host arrays in, host arrays out. For diagnostics (`revgnn
+// check`) and tests; training keeps its tensors on the device instead (driver/session.ts).
+import type { CodegenOptions } from "../compiler/codegen/generate.js";
+import { compileGraph } from "../compiler/pipeline.js";
+import { evalShape, numElements, type DimBindings } from "../compiler/ir/dims.js";
+import type { Graph } from "../compiler/ir/types.js";
+import type { Graph as GraphData } from "../runtime/data/types.js";
+import type { Backend } from "../runtime/exec/backend.js";
+import { Executor, type View } from "../runtime/exec/executor.js";
+
+export interface RunOnceOptions extends CodegenOptions {
+  seed?: number;
+  step?: number;
+  /** Fill every buffer with NaN first, so that an unwritten element shows (tests). */
+  poison?: boolean;
+}
+
+export interface RunOnceResult {
+  outputs: Float32Array[];
+  dispatches: number;
+  kernels: number;
+  fixpoints: Executor<unknown, unknown>["fixpointStats"];
+}
+
+export async function runOnce<H, K>(
+  backend: Backend<H, K>,
+  g: Graph,
+  inputs: ArrayLike<number>[],
+  dims: DimBindings,
+  graph: GraphData | undefined,
+  opts: RunOnceOptions = {},
+): Promise<RunOnceResult> {
+  // The pipeline's graph passes (rev_block expansion, code generation), as for a training step.
+  const program = compileGraph(g, {
+    perOp: opts.perOp,
+    tuning: opts.tuning ?? backend.tuning,
+    maxStorageBuffers: opts.maxStorageBuffers ?? backend.maxStorageBuffers,
+  });
+  const ex = new Executor(backend, program, dims, graph);
+  ex.poison = !!opts.poison;
+  await ex.prepare();
+  const refs = inputs.map((data, i) => {
+    const n = numElements(evalShape(g.inputs[i]!.shape, dims));
+    const v = ex.allocate(n, "activations", g.inputs[i]!.hint ?? `input${i}`);
+    backend.write(v.buf.handle, Float32Array.from(data));
+    return v;
+  });
+  const before = backend.stats.dispatches;
+  const outs = await ex.run(refs, { seed: opts.seed ?? 0, step: opts.step ?? 0 });
+  refs.forEach((r) => ex.release(r));
+  const outputs: Float32Array[] = [];
+  for (const r of outs) {
+    const v = r as View<H>;
+    outputs.push(await backend.read(v.buf.handle, v.elements, v.offset * 4));
+    ex.release(r);
+  }
+  ex.releaseGraph();
+  return {
+    outputs,
+    dispatches: backend.stats.dispatches - before,
+    kernels: program.kernels.length,
+    fixpoints: ex.fixpointStats,
+  };
+}

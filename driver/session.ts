@@ -1,0 +1,381 @@
+// The device side of a training run: compiled programs (training step, evaluation), the
+// parameters and optimizer state living on the device, and the data of the graph being trained
+// on. Generic over the backend, so the same code either trains on the GPU or, on the dry-run
+// backend, replays exactly the same allocations to produce the static memory plan.
+import type { CompiledModel } from "../compiler/compile.js";
+import { evalShape, numElements, type DimBindings } from "../compiler/ir/dims.js";
+import type { ModelInput } from "../compiler/lower/lower.js";
+import { compileProgram } from "../compiler/pipeline.js";
+import { optimizerNamed, stepScalars, type OptimizerConfig } from "../compiler/optimizers.js";
+import type { EvalGraph, StepGraph } from "../compiler/training.js";
+import type { Dataset } from "../runtime/data/types.js";
+import { getOp } from "../compiler/ir/registry.js";
+import type { Value } from "../compiler/ir/types.js";
+import type { MemoryCategory } from "../runtime/gpu/memory.js";
+import type { Backend } from "../runtime/exec/backend.js";
+import { Executor, type TensorRef, type View } from "../runtime/exec/executor.js";
+import { stateTensorNames } from "./checkpoint.js";
+import { FiniteCheck, NonFiniteStateError } from "./finite.js";
+import type { Program } from "../compiler/contract.js";
+
+export class DataShapeError extends Error {}
+
+/** Binds the model's symbolic sizes (N, E, F, K, …) to a dataset's, checking fixed ones. */
+export function bindDims(inputs: readonly ModelInput[], ds: Dataset): Record<string, number> {
+  const dims: Record<string, number> = { N: ds.graph.numNodes, E: ds.graph.numEdges };
+  const bind = (d: string | number, value: number, what: string) => {
+    if (typeof d === "number") {
+      if (d !== value)
+        throw new DataShapeError(`the model declares ${what} = ${d}, the data has ${value}`);
+      return;
+    }
+    if (d in dims && dims[d] !== value) {
+      throw new DataShapeError(
+        `dimension ${d} is ${dims[d]} from an earlier input but ${value} for ${what}`,
+      );
+    }
+    dims[d] = value;
+  };
+  const features = inputs.filter((i) => i.role === "features");
+  if (features.length > 1)
+    throw new DataShapeError(
+      `the model takes ${features.length} node feature inputs; a dataset provides one`,
+    );
+  for (const inp of inputs) {
+    switch (inp.role) {
+      case "features":
+        bind(inp.shape[1]!, ds.numFeatures, `the width of ${inp.name}`);
+        break;
+      case "edge_features":
+        if (!ds.edgeFeatures)
+          throw new DataShapeError(
+            `the model reads edge features (${inp.name}); the dataset has none`,
+          );
+        bind(inp.shape[1]!, ds.edgeFeatures.dim, `the width of ${inp.name}`);
+        break;
+      case "labels":
+        if (ds.labels.kind !== "single") {
+          throw new DataShapeError(
+            "the model uses single-label `labels[N, K]`; the dataset is multi-label (use multilabels[N, T] and bce_with_logits)",
+          );
+        }
+        bind(inp.shape[1]!, ds.labels.numClasses, "the number of classes");
+        break;
+      case "multilabels":
+        if (ds.labels.kind !== "multi") {
+          throw new DataShapeError(
+            "the model uses `multilabels[N, T]`; the dataset is single-label (use labels[N, K] and cross_entropy)",
+          );
+        }
+        bind(inp.shape[1]!, ds.labels.numTasks, "the number of tasks");
+        break;
+      case "train_mask":
+        break;
+    }
+  }
+  return dims;
+}
+
+function mask(n: number, index: Uint32Array): Float32Array {
+  const m = new Float32Array(n);
+  for (const i of index) m[i] = 1;
+  return m;
+}
+
+/** Host arrays for the model's data inputs, in input order. */
+export function dataArrays(inputs: readonly ModelInput[], ds: Dataset): Float32Array[] {
+  const n = ds.graph.numNodes;
+  return inputs.map((inp) => {
+    switch (inp.role) {
+      case "features":
+        return ds.features;
+      case "edge_features":
+        return ds.edgeFeatures!.values;
+      case "labels":
+        return ds.labels.kind === "single" ? Float32Array.from(ds.labels.y) : new Float32Array(n);
+      case "multilabels":
+        return ds.labels.kind === "multi"
+          ? ds.labels.y.map((v) => (Number.isNaN(v) ? 0 : v))
+          : new Float32Array(n);
+      case "train_mask":
+        return mask(n, ds.split.train);
+    }
+  });
+}
+
+export interface SessionOptions {
+  optimizer: OptimizerConfig;
+  /** Plain stored-activation backprop even for reversible loops (A/B checks). */
+  storeActivations: boolean;
+  /** Keep every k-th block's input of reversible loops (bounds drift; memory O(L/k)). */
+  checkpointEvery?: number;
+  /** One kernel per op, so that recomputation is bitwise identical (exact mode). */
+  perOp?: boolean;
+}
+
+/** A fixpoint (DEQ) solve of the last run of a program: its tag (`…_adjoint` for the backward's
+ *  implicit solve), iterations and final relative residual. */
+export interface FixpointStat {
+  tag: string;
+  iterations: number;
+  residual: number;
+}
+
+export interface Evaluation {
+  loss: number;
+  validLoss: number;
+  counts?: [number, number, number];
+  logits?: Float32Array;
+}
+
+/**
+ * What a training run needs of where it computes: the device (Session) or the float64 reference
+ * interpreter (InterpreterSession). Both run the programs of the one compiler pipeline.
+ */
+export interface TrainingSession {
+  readonly dims: DimBindings | undefined;
+  /** Kernel dispatches so far (0 on the interpreter). */
+  readonly dispatches: number;
+  /** Fixpoint solves of the last step and of the last evaluation. */
+  readonly fixpoints: { step: FixpointStat[]; eval: FixpointStat[] };
+  bind(ds: Dataset): Promise<void>;
+  unbind(): void;
+  paramShapes(dims?: DimBindings): number[][];
+  setParameters(values: Float32Array[], states?: Float32Array[]): void;
+  step(lr: number, t: number, seed: number): Promise<number>;
+  evaluate(): Promise<Evaluation>;
+  readState(): Promise<{ params: Float32Array[]; states: Float32Array[] }>;
+}
+
+/** A graph's data on the device, with executors sized for it. */
+interface Bound<H, K> {
+  dims: DimBindings;
+  data: View<H>[];
+  valid: View<H>;
+  test: View<H>;
+  step: Executor<H, K>;
+  eval: Executor<H, K>;
+}
+
+export class Session<H, K> implements TrainingSession {
+  readonly stepGraph: StepGraph;
+  readonly evalGraph: EvalGraph;
+  readonly stepProgram: Program;
+  readonly evalProgram: Program;
+  params: View<H>[] = [];
+  states: View<H>[] = [];
+  private scalars?: View<H>;
+  private bound?: Bound<H, K>;
+  /** Counts NaN/±Infinity in the updated parameters and optimizer state after every step. */
+  private readonly finite: FiniteCheck<H, K>;
+
+  constructor(
+    readonly backend: Backend<H, K>,
+    readonly model: CompiledModel,
+    readonly options: SessionOptions,
+  ) {
+    // The one compiler pipeline, for this backend's adapter: `revgnn compile --emit wgsl` runs
+    // the same driver, so it writes exactly these kernels for the same options.
+    const compiled = compileProgram(model, {
+      ...options,
+      target: { tuning: backend.tuning, maxStorageBuffers: backend.maxStorageBuffers },
+    });
+    this.stepGraph = compiled.stepGraph;
+    this.evalGraph = compiled.evalGraph;
+    this.stepProgram = compiled.step;
+    this.evalProgram = compiled.eval;
+    const names = model.train.params.map((p) => p.name);
+    this.finite = new FiniteCheck(backend, [
+      ...names,
+      ...stateTensorNames(model.train.params, options.optimizer),
+    ]);
+  }
+
+  get dims(): DimBindings | undefined {
+    return this.bound?.dims;
+  }
+
+  get dispatches(): number {
+    return this.backend.stats.dispatches;
+  }
+
+  get fixpoints(): { step: FixpointStat[]; eval: FixpointStat[] } {
+    return {
+      step: this.bound?.step.fixpointStats ?? [],
+      eval: this.bound?.eval.fixpointStats ?? [],
+    };
+  }
+
+  private upload(
+    elements: number,
+    data: Float32Array | undefined,
+    category: MemoryCategory,
+    label: string,
+    ex: Executor<H, K>,
+  ): View<H> {
+    const v = ex.allocate(elements, category, label);
+    if (data && data.length > 0) this.backend.write(v.buf.handle, data);
+    return v;
+  }
+
+  /** Puts a dataset (the full graph or one partition) on the device. */
+  bind(ds: Dataset): Promise<void> {
+    return this.bindSized(bindDims(this.model.train.inputs, ds), ds);
+  }
+
+  /**
+   * Allocates the data buffers for graphs of the given sizes and, when a dataset is given, fills
+   * them. Planning calls it without data: the same allocations, nothing computed.
+   */
+  async bindSized(dims: Record<string, number>, ds?: Dataset): Promise<void> {
+    this.unbind();
+    const graph = ds?.graph ?? { numNodes: dims.N!, numEdges: dims.E! };
+    // Parameter gradients are their own category; the iteration numbers of loops ([L] scalars)
+    // are bookkeeping, not activations.
+    const categories = new Map<Value, MemoryCategory>(
+      this.stepGraph.gradients.map((v) => [v, "gradients"]),
+    );
+    for (const op of this.stepGraph.graph.ops)
+      if (getOp(op.opcode).bookkeeping) categories.set(op.outputs[0]!, "workspace");
+    const step = new Executor(this.backend, this.stepProgram, dims, graph, categories);
+    const evalEx = new Executor(this.backend, this.evalProgram, dims, graph);
+    await Promise.all([step.prepare(), evalEx.prepare(), this.finite.prepare()]);
+    const arrays = ds ? dataArrays(this.model.train.inputs, ds) : undefined;
+    const n = dims.N!;
+    const data = this.model.train.inputs.map((inp, i) => {
+      const elements = numElements(evalShape(inp.role === "labels" ? ["N", 1] : inp.shape, dims));
+      return this.upload(elements, arrays?.[i], "graph", inp.name, step);
+    });
+    const valid = this.upload(n, ds && mask(n, ds.split.valid), "graph", "valid_mask", step);
+    const test = this.upload(n, ds && mask(n, ds.split.test), "graph", "test_mask", step);
+    this.bound = { dims, data, valid, test, step, eval: evalEx };
+  }
+
+  unbind(): void {
+    const b = this.bound;
+    if (!b) return;
+    [...b.data, b.valid, b.test].forEach((v) => b.step.release(v));
+    b.step.releaseGraph();
+    b.eval.releaseGraph();
+    this.bound = undefined;
+  }
+
+  /**
+   * Unbinds the data and gives back the parameters and optimizer state too: for a backend that
+   * outlives the run (the playground keeps one for its compiled pipelines across runs).
+   */
+  release(): void {
+    const ex = this.bound?.step;
+    if (ex) {
+      this.params.forEach((v) => ex.release(v));
+      this.states.forEach((v) => ex.release(v));
+      this.params = [];
+      this.states = [];
+    }
+    this.unbind();
+  }
+
+  private get b(): Bound<H, K> {
+    if (!this.bound) throw new Error("session: no dataset bound");
+    return this.bound;
+  }
+
+  /** Shapes of the parameters under the bound data's sizes. */
+  paramShapes(dims: DimBindings = this.b.dims): number[][] {
+    return this.model.train.params.map((p) => evalShape(p.shape, dims));
+  }
+
+  /** Uploads parameter values (and optimizer state; zeros when not given). */
+  setParameters(values: Float32Array[], states?: Float32Array[]): void {
+    const ex = this.b.step;
+    this.params.forEach((v) => ex.release(v));
+    this.states.forEach((v) => ex.release(v));
+    this.params = values.map((a, i) =>
+      this.upload(a.length, a, "parameters", this.model.train.params[i]!.name, ex),
+    );
+    const optimizer = optimizerNamed(this.options.optimizer.kind);
+    this.states = [];
+    optimizer.states.forEach((name, s) => {
+      values.forEach((a, i) => {
+        const given = states?.[s * values.length + i];
+        const st = given ?? new Float32Array(a.length);
+        this.states.push(
+          this.upload(
+            st.length,
+            st,
+            "optimizer",
+            `${name}.${this.model.train.params[i]!.name}`,
+            ex,
+          ),
+        );
+      });
+    });
+    this.scalars ??= ex.allocate(optimizer.scalars.length, "workspace", "step_scalars");
+    this.finite.allocate(ex);
+  }
+
+  /**
+   * One optimizer step at optimizer time t (1-based): forward, backward, update in place.
+   * Returns the training loss, read back together with the counts of non-finite values in the
+   * updated parameters and optimizer state (the only synchronisation of a step); throws
+   * NonFiniteStateError when there are any.
+   */
+  async step(lr: number, t: number, seed: number): Promise<number> {
+    const b = this.b;
+    const ex = b.step;
+    this.backend.write(this.scalars!.buf.handle, stepScalars(this.options.optimizer, lr, t));
+    const np = this.params.length;
+    const scalarViews = Array.from({ length: this.scalars!.elements }, (_, i): View<H> => ({
+      ...this.scalars!,
+      offset: i,
+      elements: 1,
+    }));
+    const inputs: TensorRef<H>[] = [...b.data, ...this.params, ...this.states, ...scalarViews];
+    const consume = inputs.map(
+      (_, i) => i >= b.data.length && i < b.data.length + np + this.states.length,
+    );
+    const outs = await ex.run(inputs, {
+      seed,
+      step: t,
+      consume,
+      outputCategory: (i) => (i === 0 ? "activations" : i <= np ? "parameters" : "optimizer"),
+    });
+    this.params = outs.slice(1, 1 + np) as View<H>[];
+    this.states = outs.slice(1 + np) as View<H>[];
+    const lossRef = outs[0]! as View<H>;
+    const { loss, bad } = await this.finite.run([...this.params, ...this.states], lossRef);
+    ex.release(lossRef);
+    if (bad.length > 0) throw new NonFiniteStateError(bad, t, loss);
+    return loss;
+  }
+
+  /** Evaluates without dropout: losses on the training and validation nodes, and the correct
+   *  counts (single-label) or the logits (multi-label). */
+  async evaluate(): Promise<Evaluation> {
+    const b = this.b;
+    const outs = await b.eval.run([...b.data, ...this.params, b.valid, b.test], {
+      seed: 0,
+      step: 0,
+    });
+    const read = async (r: TensorRef<H>) => {
+      const v = r as View<H>;
+      return this.backend.read(v.buf.handle, v.elements, v.offset * 4);
+    };
+    const values = await Promise.all(outs.map(read));
+    outs.forEach((r) => b.eval.release(r));
+    const [loss, validLoss] = [values[0]![0]!, values[1]![0]!];
+    if (this.evalGraph.outputs === "counts") {
+      return { loss, validLoss, counts: [values[2]![0]!, values[3]![0]!, values[4]![0]!] };
+    }
+    return { loss, validLoss, logits: values[2]! };
+  }
+
+  /** Current parameter values and optimizer state, read back (for checkpoints). */
+  async readState(): Promise<{ params: Float32Array[]; states: Float32Array[] }> {
+    const read = (v: View<H>) => this.backend.read(v.buf.handle, v.elements, v.offset * 4);
+    return {
+      params: await Promise.all(this.params.map(read)),
+      states: await Promise.all(this.states.map(read)),
+    };
+  }
+}
