@@ -93,6 +93,8 @@ export async function planMemory(
   if (p > 1) await session.bindSized(dims);
   try {
     await session.evaluate();
+    // A run reads its state back at evaluations (drift samples, checkpoints): one staging buffer.
+    await session.readState();
   } catch (err) {
     throw evaluationLimit(err);
   }

@@ -357,11 +357,7 @@ export class Session<H, K> implements TrainingSession {
       seed: 0,
       step: 0,
     });
-    const read = async (r: TensorRef<H>) => {
-      const v = r as View<H>;
-      return this.backend.read(v.buf.handle, v.elements, v.offset * 4);
-    };
-    const values = await Promise.all(outs.map(read));
+    const values = await this.readInTurn(outs as View<H>[]);
     outs.forEach((r) => b.eval.release(r));
     const [loss, validLoss] = [values[0]![0]!, values[1]![0]!];
     if (this.evalGraph.outputs === "counts") {
@@ -372,10 +368,21 @@ export class Session<H, K> implements TrainingSession {
 
   /** Current parameter values and optimizer state, read back (for checkpoints). */
   async readState(): Promise<{ params: Float32Array[]; states: Float32Array[] }> {
-    const read = (v: View<H>) => this.backend.read(v.buf.handle, v.elements, v.offset * 4);
     return {
-      params: await Promise.all(this.params.map(read)),
-      states: await Promise.all(this.states.map(read)),
+      params: await this.readInTurn(this.params),
+      states: await this.readInTurn(this.states),
     };
+  }
+
+  /**
+   * Reads tensors back one after another: each read holds a staging buffer until it is mapped, so
+   * reads in parallel would hold one per tensor at once — device memory the plan (one read at a
+   * time, dry-run backend) does not predict.
+   */
+  private async readInTurn(views: readonly View<H>[]): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (const v of views)
+      out.push(await this.backend.read(v.buf.handle, v.elements, v.offset * 4));
+    return out;
   }
 }
