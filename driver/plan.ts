@@ -98,6 +98,14 @@ export async function planMemory(
   } catch (err) {
     throw evaluationLimit(err);
   }
+  // The next step runs with what the first evaluation left allocated (its graph buffers stay):
+  // a run's peak is the second step's, not the first's.
+  if (p > 1) await session.bindSized(partDims);
+  try {
+    await session.step(0.01, 2, 0);
+  } catch (err) {
+    throw await stepLimit(err, model, dims, o, partDims.N!);
+  }
   const snap = backend.memory.snapshot();
   const out = { total: snap.peakTotal } as CategoryPlan;
   for (const c of MEMORY_CATEGORIES) out[c] = snap.peak[c];
