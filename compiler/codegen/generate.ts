@@ -140,15 +140,7 @@ export class CodeGenerator {
           steps.push(segmentKernel(ctx, op));
           break;
         case "matmul":
-          steps.push(
-            ...matmulKernels(
-              op,
-              (k) => this.register(k),
-              (kind2, hint) => this.name(kind2, hint),
-              this.workspace,
-              this.options.tuning,
-            ),
-          );
+          steps.push(...matmulKernels(ctx, op, this.options.tuning));
           break;
         case "view":
           steps.push({ kind: "alias", from: op.inputs[0]!, to: out });
