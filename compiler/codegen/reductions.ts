@@ -111,8 +111,7 @@ interface PairLabels {
 /**
  * The chunked two-stage sum. One invocation of stage 1 per (chunk of CHUNK_ROWS rows, column of
  * the widest sum) writes one partial per sum; one invocation of stage 2 per column adds that
- * column's partials in chunk order (a total adds all partials, in one invocation). A lone sum is
- * laid out with early returns; several share the index decoding and each guard their columns.
+ * column's partials in chunk order (a total adds all partials, in one invocation).
  */
 function chunkedSums(
   ctx: KernelContext,
@@ -120,12 +119,59 @@ function chunkedSums(
   sums: ChunkedSum[],
   labels: PairLabels,
 ): Step[] {
-  const several = sums.length > 1;
-  const indent = several ? "    " : "  ";
-  const accOf = (i: number) => (several ? `acc${i}` : "acc");
-  const chunkCount = (R: string) => `((${R} + ${CHUNK_ROWS - 1}u) / ${CHUNK_ROWS}u)`;
+  const layout = layoutOf(sums);
+  const stage1 = partialSums(ctx, rows, sums, labels, layout);
+  const stage2 = finalSums(ctx, rows, sums, stage1.partials, labels, layout);
+  return [stage1.step, stage2];
+}
 
-  // Stage 1: the partial sums of each chunk of rows.
+/**
+ * How the members share a kernel body. A lone sum is laid out with early returns and plain
+ * names; several share the index decoding, guard their own columns and number their names.
+ */
+interface Layout {
+  several: boolean;
+  /** Indentation of a member's statements. */
+  indent: string;
+  /** The accumulator of member i. */
+  acc: (i: number) => string;
+  /** Prefix of member i's temporaries. */
+  prefix: (i: number) => string;
+  /** Invocations across columns: the widest member's width (symbolic widths: at dispatch). */
+  columns: Grid;
+}
+
+function layoutOf(sums: ChunkedSum[]): Layout {
+  const several = sums.length > 1;
+  const widthGrids = sums.map((s) => gridOf([s.cols]));
+  const widths = [...new Set(sums.map((s) => dimToString(s.cols)))];
+  return {
+    several,
+    indent: several ? "    " : "  ",
+    acc: (i) => (several ? `acc${i}` : "acc"),
+    prefix: (i) => (several ? `m${i}_` : ""),
+    columns: {
+      // A group always says max(…), even of one distinct width.
+      formula: several ? `max(${widths.join(", ")})` : widths[0]!,
+      threads: (b) => Math.max(...widthGrids.map((g) => g.threads(b))),
+    },
+  };
+}
+
+/** `((R + CHUNK_ROWS − 1) / CHUNK_ROWS)`: the number of chunks of R rows, in WGSL. */
+function chunkCount(R: string): string {
+  return `((${R} + ${CHUNK_ROWS - 1}u) / ${CHUNK_ROWS}u)`;
+}
+
+/** Stage 1: each member's sum over each chunk of rows, per column, into its partials. */
+function partialSums(
+  ctx: KernelContext,
+  rows: RowsView,
+  sums: ChunkedSum[],
+  labels: PairLabels,
+  layout: Layout,
+): { step: Step; partials: Value[] } {
+  const { indent } = layout;
   const kb = new KernelBuilder(labels.kinds[0]);
   const R = rows.wgsl(kb);
   const C = sums.map((s) => kb.dim(s.cols)).reduce((a, b) => `max(${a}, ${b})`);
@@ -138,22 +184,22 @@ function chunkedSums(
     `  let r0 = chunk * ${CHUNK_ROWS}u;`,
     `  let r1 = min(r0 + ${CHUNK_ROWS}u, ${R});`,
   ];
+  const chunksOf = (b: Readonly<Record<string, number>>) =>
+    Math.max(1, Math.ceil(gridOf([rows.dim]).threads(b) / CHUNK_ROWS));
   const members = sums.map((s, i) => {
     kb.implements.push(s.op.opcode);
     const hoisted: Sink = { lines: [], indent };
     const inner: Sink = { lines: [], indent: indent + "  " };
-    const ex = emitter(ctx, kb, [hoisted, inner], several ? `m${i}_` : "");
+    const ex = emitter(ctx, kb, [hoisted, inner], layout.prefix(i));
     const val = ex.at(s.op.inputs[0]!, s.at(kb));
     const partial = new Value(tensorType([]), `${s.op.outputs[0]!.hint ?? "sum"}_partials`);
     ctx.workspace.set(partial, {
       formula: `ceil(${dimToString(rows.dim)}/${CHUNK_ROWS})*${dimToString(s.cols)}`,
-      elements: (d) =>
-        Math.max(1, Math.ceil(gridOf([rows.dim]).threads(d) / CHUNK_ROWS)) *
-        gridOf([s.cols]).threads(d),
+      elements: (d) => chunksOf(d) * gridOf([s.cols]).threads(d),
     });
     const p = kb.value(partial, "read_write");
     const W = kb.dim(s.cols);
-    const acc = accOf(i);
+    const acc = layout.acc(i);
     const loop = [
       `${indent}var ${acc} = 0.0;`,
       `${indent}for (var r = r0; r < r1; r = r + 1u) {`,
@@ -164,68 +210,66 @@ function chunkedSums(
     ];
     return { partial, W, hoisted: hoisted.lines, loop };
   });
-  const body1 = several
+  const body = layout.several
     ? [
         ...decode,
         ...range,
         ...members.flatMap((m) => [`  if (col < ${m.W}) {`, ...m.hoisted, ...m.loop, "  }"]),
       ]
     : [...decode, ...members[0]!.hoisted, ...range, ...members[0]!.loop];
-  // Widths may be symbolic (K), so the grid takes the largest of them at dispatch time.
-  const widthGrids = sums.map((s) => gridOf([s.cols]));
-  const widest = (b: Readonly<Record<string, number>>) =>
-    Math.max(...widthGrids.map((g) => g.threads(b)));
-  const widthsText = [...new Set(sums.map((s) => dimToString(s.cols)))];
-  const maxText = several ? `max(${widthsText.join(", ")})` : widthsText[0]!;
-  const chunksOf = (b: Readonly<Record<string, number>>) =>
-    Math.max(1, Math.ceil(gridOf([rows.dim]).threads(b) / CHUNK_ROWS));
-  const grid1: Grid = {
-    formula: `ceil(${dimToString(rows.dim)}/${CHUNK_ROWS})*${maxText}`,
-    threads: (b) => chunksOf(b) * widest(b),
+  const grid: Grid = {
+    formula: `ceil(${dimToString(rows.dim)}/${CHUNK_ROWS})*${layout.columns.formula}`,
+    threads: (b) => chunksOf(b) * layout.columns.threads(b),
   };
-  const stage1 = ctx.register(
-    kb.finish(
-      ctx.name(labels.names[0], labels.hint),
-      body1.join("\n"),
-      WORKGROUP,
-      [labels.headers[0]],
-      grid1,
-    ),
+  const name = ctx.name(labels.names[0], labels.hint);
+  const kernel = ctx.register(
+    kb.finish(name, body.join("\n"), WORKGROUP, [labels.headers[0]], grid),
   );
+  const partials = members.map((m) => m.partial);
+  return { step: { kind: "kernel", kernel, writes: partials }, partials };
+}
 
-  // Stage 2: each column's partials added in chunk order.
-  const kb2 = new KernelBuilder(labels.kinds[1]);
-  const body2 = sums.flatMap((s, i) => {
-    kb2.implements.push(s.op.opcode);
-    const { partial } = members[i]!;
+/** Stage 2: each member's partials added in chunk order, per column (or all of them, for a total). */
+function finalSums(
+  ctx: KernelContext,
+  rows: RowsView,
+  sums: ChunkedSum[],
+  partials: Value[],
+  labels: PairLabels,
+  layout: Layout,
+): Step {
+  const { indent } = layout;
+  const kb = new KernelBuilder(labels.kinds[1]);
+  const body = sums.flatMap((s, i) => {
+    kb.implements.push(s.op.opcode);
+    const partial = partials[i]!;
     const out = s.op.outputs[0]!;
-    const p = kb2.value(partial, "read");
-    const o = kb2.value(out, "read_write");
-    const n = chunkCount(rows.wgsl(kb2));
-    const W = kb2.dim(s.cols);
-    const acc = accOf(i);
-    const P = `${p}[${kb2.offset(partial)} + ${s.axis === "col" ? `k * ${W} + idx` : "k"}]`;
+    const p = kb.value(partial, "read");
+    const o = kb.value(out, "read_write");
+    const n = chunkCount(rows.wgsl(kb));
+    const W = kb.dim(s.cols);
+    const acc = layout.acc(i);
+    const perColumn = s.axis === "col";
+    const read = `${p}[${kb.offset(partial)} + ${perColumn ? `k * ${W} + idx` : "k"}]`;
     const lines = [
       `${indent}var ${acc} = 0.0;`,
-      `${indent}for (var k = 0u; k < ${s.axis === "col" ? n : `${n} * ${W}`}; k = k + 1u) { ${acc} = ${acc} + ${P}; }`,
-      `${indent}${o}[${kb2.offset(out)}${s.axis === "col" ? " + idx" : ""}] = ${acc};`,
+      `${indent}for (var k = 0u; k < ${perColumn ? n : `${n} * ${W}`}; k = k + 1u) { ${acc} = ${acc} + ${read}; }`,
+      `${indent}${o}[${kb.offset(out)}${perColumn ? " + idx" : ""}] = ${acc};`,
     ];
-    if (!several) return [`  if (idx >= ${s.axis === "col" ? W : "1u"}) { return; }`, ...lines];
-    return [`  if (${s.axis === "col" ? `idx < ${W}` : "idx == 0u"}) {`, ...lines, "  }"];
+    if (!layout.several) return [`  if (idx >= ${perColumn ? W : "1u"}) { return; }`, ...lines];
+    return [`  if (${perColumn ? `idx < ${W}` : "idx == 0u"}) {`, ...lines, "  }"];
   });
   // A lone total needs one invocation; otherwise one per column of the widest sum.
-  const loneTotal = !several && sums[0]!.axis === "all";
-  const stage2 = ctx.register(
-    kb2.finish(
-      ctx.name(labels.names[1], labels.hint),
-      body2.join("\n"),
+  const loneTotal = !layout.several && sums[0]!.axis === "all";
+  const name = ctx.name(labels.names[1], labels.hint);
+  const kernel = ctx.register(
+    kb.finish(
+      name,
+      body.join("\n"),
       loneTotal ? 1 : 64,
       [labels.headers[1]],
-      loneTotal ? gridOf([]) : { formula: maxText, threads: widest },
+      loneTotal ? gridOf([]) : layout.columns,
     ),
   );
-  return [
-    { kind: "kernel", kernel: stage1, writes: members.map((m) => m.partial) },
-    { kind: "kernel", kernel: stage2, writes: sums.map((s) => s.op.outputs[0]!) },
-  ];
+  return { kind: "kernel", kernel, writes: sums.map((s) => s.op.outputs[0]!) };
 }
