@@ -8,6 +8,7 @@ import { Value, tensorType, type Dim, type Op } from "../ir/types.js";
 import { gridOf, KernelBuilder } from "./kernel-builder.js";
 import { matmul, matmulSplitK, type MatmulDims, type MatmulForm } from "./templates/matmul.js";
 import type { Tuning } from "../target.js";
+import type { KernelContext } from "./context.js";
 import type { BindingSpec, CustomLaunch, KernelSpec, LaunchContext, Step } from "../contract.js";
 
 const T = 4;
@@ -25,13 +26,10 @@ type Workspace = Map<
  * The matmul of one op: the adapter-tuned templates of ./templates when a tuning is given
  * (the subgroup variant on CPU drivers, the tiled one on GPUs), else a portable generated kernel.
  */
-export function matmulKernels(
-  op: Op,
-  register: Register,
-  name: Namer,
-  workspace: Workspace,
-  tuning?: Tuning,
-): Step[] {
+export function matmulKernels(ctx: KernelContext, op: Op, tuning?: Tuning): Step[] {
+  const register: Register = (k) => ctx.register(k);
+  const name: Namer = (kind, hint) => ctx.name(kind, hint);
+  const workspace: Workspace = ctx.workspace;
   const tA = !!op.attrs.transA;
   const tB = !!op.attrs.transB;
   if (tuning && !(tA && tB)) return templateMatmul(op, register, name, workspace, tuning);

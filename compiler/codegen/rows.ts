@@ -1,0 +1,158 @@
+// Row-local kernels, one invocation per row: a row reduction ([R, n] → [R]), and a run of
+// row-local members fused into one kernel (on CPU drivers, where dispatches cost most).
+import { dimToString, shapeToString } from "../ir/dims.js";
+import type { Dim, Op, Value } from "../ir/types.js";
+import type { ReduceCombine } from "../ir/op-def.js";
+import type { Step } from "../contract.js";
+import { emitter, loweringOf, rowRef, WORKGROUP, type KernelContext } from "./context.js";
+import type { Coord, Sink } from "./expr.js";
+import { F32_MAX, gridOf, KernelBuilder } from "./kernel-builder.js";
+
+export type RowMember =
+  | { kind: "map"; out: Value; rows: Dim }
+  | { kind: "reduce"; op: Op; out: Value; rows: Dim; combine: ReduceCombine };
+
+/** A row-local kernel member: a materialised elementwise [R, n] value or a row reduction. */
+export function rowMember(op: Op, kind: string, materialised: Set<Value>): RowMember | undefined {
+  const out = op.outputs[0]!;
+  if (kind === "reduce") {
+    const l = loweringOf(op, "reduce");
+    if (l.axis !== "row") return undefined;
+    return { kind: "reduce", op, out, rows: op.inputs[0]!.shape[0]!, combine: l.combine };
+  }
+  if (
+    (kind === "elementwise" || kind === "gather") &&
+    materialised.has(out) &&
+    out.shape.length === 2
+  ) {
+    return { kind: "map", out, rows: out.shape[0]! };
+  }
+  return undefined;
+}
+
+/** out[r] = ⊕ over the columns of x[r, :]; x's expression inlined. */
+export function rowKernel(ctx: KernelContext, op: Op, combine: ReduceCombine): Step {
+  const x = op.inputs[0]!;
+  const out = op.outputs[0]!;
+  const kb = new KernelBuilder("row_reduce");
+  kb.implements.push(op.opcode);
+  const [rows, cols] = x.shape as [Dim, Dim];
+  const outer: Sink = { lines: [], indent: "  " };
+  const inner: Sink = { lines: [], indent: "    " };
+  const ex = emitter(ctx, kb, [outer, inner]);
+  outer.lines.push(`  if (idx >= ${kb.dim(rows)}) { return; }`, "  let row = idx;");
+  const coord: Coord = { row: rowRef(kb, rows, "row", 0), col: "c", colLevel: 1 };
+  const val = ex.at(x, coord);
+  const r = rowReduction(combine, "acc", val);
+  const o = kb.value(out, "read_write");
+  const body = [
+    ...outer.lines,
+    ...r.init.map((l) => `  ${l}`),
+    `  for (var c = 0u; c < ${kb.dim(cols)}; c = c + 1u) {`,
+    ...inner.lines,
+    `    ${r.update}`,
+    "  }",
+    `  ${o}[${kb.offset(out)} + row] = ${r.result};`,
+  ];
+  const name = ctx.name("row_" + combine, out.hint);
+  return {
+    kind: "kernel",
+    kernel: ctx.register(
+      kb.finish(
+        name,
+        body.join("\n"),
+        WORKGROUP,
+        [`${op.opcode} ${shapeToString(x.shape)} → ${shapeToString(out.shape)}`],
+        gridOf([rows]),
+      ),
+    ),
+    writes: [out],
+  };
+}
+
+/**
+ * A run of row-local members in one kernel, one invocation per row: each member is a loop over
+ * its row (a reduction into a scalar, or an elementwise row written out) in program order, so
+ * later members read what earlier ones wrote for the same row. Layer norm forward (mean,
+ * variance, normalised output) or backward becomes one dispatch instead of three to five.
+ */
+export function rowProgram(ctx: KernelContext, members: RowMember[]): Step {
+  const kb = new KernelBuilder("row_program");
+  const rows = members[0]!.rows;
+  const lines: string[] = [`  if (idx >= ${kb.dim(rows)}) { return; }`, "  let row = idx;"];
+  members.forEach((m, i) => {
+    const outer: Sink = { lines: [], indent: "  " };
+    const inner: Sink = { lines: [], indent: "    " };
+    const others = new Set(ctx.materialised);
+    if (m.kind === "map") others.delete(m.out);
+    const ex = emitter(ctx, kb, [outer, inner], `m${i}_`, others);
+    const o = kb.value(m.out, "read_write");
+    if (m.kind === "reduce") {
+      kb.implements.push(m.op.opcode);
+      const x = m.op.inputs[0]!;
+      const val = ex.at(x, { row: rowRef(kb, rows, "row", 0), col: "c", colLevel: 1 });
+      const r = rowReduction(m.combine, `acc${i}`, val);
+      lines.push(
+        ...outer.lines,
+        ...r.init.map((l) => `  ${l}`),
+        `  for (var c = 0u; c < ${kb.dim(x.shape[1]!)}; c = c + 1u) {`,
+        ...inner.lines,
+        `    ${r.update}`,
+        "  }",
+        `  ${o}[${kb.offset(m.out)} + row] = ${r.result};`,
+      );
+      return;
+    }
+    const cols = m.out.shape[1]!;
+    if (cols === 1) {
+      const val = ex.at(m.out, { row: rowRef(kb, rows, "row", 0), col: "0u", colLevel: 0 });
+      lines.push(...outer.lines, `  ${o}[${kb.offset(m.out)} + row] = ${val};`);
+      return;
+    }
+    const val = ex.at(m.out, { row: rowRef(kb, rows, "row", 0), col: "c", colLevel: 1 });
+    lines.push(
+      ...outer.lines,
+      `  for (var c = 0u; c < ${kb.dim(cols)}; c = c + 1u) {`,
+      ...inner.lines,
+      `    ${o}[${kb.offset(m.out)} + row * ${kb.dim(cols)} + c] = ${val};`,
+      "  }",
+    );
+  });
+  const name = ctx.name("rows", members[members.length - 1]!.out.hint);
+  const header = [
+    `${members.length} row-local results over ${dimToString(rows)} rows, one invocation per row`,
+  ];
+  return {
+    kind: "kernel",
+    kernel: ctx.register(kb.finish(name, lines.join("\n"), WORKGROUP, header, gridOf([rows]))),
+    writes: members.map((m) => m.out),
+  };
+}
+
+/**
+ * A row reduction's WGSL inside `for (var c = 0u; c < cols; c++)`: declarations before the loop,
+ * the update of one column's value `val`, and the row's result. argmax starts at −FLT_MAX and
+ * moves only on a strictly greater value: the first maximum, as the interpreter's row_argmax.
+ */
+function rowReduction(
+  combine: ReduceCombine,
+  acc: string,
+  val: string,
+): { init: string[]; update: string; result: string } {
+  switch (combine) {
+    case "sum":
+      return { init: [`var ${acc} = 0.0;`], update: `${acc} = ${acc} + ${val};`, result: acc };
+    case "max":
+      return {
+        init: [`var ${acc} = -${F32_MAX};`],
+        update: `${acc} = max(${acc}, ${val});`,
+        result: acc,
+      };
+    case "argmax":
+      return {
+        init: [`var ${acc} = -${F32_MAX};`, `var ${acc}_at = 0u;`],
+        update: `{ let ${acc}_v = ${val}; if (${acc}_v > ${acc}) { ${acc} = ${acc}_v; ${acc}_at = c; } }`,
+        result: `f32(${acc}_at)`,
+      };
+  }
+}
