@@ -29,7 +29,7 @@ export function lowerCall(cx: LowerContext, e: CallExpr, f: Frame): LVal {
   );
 }
 
-export function callBuiltin(cx: LowerContext, bi: Builtin, e: CallExpr, f: Frame): LVal {
+function callBuiltin(cx: LowerContext, bi: Builtin, e: CallExpr, f: Frame): LVal {
   const positional = e.args.filter((a) => !a.name);
   const keyword = e.args.filter((a) => a.name);
   const [minT, maxT] = bi.tensors;
@@ -88,7 +88,7 @@ export function callBuiltin(cx: LowerContext, bi: Builtin, e: CallExpr, f: Frame
 }
 
 /** Binds a layer's hyperparameters from defaults and the call's arguments. */
-export function bindHypers(
+function bindHypers(
   cx: LowerContext,
   layer: LayerDecl,
   args: Arg[],
@@ -237,7 +237,7 @@ export function callLayer(
   return result.length === 1 ? { kind: "tensor", v: result[0]! } : { kind: "tuple", items: result };
 }
 
-export function checkResults(layer: LayerDecl, result: Value[], f: Frame): void {
+function checkResults(layer: LayerDecl, result: Value[], f: Frame): void {
   if (layer.results.length === 0) return;
   const ret = layer.body.find((s) => s.kind === "return")!;
   if (layer.results.length !== result.length) {

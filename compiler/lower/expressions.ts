@@ -24,7 +24,7 @@ export function lowerExpr(cx: LowerContext, e: Expr, f: Frame): LVal {
   }
 }
 
-export function lowerExprAt(cx: LowerContext, e: Expr, f: Frame): LVal {
+function lowerExprAt(cx: LowerContext, e: Expr, f: Frame): LVal {
   switch (e.kind) {
     case "number":
       return { kind: "number", n: e.value };
@@ -77,7 +77,7 @@ export function lowerExprAt(cx: LowerContext, e: Expr, f: Frame): LVal {
   }
 }
 
-export function lowerName(cx: LowerContext, name: string, span: Span, f: Frame): LVal {
+function lowerName(cx: LowerContext, name: string, span: Span, f: Frame): LVal {
   if (f.edge && (name === f.edge.src || name === f.edge.dst)) {
     throw new LowerError(
       `\`${name}\` names an edge endpoint, not a tensor`,
@@ -140,7 +140,7 @@ export function lowerName(cx: LowerContext, name: string, span: Span, f: Frame):
   );
 }
 
-export function matmul(l: LVal, r: LVal, e: Extract<Expr, { kind: "binary" }>, f: Frame): LVal {
+function matmul(l: LVal, r: LVal, e: Extract<Expr, { kind: "binary" }>, f: Frame): LVal {
   if (f.edge) {
     throw new LowerError(
       "`@` is not available on edge values",
@@ -160,7 +160,7 @@ export function matmul(l: LVal, r: LVal, e: Extract<Expr, { kind: "binary" }>, f
   };
 }
 
-export function lowerIndex(cx: LowerContext, e: Extract<Expr, { kind: "index" }>, f: Frame): LVal {
+function lowerIndex(cx: LowerContext, e: Extract<Expr, { kind: "index" }>, f: Frame): LVal {
   if (!f.edge) {
     throw new LowerError(
       "`x[u]` reads a node at an edge endpoint; it is only meaningful inside an aggregate",

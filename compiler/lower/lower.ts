@@ -4,6 +4,10 @@
 // becomes a masked mean. Shapes are checked here by the IR ops' own shape rules, and every failure
 // is reported at the source text that caused it; lowering carries on after an error (the failed
 // statement's names are "poisoned" so that their later uses stay silent).
+//
+// This file is the coordinator; each construct is lowered by its own module: signature.ts (the
+// model's inputs and loss), statements.ts, expressions.ts, calls.ts (builtins, layers),
+// reversible.ts (rev_block), aggregate.ts, fixpoint.ts. They share a LowerContext (context.ts).
 import { exactResiduals } from "../exact.js";
 import type { Arg, Expr, LayerDecl, LetStmt, ModelDecl, Span, Stmt } from "../../grammar/ast.js";
 import type { DiagnosticBag } from "../../grammar/diagnostics.js";
@@ -60,7 +64,6 @@ export class Lowerer implements LowerContext {
       callStack: [model.name.name],
     };
     const { inputs, labels, mask } = lowerSignature(this, model, scope, frame);
-
     let loss: LoweredLoss | undefined;
     let output: Value | undefined;
     for (const stmt of model.body) {

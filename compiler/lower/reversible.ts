@@ -22,7 +22,7 @@ import { LowerError, VarEnv, type Frame, type LVal } from "./values.js";
  * captures (weights, conditioning inputs, the iteration number); every region receives the
  * union of the captures. A statement with several updates is a compound one (shared `let`s).
  */
-export function emitRevBlock(
+function emitRevBlock(
   cx: LowerContext,
   f: Frame,
   vars: Value[],

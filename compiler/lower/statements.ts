@@ -13,7 +13,7 @@ import { assignedOuterNames } from "./names.js";
 import { LoopScope, type InitSpec } from "./scope.js";
 import { LowerError, Poisoned, VarEnv, type Frame, type LVal } from "./values.js";
 
-export function poison(targets: Ident[], f: Frame, mutable: boolean): void {
+function poison(targets: Ident[], f: Frame, mutable: boolean): void {
   for (const t of targets) {
     if (!f.vars.assign(t.name, "poison"))
       f.vars.declare(t.name, { value: "poison", mutable, declaredAt: t.span });
@@ -76,11 +76,7 @@ export function lowerStmt(cx: LowerContext, stmt: Stmt, f: Frame): void {
   }
 }
 
-export function lowerParam(
-  cx: LowerContext,
-  stmt: Extract<Stmt, { kind: "param" }>,
-  f: Frame,
-): void {
+function lowerParam(cx: LowerContext, stmt: Extract<Stmt, { kind: "param" }>, f: Frame): void {
   if (f.edge) throw new LowerError("parameters cannot be declared inside an aggregate", stmt.span);
   if (f.vars.hasOwn(stmt.name.name)) {
     throw new LowerError(`\`${stmt.name.name}\` is already defined in this layer`, stmt.name.span);
@@ -100,7 +96,7 @@ export function lowerParam(
   f.vars.declare(stmt.name.name, { value: v, mutable: false, declaredAt: stmt.span });
 }
 
-export function initSpec(init: Extract<Stmt, { kind: "param" }>["init"]): InitSpec {
+function initSpec(init: Extract<Stmt, { kind: "param" }>["init"]): InitSpec {
   const args = init.args.map((a) => (a.kind === "lit_number" ? a.value : NaN));
   const one = (what: string): number => {
     if (args.length !== 1 || Number.isNaN(args[0]!)) {
@@ -166,7 +162,7 @@ export function lowerLet(cx: LowerContext, stmt: LetStmt, f: Frame): void {
   });
 }
 
-export function destructure(targets: Ident[], tuple: boolean, val: LVal, span: Span): Value[] {
+function destructure(targets: Ident[], tuple: boolean, val: LVal, span: Span): Value[] {
   if (!tuple) {
     if (val.kind === "tuple") {
       throw new LowerError(
@@ -188,7 +184,7 @@ export function destructure(targets: Ident[], tuple: boolean, val: LVal, span: S
   return val.items;
 }
 
-export function lowerAssign(
+function lowerAssign(
   cx: LowerContext,
   targets: Ident[],
   tuple: boolean,
@@ -230,11 +226,7 @@ export function lowerAssign(
   });
 }
 
-export function lowerRepeat(
-  cx: LowerContext,
-  stmt: Extract<Stmt, { kind: "repeat" }>,
-  f: Frame,
-): void {
+function lowerRepeat(cx: LowerContext, stmt: Extract<Stmt, { kind: "repeat" }>, f: Frame): void {
   if (f.edge) throw new LowerError("`repeat` cannot appear inside an aggregate", stmt.span);
   const count = evalDimExpr(stmt.count, f, (name, e) => unknownDim(name, e.span, f));
   if (typeof count !== "number" || count < 1) {
