@@ -19,7 +19,11 @@ import {
 } from "../../bench/lib/gradcheck.js";
 import { projectRoot } from "../../bench/lib/paths.js";
 import { exportGraph, paramSpecs, writeParams } from "../../bench/lib/torch-export.js";
-import { CORA_EMPTY_ROWS, crosscheckDataset, crosscheckModel } from "../../bench/sections/crosscheck.js";
+import {
+  CORA_EMPTY_ROWS,
+  crosscheckDataset,
+  crosscheckModel,
+} from "../../bench/sections/crosscheck.js";
 import type { CrosscheckRow, CrosscheckSection } from "../../bench/types.js";
 import { DEGENERATE_CASES, degenerateDataset } from "../../runtime/data/degenerate.js";
 import { Rng } from "../../runtime/data/rng.js";

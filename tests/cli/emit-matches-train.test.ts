@@ -16,7 +16,11 @@ import { train } from "../../driver/trainer.js";
 import { runCli } from "../helpers/cli.js";
 import { gpu } from "../helpers/gpu.js";
 import type { KernelSpec } from "../../compiler/contract.js";
-import { defaultOptimizer, defaultWeightDecay, type OptimizerKind } from "../../compiler/optimizers.js";
+import {
+  defaultOptimizer,
+  defaultWeightDecay,
+  type OptimizerKind,
+} from "../../compiler/optimizers.js";
 
 /**
  * A backend that remembers every kernel the runtime compiles: WGSL → the kernel names it was
