@@ -3,13 +3,13 @@
 // (affine-gat) — are reversible loops and train: a few full-batch epochs on a small graph with
 // the memory-free backward lower the loss and leave every value finite.
 import { describe, expect, it } from "vitest";
-import { defaultOptimizer } from "../../compiler/training.js";
 import { carryPathError } from "../../compiler/inverse/rev-backward.js";
 import type { Graph } from "../../compiler/ir/types.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
 import { train, type Progress } from "../../driver/trainer.js";
 import { gpu } from "../helpers/gpu.js";
 import { model, smallGraph } from "../helpers/train.js";
+import { defaultOptimizer } from "../../compiler/optimizers.js";
 
 const silent: Progress = { start() {}, epoch() {}, message() {}, stop() {} };
 
