@@ -84,6 +84,20 @@ const setOption = () =>
     .argParser(collectSet)
     .default({});
 
+const requireReversibleOption = () =>
+  new Option(
+    "--require-reversible",
+    "error (located) when a loop cannot run reversibly and would keep its activations",
+  ).default(false);
+
+const backendOption = () =>
+  new Option(
+    "--backend <kind>",
+    "gpu: WGSL kernels; interpreter: the float64 reference interpreter on the CPU (small graphs, no shader compilation)",
+  )
+    .choices(["gpu", "interpreter"])
+    .default("gpu");
+
 const program = new Command();
 program
   .name("revgnn")
@@ -113,11 +127,7 @@ program
     count("--checkpoint-every", 1),
   )
   .option("--exact [bits]", "exact mode (fixed-point grid, one kernel per op)", exactBitsOption())
-  .option(
-    "--require-reversible",
-    "error (located) when a loop cannot run reversibly and would keep its activations",
-    false,
-  )
+  .addOption(requireReversibleOption())
   .addOption(
     new Option(
       "--adapter <kind>",
@@ -179,19 +189,8 @@ program
     "warn when the first block's rebuilt input is off by more than this (relative; default 1e-3)",
     number("--drift-threshold", { min: 0 }),
   )
-  .addOption(
-    new Option(
-      "--backend <kind>",
-      "gpu: WGSL kernels; interpreter: the float64 reference interpreter on the CPU (small graphs, no shader compilation)",
-    )
-      .choices(["gpu", "interpreter"])
-      .default("gpu"),
-  )
-  .option(
-    "--require-reversible",
-    "error (located) when a loop cannot run reversibly and would keep its activations",
-    false,
-  )
+  .addOption(backendOption())
+  .addOption(requireReversibleOption())
   .option("--quiet", "no progress output", false)
   .option("--profile", "time every kernel of a few steps after warm-up; print a table", false)
   .option("--profile-steps <n>", "steps to time with --profile", count("--profile-steps", 1), 3)
@@ -256,19 +255,8 @@ program
   )
   .option("--report <file>", "write the per-block errors and gradient differences as JSON")
   .option("--profile", "time every kernel of the check's steps; print a table", false)
-  .addOption(
-    new Option(
-      "--backend <kind>",
-      "gpu: WGSL kernels; interpreter: the float64 reference interpreter on the CPU (small graphs, no shader compilation)",
-    )
-      .choices(["gpu", "interpreter"])
-      .default("gpu"),
-  )
-  .option(
-    "--require-reversible",
-    "error (located) when a loop cannot run reversibly and would keep its activations",
-    false,
-  )
+  .addOption(backendOption())
+  .addOption(requireReversibleOption())
   .action(async (file: string, o) => {
     process.exitCode = await checkCommand(file, o);
   });
