@@ -36,9 +36,7 @@ import { checkOutputPaths } from "./output-paths.js";
 import { compileProgress } from "./compile-progress.js";
 import { checkSyntheticFits } from "../driver/limits.js";
 import { profileOptions, printProfile, profileJson } from "./profile-output.js";
-import { CompileError, formatDiagnostics, type Diagnostic } from "../grammar/diagnostics.js";
-import { dimToString, shapeToString } from "../compiler/ir/dims.js";
-import type { Dim } from "../compiler/ir/types.js";
+import { formatDiagnostics } from "../grammar/diagnostics.js";
 import { loopsKeepingActivations, storedLoopDiagnostic } from "../compiler/stored-loops.js";
 
 export interface TrainCommandOptions {
@@ -227,26 +225,6 @@ export function loadData(o: { data: string; split?: string }): Promise<Dataset> 
   return loadDataset(o.data, o.split ? { split: o.split } : {});
 }
 
-/**
- * Mini-batch training (`--partitions`) runs the model on one part of the graph at a time, where
- * `N` and `E` are the part's sizes: a parameter shaped by them (one row per node, say) would be a
- * different tensor in every part and not the model's. Refused, located at the declaration.
- */
-function refusePerNodeParameters(model: CompiledModel, partitions: number): void {
-  if (partitions <= 1) return;
-  const graphSized = (d: Dim) => /\b[NE]\b/.test(dimToString(d));
-  const diagnostics: Diagnostic[] = model.train.params
-    .filter((p) => p.blockShape.some(graphSized))
-    .map((p) => ({
-      severity: "error",
-      message: `parameter \`${p.name}\` is shaped by the graph's size (${shapeToString(p.blockShape)}): with --partitions ${partitions} each part would see a different tensor`,
-      span: p.loc,
-      hint: "train full-batch (leave out --partitions), or give the parameter a shape that does not depend on N or E",
-    }));
-  if (diagnostics.length > 0)
-    throw new CompileError(diagnostics, new Map([[model.source.file, model.source.text]]));
-}
-
 export async function trainCommand(file: string, o: TrainCommandOptions): Promise<number> {
   if (!(o.epochs >= 1)) throw new UsageError("--epochs must be at least 1");
   if (!(o.partitions >= 1)) throw new UsageError("--partitions must be at least 1");
@@ -266,7 +244,6 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     [{ option: "the model's source file", path: file }],
   );
   const { bits, model } = compileForRun(file, o);
-  refusePerNodeParameters(model, o.partitions);
   const ctx = interpreted ? undefined : await acquireGpu();
   if (ctx) {
     ctx.onCompileProgress = compileProgress(!!o.quiet);

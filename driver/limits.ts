@@ -4,8 +4,9 @@
 // limit and what would make it fit — not after compiling kernels, and not as a RangeError from a
 // host array of 32 billion floats.
 import type { CompiledModel } from "../compiler/compile.js";
-import { evalShape, shapeToString } from "../compiler/ir/dims.js";
-import type { Shape } from "../compiler/ir/types.js";
+import { dimToString, evalShape, shapeToString } from "../compiler/ir/dims.js";
+import type { Dim, Shape } from "../compiler/ir/types.js";
+import { CompileError, type Diagnostic } from "../grammar/diagnostics.js";
 import { parseSyntheticSpec } from "../runtime/data/synthetic.js";
 import type { Dataset } from "../runtime/data/types.js";
 import {
@@ -84,4 +85,24 @@ export function checkSyntheticFits(model: CompiledModel, source: string, limits:
   checkTensorSizes(model, dims, limits);
   // The CSR edge list: one u32 per directed edge (the spec counts undirected ones).
   check("csr_src", ["E"], dims, limits, "graph", adviceFor("graph"));
+}
+
+/**
+ * Mini-batch training (`--partitions`) runs the model on one part of the graph at a time, where
+ * `N` and `E` are the part's sizes: a parameter shaped by them (one row per node, say) would be a
+ * different tensor in every part and not the model's. Refused, located at the declaration.
+ */
+export function refusePerNodeParameters(model: CompiledModel, partitions: number): void {
+  if (partitions <= 1) return;
+  const graphSized = (d: Dim) => /\b[NE]\b/.test(dimToString(d));
+  const diagnostics: Diagnostic[] = model.train.params
+    .filter((p) => p.blockShape.some(graphSized))
+    .map((p) => ({
+      severity: "error",
+      message: `parameter \`${p.name}\` is shaped by the graph's size (${shapeToString(p.blockShape)}): with --partitions ${partitions} each part would see a different tensor`,
+      span: p.loc,
+      hint: "train full-batch (leave out --partitions), or give the parameter a shape that does not depend on N or E",
+    }));
+  if (diagnostics.length > 0)
+    throw new CompileError(diagnostics, new Map([[model.source.file, model.source.text]]));
 }

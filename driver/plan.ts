@@ -5,7 +5,7 @@ import type { CompiledModel } from "../compiler/compile.js";
 import { evalShape, numElements } from "../compiler/ir/dims.js";
 import { BufferLimitError, MEMORY_CATEGORIES, type MemoryCategory } from "../runtime/gpu/memory.js";
 import { DryRunBackend } from "../runtime/exec/backend.js";
-import { checkTensorSizes } from "./limits.js";
+import { checkTensorSizes, refusePerNodeParameters } from "./limits.js";
 import { Session } from "./session.js";
 import type { Tuning } from "../compiler/target.js";
 import type { OptimizerConfig } from "../compiler/optimizers.js";
@@ -70,6 +70,7 @@ export async function planMemory(
   const backend = dryRunBackend(o);
   // Before any host array is made: a parameter of 1e9 blocks is refused, not a RangeError.
   checkTensorSizes(model, dims, backend.memory.limits);
+  refusePerNodeParameters(model, o.partitions ?? 1);
   const session = new Session(backend, model, {
     optimizer: o.optimizer,
     storeActivations: o.storeActivations,

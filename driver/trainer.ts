@@ -21,7 +21,7 @@ import {
 import { NonFiniteStateError, describeTensors } from "./finite.js";
 import type { EpochLog, FixpointSummary } from "./run-log.js";
 import { initParameters } from "./init.js";
-import { checkTensorSizes } from "./limits.js";
+import { checkTensorSizes, refusePerNodeParameters } from "./limits.js";
 import {
   Session,
   bindDims,
@@ -207,6 +207,7 @@ async function runTraining(
   const driftEvery = opts.driftEvery ?? DEFAULT_DRIFT_EVERY;
   const threshold = opts.driftThreshold ?? DEFAULT_DRIFT_THRESHOLD;
   let lastStepFixpoints: FixpointStat[] = [];
+  refusePerNodeParameters(model, opts.partitions);
   await session.bind(ds);
   const dims = session.dims!;
   const shapes = session.paramShapes(dims);
