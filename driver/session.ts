@@ -4,7 +4,7 @@
 // backend, replays exactly the same allocations to produce the static memory plan.
 import type { CompiledModel } from "../compiler/compile.js";
 import { evalShape, numElements, type DimBindings } from "../compiler/ir/dims.js";
-import type { ModelInput } from "../compiler/lower/lower.js";
+import type { ModelInput } from "../compiler/lower/signature.js";
 import { compileProgram } from "../compiler/pipeline.js";
 import { optimizerNamed, stepScalars, type OptimizerConfig } from "../compiler/optimizers.js";
 import type { EvalGraph, StepGraph } from "../compiler/training.js";

@@ -21,9 +21,6 @@ import { lowerLossStmt, lowerSignature, type LoweredLoss, type ModelInput } from
 import { lowerBlock, lowerLet, lowerStmt } from "./statements.js";
 import { LowerError, VarEnv, type Frame, type LVal } from "./values.js";
 
-export type { LowerOptions } from "./context.js";
-export type { ModelInput, ModelInputRole } from "./signature.js";
-
 export interface LoweredModel {
   name: string;
   /** inputs [model inputs…, params…]; outputs [loss, prediction] */
@@ -151,5 +148,3 @@ export class Lowerer implements LowerContext {
     return checkHyperType(type, v, span, name);
   }
 }
-
-export type { ParamSpec };
