@@ -8,9 +8,10 @@
 //      `chromium` package as root when it is missing (`npm start` does not need it).
 // Only Node built-ins are used here, because this script runs before `npm ci`.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync, writeFileSync, readFileSync } from "node:fs";
+import { existsSync, statSync, writeFileSync, readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isBuildFresh, stampBuild } from "./build-stamp.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const quiet = process.argv.includes("--quiet");
@@ -132,33 +133,15 @@ function ensureAdapter() {
 }
 
 // ---- 3. TypeScript build ---------------------------------------------------------------------
-const sourceDirs = ["grammar", "compiler", "runtime", "cli", "bench"];
-
-function newestSource(dir) {
-  let newest = 0;
-  if (!existsSync(dir)) return 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (/\.(ts|gnn)$/.test(entry.name)) newest = Math.max(newest, mtime(p));
-  }
-  return newest;
-}
-
 function ensureBuild() {
-  const stamp = join(root, "dist", ".buildstamp");
-  const newest = Math.max(
-    ...sourceDirs.map((d) => newestSource(join(root, d))),
-    mtime(join(root, "tsconfig.json")),
-  );
-  if (existsSync(stamp) && mtime(stamp) >= newest) return;
+  if (isBuildFresh(root)) return;
   log("compiling TypeScript (tsc)");
   run(process.execPath, [
     join(root, "node_modules", "typescript", "bin", "tsc"),
     "-p",
     "tsconfig.json",
   ]);
-  writeFileSync(stamp, new Date().toISOString() + "\n");
+  stampBuild(root);
 }
 
 // ---- 4. a browser for the playground's tests -------------------------------------------------

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { dropBenignLines } from "../../runtime/gpu/dawn-stderr.js";
+import { cliEntry } from "../helpers/cli.js";
 
 const BENIGN =
   "Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.";
@@ -29,7 +30,7 @@ function nodeWithStderrFile(args: string[]): { code: number | null; stderr: stri
     closeSync(fd);
   }
 }
-const cli = (...args: string[]) => nodeWithStderrFile(["--import", "tsx", "cli/main.ts", ...args]);
+const cli = (...args: string[]) => nodeWithStderrFile([...cliEntry, ...args]);
 
 describe("quiet start", () => {
   it("drops exactly Dawn's limit notices from a text", () => {
