@@ -57,6 +57,14 @@ export interface Tuning {
   elementwiseItems: number;
   /** Rows per chunk in column reductions (stage 1). */
   reduceRowsPerChunk: number;
+  /**
+   * How row kernels state their column loops' trip counts. "literal": a WGSL constant (the
+   * driver may unroll). "parameter": a word of the parameter block, like a symbolic size. On
+   * lavapipe a literal count makes the loop unroll completely into per-lane gathers and
+   * scatters: the optimizer update of a [3, 32] parameter (five 32-column loops) took 32 s of
+   * LLVM time against 0.5 s with parameter counts, and a row loop is memory-bound either way.
+   */
+  rowLoopCounts: "literal" | "parameter";
 }
 
 export function chooseTuning(
@@ -96,6 +104,7 @@ export function chooseTuning(
       elementwiseWorkgroup: 64,
       elementwiseItems: 2,
       reduceRowsPerChunk: 2048,
+      rowLoopCounts: "parameter",
     };
   }
   return {
@@ -118,6 +127,7 @@ export function chooseTuning(
     elementwiseWorkgroup: 256,
     elementwiseItems: 1,
     reduceRowsPerChunk: 256,
+    rowLoopCounts: info.class === "cpu" ? "parameter" : "literal",
   };
 }
 

@@ -22,6 +22,8 @@ export interface KernelContext {
   register(spec: KernelSpec): KernelSpec;
   /** A program-unique kernel name. */
   name(kind: string, hint?: string): string;
+  /** WGSL for a row loop's trip count (see Tuning.rowLoopCounts). */
+  loopCount(kb: KernelBuilder, cols: Dim): string;
 }
 
 /** Invocations per workgroup of the element-parallel kernels. */

@@ -82,6 +82,8 @@ export class CodeGenerator {
       workspace: this.workspace,
       register: (spec) => this.register(spec),
       name: (kind, hint) => this.name(kind, hint),
+      loopCount: (kb, cols) =>
+        this.options.tuning?.rowLoopCounts === "parameter" ? kb.count(cols) : kb.dim(cols),
     };
     const map = (out: Value): Step => {
       const { step, inPlace } = mapKernel(ctx, out);

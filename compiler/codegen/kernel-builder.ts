@@ -202,6 +202,12 @@ export class KernelBuilder {
     return this.param({ kind: "dim", dim: d }, `dim_${d.replace(/[^A-Za-z0-9]/g, "_")}`);
   }
 
+  /** A WGSL u32 expression for a count the driver should not see as a constant: a parameter. */
+  count(d: Dim): string {
+    if (typeof d !== "number") return this.dim(d);
+    return this.param({ kind: "dim", dim: d }, `count_${d}`);
+  }
+
   seed(): string {
     this.helpers.add(WGSL_RNG);
     return this.param({ kind: "seed" }, "seed");

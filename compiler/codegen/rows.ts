@@ -48,7 +48,7 @@ export function rowKernel(ctx: KernelContext, op: Op, combine: ReduceCombine): S
   const body = [
     ...outer.lines,
     ...r.init.map((l) => `  ${l}`),
-    `  for (var c = 0u; c < ${kb.dim(cols)}; c = c + 1u) {`,
+    `  for (var c = 0u; c < ${ctx.loopCount(kb, cols)}; c = c + 1u) {`,
     ...inner.lines,
     `    ${r.update}`,
     "  }",
@@ -95,7 +95,7 @@ export function rowProgram(ctx: KernelContext, members: RowMember[]): Step {
       lines.push(
         ...outer.lines,
         ...r.init.map((l) => `  ${l}`),
-        `  for (var c = 0u; c < ${kb.dim(x.shape[1]!)}; c = c + 1u) {`,
+        `  for (var c = 0u; c < ${ctx.loopCount(kb, x.shape[1]!)}; c = c + 1u) {`,
         ...inner.lines,
         `    ${r.update}`,
         "  }",
@@ -112,7 +112,7 @@ export function rowProgram(ctx: KernelContext, members: RowMember[]): Step {
     const val = ex.at(m.out, { row: rowRef(kb, rows, "row", 0), col: "c", colLevel: 1 });
     lines.push(
       ...outer.lines,
-      `  for (var c = 0u; c < ${kb.dim(cols)}; c = c + 1u) {`,
+      `  for (var c = 0u; c < ${ctx.loopCount(kb, cols)}; c = c + 1u) {`,
       ...inner.lines,
       `    ${o}[${kb.offset(m.out)} + row * ${kb.dim(cols)} + c] = ${val};`,
       "  }",
