@@ -15,7 +15,6 @@ import {
   type AdapterDescription,
   type Tuning,
 } from "../../compiler/target.js";
-import { quietAdapterRequest } from "../platform.js";
 
 export interface GpuFeatures {
   timestampQuery: boolean;
@@ -51,8 +50,21 @@ export interface GpuContext {
   readonly isLost: boolean;
   /** Called as kernels of a burst become ready (pipelines.ts): for a progress line. */
   onCompileProgress?: (done: number, total: number) => void;
+  /**
+   * A second device on the same adapter, with the same limits and features, that compiles
+   * pipelines in parallel (pipelines.ts): created on first use, owned (and destroyed) by this
+   * context; undefined where the host has no second adapter to give.
+   */
+  compileHelper(): Promise<GPUDevice | undefined>;
   destroy(): void;
 }
+
+/**
+ * Finds the adapter for the compile helper's device. An adapter makes one device, so the helper
+ * needs its own; in Node it is requested up front with the first (device.ts: Dawn's notices are
+ * filtered by re-pointing fd 2, which must not happen while driver threads open cache files).
+ */
+export type HelperAdapterSource = () => Promise<GPUAdapter | null>;
 
 export class DeviceLostError extends Error {
   constructor(reason: string, message: string) {
@@ -95,6 +107,7 @@ export async function openDevice(
   gpu: GPU,
   adapter: GPUAdapter,
   options: DeviceOptions = {},
+  helperAdapter: HelperAdapterSource = () => Promise.resolve(null),
 ): Promise<GpuContext> {
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) {
@@ -129,32 +142,7 @@ export async function openDevice(
     }),
     ...options.tuning,
   };
-  return new Context(gpu, adapter, device, adapterInfo, features, tuning);
-}
-
-/**
- * A second device on the same adapter with the same limits and features, to compile pipelines in
- * parallel (pipelines.ts). Throws when the adapter found is not the context's.
- */
-export async function createHelperDevice(ctx: GpuContext): Promise<GPUDevice> {
-  const adapter = await quietAdapterRequest(() =>
-    ctx.gpu.requestAdapter({ powerPreference: "high-performance" }),
-  );
-  if (!adapter || describeAdapter(adapter.info).text !== ctx.adapterInfo.text) {
-    throw new Error("no second device on the same adapter");
-  }
-  const requiredLimits: Record<string, number> = {};
-  for (const name of RAISED_LIMITS) {
-    const value = (ctx.limits as unknown as Record<string, number | undefined>)[name];
-    if (typeof value === "number") requiredLimits[name] = value;
-  }
-  return adapter.requestDevice({
-    label: "revgnn/compile-helper",
-    requiredLimits,
-    requiredFeatures: [...ctx.device.features].filter((f): f is GPUFeatureName =>
-      adapter.features.has(f),
-    ),
-  });
+  return new Context(gpu, adapter, device, adapterInfo, features, tuning, helperAdapter);
 }
 
 class Context implements GpuContext {
@@ -164,6 +152,7 @@ class Context implements GpuContext {
   private lostError: DeviceLostError | undefined;
   private readonly lostPromise: Promise<never>;
   private destroyed = false;
+  private helper?: Promise<GPUDevice | undefined>;
   onCompileProgress?: (done: number, total: number) => void;
 
   constructor(
@@ -173,6 +162,7 @@ class Context implements GpuContext {
     readonly adapterInfo: AdapterDescription,
     readonly features: GpuFeatures,
     readonly tuning: Tuning,
+    private readonly helperAdapter: HelperAdapterSource,
   ) {
     this.queue = device.queue;
     this.limits = device.limits;
@@ -212,10 +202,34 @@ class Context implements GpuContext {
     return Promise.race([p, this.lostPromise]);
   }
 
+  compileHelper(): Promise<GPUDevice | undefined> {
+    return (this.helper ??= this.openHelper().catch(() => undefined));
+  }
+
+  private async openHelper(): Promise<GPUDevice | undefined> {
+    const adapter = await this.helperAdapter();
+    if (!adapter || describeAdapter(adapter.info).text !== this.adapterInfo.text) return undefined;
+    const requiredLimits: Record<string, number> = {};
+    for (const name of RAISED_LIMITS) {
+      const value = (this.limits as unknown as Record<string, number | undefined>)[name];
+      if (typeof value === "number") requiredLimits[name] = value;
+    }
+    const device = await adapter.requestDevice({
+      label: "revgnn/compile-helper",
+      requiredLimits,
+      requiredFeatures: [...this.device.features].filter((f): f is GPUFeatureName =>
+        adapter.features.has(f),
+      ),
+    });
+    if (this.destroyed) device.destroy();
+    return this.destroyed ? undefined : device;
+  }
+
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
     this.device.destroy();
+    void this.helper?.then((d) => d?.destroy());
   }
 }
 

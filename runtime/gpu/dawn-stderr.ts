@@ -52,8 +52,11 @@ export function dropBenignLines(
  * warnings. Falls back to a plain call wherever the redirection cannot be set up.
  */
 export function withoutBenignDawnWarnings<T>(call: () => T): T {
-  // With fd 0 and 1 open, the lowest free descriptor after closing 2 is 2 (JavaScript runs on one
-  // thread, and nothing else opens files while `call` runs synchronously).
+  // With fd 0 and 1 open, the lowest free descriptor after closing 2 is 2 — provided no other
+  // thread opens a file meanwhile. JavaScript runs on one thread, but the driver's do not: once
+  // lavapipe compiles, Mesa's cache threads open files, and one took fd 2 here (its cache entry
+  // went to standard error, and our messages into its file). So this is called only before any
+  // device exists (device.ts requests the compile helper's adapter in the same call).
   const fdsOpen = [0, 1, 2].every((fd) => existsSync(`/proc/self/fd/${fd}`));
   if (process.platform !== "linux" || !fdsOpen) return call();
   let saved: number;

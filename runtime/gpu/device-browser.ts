@@ -35,5 +35,8 @@ export async function acquireBrowserGpu(options: DeviceOptions = {}): Promise<Gp
     throw new NoWebGpuError(`requestAdapter failed: ${err instanceof Error ? err.message : err}`);
   }
   if (!adapter) throw new NoWebGpuError("navigator.gpu found no adapter (WebGPU is blocked here).");
-  return openDevice(gpu, adapter, options);
+  // A page may ask for a second adapter whenever it likes (no output to filter here).
+  const helperAdapter = () =>
+    gpu.requestAdapter({ powerPreference: options.powerPreference ?? "high-performance" });
+  return openDevice(gpu, adapter, options, helperAdapter);
 }

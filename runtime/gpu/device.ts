@@ -32,19 +32,27 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuConte
   }
   let gpu: GPU;
   let adapter: GPUAdapter | null;
+  let spare: Promise<GPUAdapter | null>;
   try {
     // A missing Vulkan loader or a broken driver can make either call throw.
     // Dawn rounds GPU timestamps to 65.5 µs (a browser's defence against timing attacks), too
     // coarse for the profiler's per-kernel times; given options come later and may override it.
     gpu = create(["disable-dawn-features=timestamp_quantization", ...(options.dawnOptions ?? [])]);
     const request = { powerPreference: options.powerPreference ?? "high-performance" } as const;
-    adapter = await withoutBenignDawnWarnings(() => gpu.requestAdapter(request));
+    // Two adapters in the one filtered call: the second is the compile helper's (context.ts),
+    // so the filter never runs again once driver threads are busy with files.
+    const [first, second] = withoutBenignDawnWarnings(() => [
+      gpu.requestAdapter(request),
+      gpu.requestAdapter(request),
+    ]);
+    spare = second.catch(() => null);
+    adapter = await first;
   } catch (err) {
     throw new NoAdapterError(err instanceof Error ? err.message : String(err));
   }
   if (!adapter) throw new NoAdapterError();
 
-  return openDevice(gpu, adapter, options);
+  return openDevice(gpu, adapter, options, () => spare);
 }
 
 /** What to install to get a WebGPU adapter, with the line for this OS first. */

@@ -17,7 +17,7 @@
 // through Mesa's disk cache. On a real GPU the pipeline is compiled at creation and the empty
 // dispatch costs microseconds.
 import { envVar, hardwareThreads, sleepWhileBusy } from "../platform.js";
-import { GpuValidationError, createHelperDevice, type GpuContext } from "./context.js";
+import { GpuValidationError, type GpuContext } from "./context.js";
 import type { BindingSpec, KernelSource } from "../../compiler/contract.js";
 
 /** The byte range bound for a uniform parameter block: 64 words of u32/i32/f32. */
@@ -86,6 +86,8 @@ export class PipelineCache {
   private pending = 0;
   private burst = { done: 0, total: 0 };
   private scratchSet: Scratch | undefined;
+  /** The compile helper device's scratch buffers (the helper lives as long as the context). */
+  private helperScratch: Scratch | undefined;
   private throttling = false;
 
   constructor(
@@ -213,10 +215,10 @@ export class PipelineCache {
    * helper costs only the parallelism: this device's own dispatch reports any real error.
    */
   private async serveWithHelper(): Promise<void> {
-    let helper: GPUDevice | undefined;
     try {
-      helper = await createHelperDevice(this.ctx);
-      const scratch = scratchBuffers(helper);
+      const helper = await this.ctx.compileHelper();
+      if (!helper) return;
+      const scratch = (this.helperScratch ??= scratchBuffers(helper));
       for (let job = this.queue.pop(); job; job = this.queue.pop()) {
         try {
           const module = helper.createShaderModule({ code: job.src.code, label: job.kernel.label });
@@ -245,7 +247,6 @@ export class PipelineCache {
       // No helper device: this device's worker serves the whole queue.
     } finally {
       this.helperActive = false;
-      helper?.destroy();
     }
   }
 
