@@ -21,9 +21,26 @@
 // the rebuilt value — bit for bit, through `select` — before any function reads it. Degenerate
 // rows enter a stack at its input (features); inside, aggregation mixes them with their
 // neighbours, so the first block is where exactness matters. The cost is one kept [N, D] value.
+//
+// Zeros. Deeper in the stack the same trap sits on rows that are exactly 0 at one block's output
+// and not at the next: an empty feature row stays 0 until information from its neighbours reaches
+// it, one hop per block (RevGCNII: h0 is 0 there, and relu can zero a whole update). The undo
+// x' − g' of such a block rebuilds the 0 with g' recomputed from rebuilt inputs, so with
+// rounding noise (2^-53 to 2^-44 relative in float64), and LayerNorm + relu take the other side
+// of the kink in the block before (group 2's LayerNorm beta 19 % off the stored gradient at
+// L = 3 on the degenerate graph, 6.7 % at L = 16). An additive update is therefore undone by
+// undo_add, which returns exactly 0 where x' − g' is within 2^10 roundoffs of x' and g': below
+// the rebuild's own error, so no less accurate than the difference, and exact at a zero the
+// forward added to. No exact-mode grid needs it (its differences are exact), and a scaling
+// update keeps zeros exactly anyway.
 import { Builder, type GraphBuilder } from "../ir/builder.js";
 import { eliminateDeadCode } from "../ir/dce.js";
-import { inverseCombine, revStatements, statementUpdates } from "../ir/ops/control-attrs.js";
+import {
+  inverseCombine,
+  revStatements,
+  statementUpdates,
+  type Combine,
+} from "../ir/ops/control-attrs.js";
 import type { ColumnRange, InverseRule } from "../ir/op-def.js";
 import { getOp } from "../ir/op-table.js";
 import { Graph, Value, tensorType, type Op } from "../ir/types.js";
@@ -342,7 +359,7 @@ export function reverseRevBlock(
       const { target, combine } = updates[j]!;
       const post = vars[target]!;
       const g = gs[j]!;
-      const rebuilt = b.op(inverseCombine[combine], [post, g]);
+      const rebuilt = undoUpdate(b, combine, post, g, roundedToGrid(region, j));
       rebuilt.hint = post.hint;
       // The combine's VJP reads its operands; the anchored value is the forward's own operand.
       const pre = atEntry(target, j, rebuilt);
@@ -363,6 +380,25 @@ export function reverseRevBlock(
     consts.forEach((_, c) => (dConsts[c] = b.accumulate(dConsts[c], grads[s.reads.length + c])));
   }
   return { varsPre: vars, dVarsPre: dVars, dConsts };
+}
+
+/**
+ * x from x' = x ⊕ g and g (see "Zeros"): additive updates are undone by undo_add, which gives back
+ * a zero the forward added to as exactly 0; scaling ones keep a zero exactly already (0 · g = 0,
+ * and 0 / g = 0), and on exact mode's grid the plain difference is exact.
+ */
+function undoUpdate(b: GraphBuilder, combine: Combine, post: Value, g: Value, onGrid: boolean) {
+  if (onGrid || combine === "mul" || combine === "div") {
+    return b.op(inverseCombine[combine], [post, g]);
+  }
+  return b.op("undo_add", [post, combine === "add" ? g : b.neg(g)]);
+}
+
+/** Whether a statement's j-th update is rounded onto exact mode's grid (`quantize`). */
+function roundedToGrid(region: Graph, j: number): boolean {
+  const v = region.outputs[j]!;
+  const producer = region.ops.find((o) => o.outputs.includes(v));
+  return producer !== undefined && getOp(producer.opcode).roundsToGrid === true;
 }
 
 function fresh(v: Value, hint?: string): Value {
