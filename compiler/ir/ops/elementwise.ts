@@ -94,24 +94,6 @@ const sigmoid64 = (x: number) =>
   x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 const softplus64 = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 
-const subVjp: VjpRule = (bd, { inputs: [a, c] }, [d]) =>
-  d ? [bd.sumToShape(d, a!.shape), bd.sumToShape(bd.neg(d), c!.shape)] : [undefined, undefined];
-
-/**
- * How many roundoffs of cancellation undo_add reads as zero, as a power of two. The noise it
- * removes grows with the blocks a value was rebuilt through: at most 2^9 roundoffs over the 15
- * blocks of RevGCNII (L = 16) on the degenerate graph, in float64.
- */
-export const UNDO_ADD_TOLERANCE_BITS = 10;
-
-/** a − b, or 0 where that is within 2^UNDO_ADD_TOLERANCE_BITS roundoffs u of its operands. */
-function undoAdd(a: number, b: number, u: number): number {
-  const d = a - b;
-  return Math.abs(d) <= 2 ** UNDO_ADD_TOLERANCE_BITS * u * Math.max(Math.abs(a), Math.abs(b))
-    ? 0
-    : d;
-}
-
 export const elementwiseOps: OpDef[] = [
   unary(
     "neg",
@@ -300,30 +282,10 @@ export const elementwiseOps: OpDef[] = [
     "a − b",
     (x, y) => x - y,
     (a, b) => `(${a} - ${b})`,
-    subVjp,
+    (bd, { inputs: [a, c] }, [d]) =>
+      d ? [bd.sumToShape(d, a!.shape), bd.sumToShape(bd.neg(d), c!.shape)] : [undefined, undefined],
     differenceSign,
   ),
-  {
-    // The reversible backward's undo of `x += g` (and of `x -= g`, as undo_add(a, −g)). A zero
-    // the forward added to comes back as a − g' with g' recomputed from rebuilt inputs: rounding
-    // noise, not 0, and LayerNorm + relu turn noise on a row that was exactly 0 into a derivative
-    // on the other side of relu's kink (../../inverse/rev-backward.ts, "Zeros"). A difference
-    // within a few hundred roundoffs of max(|a|, |b|) is below the rebuild's own error, so 0 is as
-    // accurate a result there as a − b, and it is exact where the forward's x was 0.
-    name: "undo_add",
-    doc: `a − b, the x of a = x + b; exactly 0 where |a − b| ≤ 2^${UNDO_ADD_TOLERANCE_BITS}·u·max(|a|, |b|), u the unit roundoff of the arithmetic that evaluates it (2^-53 in the interpreter, 2^-24 in WGSL's f32); differentiated as a − b`,
-    shape: binaryShape,
-    evaluate: ([a, b]) => [mapBinary(a!, b!, (x, y) => undoAdd(x, y, 2 ** -53))],
-    vjp: subVjp,
-    lowering: {
-      kind: "elementwise",
-      emit: (c) => {
-        const [a, b] = c.args as [string, string];
-        const tol = c.f32(2 ** (UNDO_ADD_TOLERANCE_BITS - 24));
-        return `select(${a} - ${b}, 0.0, abs(${a} - ${b}) <= ${tol} * max(abs(${a}), abs(${b})))`;
-      },
-    },
-  },
   binary(
     "mul",
     "a · b (elementwise)",
