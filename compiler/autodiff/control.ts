@@ -166,6 +166,9 @@ function scanPolicy(op: Op, opts: AdOptions): "store" | "reversible" {
 
 export const scanVjp: RegionVjpRule = {
   forward(b, op, inputs, opts) {
+    if (opts.forwardOnly) {
+      return { outputs: b.emit("scan", inputs, op.attrs, op.regions), saved: undefined };
+    }
     const policy = scanPolicy(op, opts);
     if (policy === "reversible") {
       // The body, counting which entries no iteration has changed yet (../inverse/rev-backward.ts,

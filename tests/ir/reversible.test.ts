@@ -265,10 +265,15 @@ describe("memory-free backward of a reversible stack", () => {
       const sto = vjpGraph(g, wrt, { scanPolicy: "store" });
       verifyGraph(rev);
       verifyGraph(sto);
-      // The reversible backward stores nothing per iteration: its forward scan has no extra outputs.
+      // The reversible backward stores nothing per iteration: every output of its forward scan is
+      // a carried value ([N, d]: the state, and the count of blocks that left each entry as it
+      // was), none a per-iteration stack; the stored one's has stacks.
       const fwdScans = (x: Graph) => x.ops.filter((o) => o.opcode === "scan" && !o.attrs.reverse);
-      expect(fwdScans(rev)[0]!.outputs.length).toBe(1);
-      expect(fwdScans(sto)[0]!.outputs.length).toBeGreaterThan(1);
+      const revScan = fwdScans(rev)[0]!;
+      expect(revScan.outputs.length).toBe(revScan.attrs.numCarry);
+      const state = revScan.inputs[0]!.shape;
+      expect(revScan.outputs.map((v) => v.shape)).toEqual([state, state]);
+      expect(fwdScans(sto)[0]!.outputs.length).toBeGreaterThan(fwdScans(sto)[0]!.attrs.numCarry);
       const seed = tensor([], [1]);
       const a = interpret(rev, [...inputs, seed], opts);
       const s = interpret(sto, [...inputs, seed], opts);
