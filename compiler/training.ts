@@ -4,7 +4,7 @@
 //   evaluation     the dropout-free forward, the loss on the training nodes and, for single-label
 //                  tasks, the number of correct predictions on the train/valid/test nodes (so only
 //                  scalars are read back; multi-label tasks read back logits for ROC-AUC).
-import { emitBackward, emitForward, type AdOptions } from "./autodiff/core.js";
+import { defaultAdOptions, emitBackward, emitForward, type AdOptions } from "./autodiff/core.js";
 import { Builder } from "./ir/builder.js";
 import { Graph, Value, tensorType, type Dim } from "./ir/types.js";
 import { lowerLoss } from "./lower/builtins.js";
@@ -100,7 +100,7 @@ export function evaluationGraph(m: LoweredModel): EvalGraph {
   const test = fresh(["N", 1], "test_mask");
   const g = new Graph(`${m.name}_eval`, [...ins, valid, test]);
   const b = new Builder(g);
-  const fwd = emitForward(b, m.graph, ins);
+  const fwd = emitForward(b, m.graph, ins, { ...defaultAdOptions, forwardOnly: true });
   const [loss, logits] = fwd.outputs as [Value, Value];
   const labelsIndex = m.inputs.findIndex((i) => i.role === "labels" || i.role === "multilabels");
   const y = ins[labelsIndex]!;

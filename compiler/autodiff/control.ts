@@ -23,7 +23,7 @@ import type { RegionVjpRule } from "../ir/op-def.js";
 import { getOp } from "../ir/op-table.js";
 import { Graph, Value, tensorType, type Op } from "../ir/types.js";
 import { inlineGraph } from "../ir/inline.js";
-import { revBackwardBody, scanStoreReason } from "../inverse/rev-backward.js";
+import { countingBody, revBackwardBody, scanStoreReason } from "../inverse/rev-backward.js";
 import { emitBackward, emitForward, type Forwarded } from "./core.js";
 import type { AdOptions } from "./options.js";
 
@@ -80,6 +80,10 @@ interface StoreSaved {
 
 interface ReversibleSaved {
   policy: "reversible";
+  /** Each iteration's place in the forward's order, stacked ([count]). */
+  index: Value;
+  /** Per carried value and entry, the leading iterations that left it at the loop's input. */
+  unchanged: Value[];
 }
 
 /** A scan body's VJP split into the forward recomputation and the backward ops. */
@@ -162,9 +166,33 @@ function scanPolicy(op: Op, opts: AdOptions): "store" | "reversible" {
 
 export const scanVjp: RegionVjpRule = {
   forward(b, op, inputs, opts) {
+    if (opts.forwardOnly) {
+      return { outputs: b.emit("scan", inputs, op.attrs, op.regions), saved: undefined };
+    }
     const policy = scanPolicy(op, opts);
     if (policy === "reversible") {
-      return { outputs: b.emit("scan", inputs, op.attrs, op.regions), saved: { policy } };
+      // The body, counting which entries no iteration has changed yet (../inverse/rev-backward.ts,
+      // "Anchoring"), with the loop's input as an invariant to compare against.
+      const a = scanAttrs(op.attrs);
+      const nC = a.numCarry;
+      const constStart = nC + a.numXs;
+      const index = iterationIndex(b, a.count, !!a.reverse);
+      const outs = b.emit(
+        "scan",
+        [
+          ...inputs.slice(0, nC),
+          ...inputs.slice(0, nC).map((v) => b.zerosLike(v.shape)),
+          ...inputs.slice(nC, constStart),
+          index,
+          ...inputs.slice(constStart),
+          ...inputs.slice(0, nC),
+        ],
+        { ...op.attrs, numCarry: 2 * nC, numXs: a.numXs + 1 },
+        [countingBody(op.regions[0]!, nC, a.numXs)],
+      );
+      outs.slice(nC).forEach((v) => (v.hint = "unchanged"));
+      const saved: ReversibleSaved = { policy, index, unchanged: outs.slice(nC) };
+      return { outputs: outs.slice(0, nC), saved };
     }
     const a = scanAttrs(op.attrs);
     const body = op.regions[0]!;
@@ -202,7 +230,7 @@ export const scanVjp: RegionVjpRule = {
   backward(b, op, inputs, outputs, saved, douts) {
     const s = saved as StoreSaved | ReversibleSaved;
     return s.policy === "reversible"
-      ? reversibleScanBackward(b, op, inputs, outputs, douts)
+      ? reversibleScanBackward(b, op, inputs, outputs, s, douts)
       : storedScanBackward(b, op, inputs, outputs, s, douts);
   },
 };
@@ -319,12 +347,21 @@ function assembleCotangents(
   return [...dCarry, ...dXs, ...dConsts];
 }
 
+/** Each iteration's place in the order a scan visits them (0 first), stacked ([count]). */
+function iterationIndex(b: GraphBuilder, count: number, reverse: boolean): Value {
+  const iota = b.op("iota", [], { count });
+  const index = reverse ? b.sub(b.fill(count - 1), iota) : iota;
+  index.hint = "iteration";
+  return index;
+}
+
 /** Backward scan that rebuilds each iteration's input from its output (no stored activations). */
 function reversibleScanBackward(
   b: GraphBuilder,
   op: Op,
   inputs: Value[],
   outputs: Value[],
+  saved: ReversibleSaved,
   douts: (Value | undefined)[],
 ): (Value | undefined)[] {
   const a = scanAttrs(op.attrs);
@@ -337,19 +374,17 @@ function reversibleScanBackward(
     ...outputs.slice(0, nC).map((v, i) => douts[i] ?? b.zerosLike(v.shape)),
     ...rb.hasConstGrad.flatMap((h, i) => (h ? [b.zerosLike(inputs[constStart + i]!.shape)] : [])),
   ];
-  // 1 at the forward's first iteration, where the backward uses the loop's kept input instead of
-  // the rebuilt one (../inverse/rev-backward.ts, "Anchoring").
-  const iteration = b.op("iota", [], { count: a.count });
-  const first = b.op("eq", [iteration, b.fill(a.reverse ? a.count - 1 : 0)]);
-  first.hint = "first_iteration";
+  // Where an iteration's input is the loop's kept input, bit for bit, the backward uses that
+  // instead of the rebuilt one (../inverse/rev-backward.ts, "Anchoring").
   const outs = b.emit(
     "scan",
     [
       ...carryInit,
       ...inputs.slice(nC, constStart),
-      first,
+      saved.index,
       ...inputs.slice(constStart),
       ...inputs.slice(0, nC),
+      ...saved.unchanged,
     ],
     { count: a.count, numCarry: carryInit.length, numXs: a.numXs + 1, reverse: !a.reverse },
     [rb.graph],

@@ -10,6 +10,11 @@ export type ScanPolicy =
 
 export interface AdOptions {
   scanPolicy: ScanPolicy;
+  /**
+   * No backward follows (the evaluation graph): a scan's forward is the loop as it is, without
+   * what its backward would read (a stored scan's stacks, a reversible scan's unchanged counts).
+   */
+  forwardOnly?: boolean;
 }
 
 export const defaultAdOptions: AdOptions = { scanPolicy: "auto" };

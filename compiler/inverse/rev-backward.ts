@@ -18,9 +18,18 @@
 // the forward but 0 or 1 at the rebuilt ±1e-8 (the gradient of b_in on Cora with 15 empty rows
 // was 5 % off the stored-activation gradient). The loop's own input is still alive when its
 // backward runs, so the backward body takes it and, at the first iteration, uses it in place of
-// the rebuilt value — bit for bit, through `select` — before any function reads it. Degenerate
-// rows enter a stack at its input (features); inside, aggregation mixes them with their
-// neighbours, so the first block is where exactness matters. The cost is one kept [N, D] value.
+// the rebuilt value — bit for bit, through `select` — before any function reads it.
+// Degenerate rows do not stay at the first block: an empty feature row is 0 (h0 in RevGCNII) and
+// stays exactly 0 until information from its neighbours reaches it, one hop per block, or until
+// relu lets an update through. Rebuilt, such a 0 is x' − g' with g' recomputed from rebuilt
+// inputs: rounding noise, and at the block before, LayerNorm + relu took the other side of the
+// kink (RevGCNII on the degenerate graph: group 2's LayerNorm beta 19 % off the stored gradient
+// at L = 3, 6.7 % at L = 16). So the forward also counts, per entry of the carried state, the
+// leading iterations after which the entry still equals the loop's input (`countingBody`): the
+// entry of iteration k's input is then exactly the kept input's wherever that count is ≥ k, and
+// the backward puts it in place there (k = 0 is the first iteration: every entry). No tolerance
+// is involved: the forward compared the values. The cost is two kept [N, D] values (the input
+// and the counts) and one elementwise comparison per block in the forward.
 import { Builder, type GraphBuilder } from "../ir/builder.js";
 import { eliminateDeadCode } from "../ir/dce.js";
 import { inverseCombine, revStatements, statementUpdates } from "../ir/ops/control-attrs.js";
@@ -102,17 +111,30 @@ export function scanStoreReason(scan: Op): string | undefined {
 
 export class NotInvertibleError extends Error {}
 
-/** The loop's kept input and the flag that is 1 at its first iteration (see "Anchoring"). */
+/** What the backward knows exactly about each iteration's input (see "Anchoring"). */
 interface Anchor {
-  flag: Value;
+  /** The iteration's place in the forward's order (0 at the first), a scalar. */
+  index: Value;
   /** One per carried value, the loop's input. */
   kept: Value[];
+  /**
+   * One per carried value, per entry: how many leading iterations left it equal to the loop's
+   * input (the forward counts them, `countingBody`). Where it is ≥ index, the iteration's input is
+   * the kept input's entry.
+   */
+  unchanged: Value[];
+}
+
+/** A body value's kept version and its unchanged counts. */
+interface Anchored {
+  kept: Value;
+  unchanged: Value;
 }
 
 /**
- * Kept versions of the body's values that the kept input determines through layout ops alone
- * (slices, concatenations, quantisation): the entry values of the body's first rev_blocks. Values
- * behind a rev_block are not mapped; those are rebuilt as before.
+ * Kept versions (and counts) of the body's values that the kept input determines through layout
+ * ops alone (slices, concatenations, quantisation): the entry values of the body's first
+ * rev_blocks. Values behind a rev_block are not mapped; those are rebuilt as before.
  */
 function anchorValues(
   b: GraphBuilder,
@@ -120,21 +142,30 @@ function anchorValues(
   numCarry: number,
   carryOps: Op[],
   anchor: Anchor,
-): Map<Value, Value> {
-  const kept = new Map<Value, Value>(
-    body.inputs.slice(0, numCarry).map((v, i) => [v, anchor.kept[i]!]),
+): Map<Value, Anchored> {
+  const known = new Map<Value, Anchored>(
+    body.inputs
+      .slice(0, numCarry)
+      .map((v, i) => [v, { kept: anchor.kept[i]!, unchanged: anchor.unchanged[i]! }]),
   );
   for (const op of carryOps) {
-    if (inverseOf(op)?.kind === "block" || !op.inputs.every((v) => kept.has(v))) continue;
-    const outs = b.emit(
-      op.opcode,
-      op.inputs.map((v) => kept.get(v)!),
-      op.attrs,
-      op.regions,
-    );
-    op.outputs.forEach((v, i) => kept.set(v, outs[i]!));
+    const layout = getOp(op.opcode).columns?.(op.attrs);
+    if (!layout || !op.inputs.every((v) => known.has(v))) continue;
+    const emit = (pick: (a: Anchored) => Value) =>
+      b.emit(
+        op.opcode,
+        op.inputs.map((v) => pick(known.get(v)!)),
+        op.attrs,
+        op.regions,
+      );
+    const kept = emit((a) => a.kept);
+    // A count moves with its entry; an op that keeps columns in place (rounding onto the grid)
+    // maps equal entries to equal entries, so the count stays.
+    const unchanged =
+      layout.kind === "same" ? [known.get(op.inputs[0]!)!.unchanged] : emit((a) => a.unchanged);
+    op.outputs.forEach((v, i) => known.set(v, { kept: kept[i]!, unchanged: unchanged[i]! }));
   }
-  return kept;
+  return known;
 }
 
 interface WalkResult {
@@ -213,8 +244,10 @@ function walkReverse(
   const carryOps = body.ops.filter((op) => op.inputs.some((v) => dep.has(v)));
   const anchored = anchor ? anchorValues(b, body, numCarry, carryOps, anchor) : undefined;
   const anchorOf = (v: Value, rebuilt: Value): Value => {
-    const kept = anchored?.get(v);
-    return kept ? b.op("select", [anchor!.flag, kept, rebuilt]) : rebuilt;
+    const a = anchored?.get(v);
+    if (!a) return rebuilt;
+    const exact = b.op("ge", [a.unchanged, anchor!.index]);
+    return b.op("select", [exact, a.kept, rebuilt]);
   };
   for (let k = carryOps.length - 1; k >= 0; k--) {
     const op = carryOps[k]!;
@@ -262,9 +295,9 @@ function walkReverse(
       }
     }
   }
-  // The rebuilt carry itself is not anchored: at the first iteration it is the walk's last
-  // result, which nothing reads.
-  const carryPre = body.inputs.slice(0, numCarry).map(resolve);
+  // The rebuilt carry is the previous iteration's output, which that iteration's statements read:
+  // anchored too, also where no statement of this one reads the entry value.
+  const carryPre = body.inputs.slice(0, numCarry).map((v) => anchorOf(v, resolve(v)));
   const dCarryPre = body.inputs.slice(0, numCarry).map((v) => cot.get(v));
   let dOther: (Value | undefined)[] = body.inputs.slice(numCarry).map((v) => cot.get(v));
   if (withVjp && prefix.ops.length > 0) {
@@ -392,10 +425,42 @@ export function inverseRevBlock(op: Op): Graph {
   return g;
 }
 
+/**
+ * The forward's loop body for an anchored backward (see "Anchoring"): the body, and per entry of
+ * each carried value a count of the leading iterations after which it still equals the loop's
+ * input — it stays at k while the entry changed in iteration k, and becomes k + 1 otherwise.
+ *   inputs  [carry…, counts…, xs slices…, iteration index, invariants…, the loop's input…]
+ *   outputs [carry…, counts…]
+ */
+export function countingBody(body: Graph, numCarry: number, numXs: number): Graph {
+  const ins = body.inputs.map((v) => fresh(v));
+  const carry = ins.slice(0, numCarry);
+  const counts = carry.map((v) => fresh(v, `unchanged_${v.hint ?? "input"}`));
+  const index = new Value(tensorType([]), "iteration");
+  const kept = carry.map((v) => fresh(v, `kept_${v.hint ?? "input"}`));
+  const g = new Graph(`${body.name}_counting`, [
+    ...carry,
+    ...counts,
+    ...ins.slice(numCarry, numCarry + numXs),
+    index,
+    ...ins.slice(numCarry + numXs),
+    ...kept,
+  ]);
+  const b = new Builder(g);
+  const outs = inlineGraph(b, body, ins);
+  const next = b.add(index, b.fill(1));
+  const newCounts = counts.map((count, i) => {
+    const stillEqual = b.mul(b.op("eq", [count, index]), b.op("eq", [outs[i]!, kept[i]!]));
+    return b.op("select", [stillEqual, next, count]);
+  });
+  g.outputs = [...outs, ...newCounts];
+  return g;
+}
+
 export interface RevBackwardBody {
   /**
    * inputs  [carry after…, its cotangent…, gradient accumulators of invariants…, xs slices…,
-   *          (first-iteration flag,) invariants…, (the loop's input…)]
+   *          (iteration index,) invariants…, (the loop's input…, its unchanged counts…)]
    * outputs [carry before…, its cotangent…, updated accumulators…, gradients of xs slices…]
    * The bracketed inputs are there when the body is anchored (see "Anchoring").
    */
@@ -414,10 +479,12 @@ export function revBackwardBody(
   const carryPost = body.outputs.slice(0, numCarry).map((v) => fresh(v, v.hint));
   const dCarryPost = carryPost.map((v) => fresh(v, `d${v.hint ?? ""}`));
   const other = body.inputs.slice(numCarry).map((v) => fresh(v));
+  const carryIn = body.inputs.slice(0, numCarry);
   const anchor = opts.anchored
     ? {
-        flag: new Value(tensorType([]), "first_iteration"),
-        kept: body.inputs.slice(0, numCarry).map((v) => fresh(v, `kept_${v.hint ?? "input"}`)),
+        index: new Value(tensorType([]), "iteration"),
+        kept: carryIn.map((v) => fresh(v, `kept_${v.hint ?? "input"}`)),
+        unchanged: carryIn.map((v) => fresh(v, `unchanged_${v.hint ?? "input"}`)),
       }
     : undefined;
   const scratch = new Graph("scratch", []);
@@ -444,9 +511,9 @@ export function revBackwardBody(
     ...dCarryPost,
     ...accs,
     ...other.slice(0, numXs),
-    ...(anchor ? [anchor.flag] : []),
+    ...(anchor ? [anchor.index] : []),
     ...consts,
-    ...(anchor ? anchor.kept : []),
+    ...(anchor ? [...anchor.kept, ...anchor.unchanged] : []),
   ]);
   graph.ops.push(...scratch.ops);
   graph.outputs = outputs;

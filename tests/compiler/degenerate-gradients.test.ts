@@ -17,17 +17,23 @@ import { compileExample, datasetModelCase } from "../helpers/model.js";
 const examples = readdirSync("examples").filter((f) => f.endsWith(".gnn"));
 
 /**
- * Known failures, kept visible (a fix makes `it.fails` fail, so this list must then shrink):
- *  - revgcnii.gnn: at the initial weights the reversible backward differs from the stored one on
- *    this graph (group 2's LayerNorm beta, 0.19 relative). Suspected: rows that are exactly
- *    constant at one block's output but not at the next (information spreads one hop per block
- *    from featured nodes; h0 is zero on empty rows) are rebuilt with rounding noise, which
- *    LayerNorm turns into relu' on the other side of its kink — the issue-9 effect beyond the
- *    first block, which anchoring does not cover.
- *  - affine-gat.gnn: central differences disagree at random weights (3.3e-3): not yet analysed
- *    (a kink of the attention's max, or a wrong gradient of the shared trunk on this graph).
+ * Known failures, kept visible (a fix makes `it.fails` fail, so this list must then shrink): none
+ * at present. (revgcnii.gnn was one: rows exactly 0 at one block's output but not at the next were
+ * rebuilt with rounding noise; the backward now restores every entry no block has changed yet
+ * from the kept input, compiler/inverse/rev-backward.ts, "Anchoring".)
  */
-const KNOWN_FAILURES = new Set(["revgcnii.gnn", "affine-gat.gnn"]);
+const KNOWN_FAILURES = new Set<string>();
+
+/**
+ * The random weights must be a differentiable point with no kink within reach of the five-point
+ * stencil (steps ±1e-4, ±2e-4). affine-gat.gnn's attention takes a leaky_relu of every edge
+ * score, and at seed 23 one sits at −1.30e-5 (edge 27 of the third block's trunk attention):
+ * a_dst[9] of the first attention moved by −3e-5 takes it to +9.7e-6, so the stencil straddles
+ * the kink. The derived gradient is right there — central differences with h = 3e-6 agree with
+ * it to 7.2e-8 over every parameter (a_dst[9]: −1.08042273e-4 against −1.08042275e-4 at h = 1e-5,
+ * −1.1682e-4 at h = 1e-4) — so that model is checked at a seed with no kink in reach.
+ */
+const RANDOM_SEED: Record<string, number> = { "affine-gat.gnn": 31 };
 
 /** Largest |a − b| over a tensor, relative to the largest |b|. */
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -75,7 +81,7 @@ describe("gradients on degenerate graphs (interpreter)", () => {
         expect(relErr(rev[i]!.data, s.data), `reversible vs stored: ${name}`).toBeLessThan(1e-9);
       });
 
-      const random = datasetModelCase(m, ds, { random: 23 });
+      const random = datasetModelCase(m, ds, { random: RANDOM_SEED[file] ?? 23 });
       const fd = gradcheck(lossOnly, random.inputs, wrt, {
         dims: random.dims,
         graph: random.graph,
@@ -85,4 +91,23 @@ describe("gradients on degenerate graphs (interpreter)", () => {
       expect(fd.maxRelError).toBeLessThan(1e-6);
     });
   }
+
+  // Deep in the stack, rows still exactly 0 after many blocks are restored from the forward's
+  // record, not from a tolerance: the rebuild noise grows with depth. With only the first block
+  // anchored, group 2's LayerNorm beta is 5.0 % off here, and snapping differences within 2^10
+  // roundoffs to 0 (enough at L = 16) left it at that.
+  it("revgcnii.gnn at L = 32, initial weights: reversible = stored", () => {
+    const m = compileExample("revgcnii.gnn", { L: "32", D: "8" }).train;
+    const lossOnly = { ...m.graph, outputs: [m.graph.outputs[0]!] } as typeof m.graph;
+    const wrt = m.params.map((_, i) => m.inputs.length + i);
+    const init = datasetModelCase(m, ds, "init");
+    const opts = { dims: init.dims, graph: init.graph, seed: 5, step: 3 };
+    const ins = [...init.inputs, tensor([], [1])];
+    const rev = interpret(vjpGraph(lossOnly, wrt, { scanPolicy: "auto" }), ins, opts);
+    const sto = interpret(vjpGraph(lossOnly, wrt, { scanPolicy: "store" }), ins, opts);
+    sto.forEach((s, i) => {
+      const name = i === 0 ? "loss" : m.params[i - 1]!.name;
+      expect(relErr(rev[i]!.data, s.data), `reversible vs stored: ${name}`).toBeLessThan(1e-9);
+    });
+  });
 });

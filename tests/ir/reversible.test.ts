@@ -13,6 +13,7 @@ import { Graph, type Value } from "../../compiler/ir/types.js";
 import { verifyGraph } from "../../compiler/ir/verify.js";
 import {
   carryPathError,
+  countingBody,
   inverseBody,
   inverseRevBlock,
 } from "../../compiler/inverse/rev-backward.js";
@@ -265,10 +266,15 @@ describe("memory-free backward of a reversible stack", () => {
       const sto = vjpGraph(g, wrt, { scanPolicy: "store" });
       verifyGraph(rev);
       verifyGraph(sto);
-      // The reversible backward stores nothing per iteration: its forward scan has no extra outputs.
+      // The reversible backward stores nothing per iteration: every output of its forward scan is
+      // a carried value ([N, d]: the state, and the count of blocks that left each entry as it
+      // was), none a per-iteration stack; the stored one's has stacks.
       const fwdScans = (x: Graph) => x.ops.filter((o) => o.opcode === "scan" && !o.attrs.reverse);
-      expect(fwdScans(rev)[0]!.outputs.length).toBe(1);
-      expect(fwdScans(sto)[0]!.outputs.length).toBeGreaterThan(1);
+      const revScan = fwdScans(rev)[0]!;
+      expect(revScan.outputs.length).toBe(revScan.attrs.numCarry);
+      const state = revScan.inputs[0]!.shape;
+      expect(revScan.outputs.map((v) => v.shape)).toEqual([state, state]);
+      expect(fwdScans(sto)[0]!.outputs.length).toBeGreaterThan(fwdScans(sto)[0]!.attrs.numCarry);
       const seed = tensor([], [1]);
       const a = interpret(rev, [...inputs, seed], opts);
       const s = interpret(sto, [...inputs, seed], opts);
@@ -304,6 +310,35 @@ describe("memory-free backward of a reversible stack", () => {
     // Two statements: per statement one forward x@W (rebuild + VJP share it) and two for its VJP.
     expect(counts.get("matmul")).toBe(2 * 3);
     expect(counts.get("tanh")).toBe(2);
+  });
+});
+
+describe("the forward's count of unchanged entries (what the backward restores exactly)", () => {
+  // x ← x + relu(x + a_k) over a = (1, 2, 4): entry (1, 0) changes in iteration 0, (0, 1) in 1,
+  // (0, 0) and (1, 1) in 2, and the third column never (x + a_k < 0 throughout).
+  it("counts, per entry, the leading iterations that left it at the loop's input", () => {
+    const body = newGraph("body", [[2, 3], []]);
+    const bb = new Builder(body);
+    const [x, a] = body.inputs as [Value, Value];
+    body.outputs = [bb.add(x, bb.unary("relu", bb.add(x, a)))];
+    const g = newGraph("loop", [[2, 3], [3]]);
+    const b = new Builder(g);
+    const [x0, as] = g.inputs as [Value, Value];
+    const index = b.op("iota", [], { count: 3 });
+    const [, counts] = b.emit(
+      "scan",
+      [x0, b.zerosLike(x0.shape), as, index, x0],
+      { count: 3, numCarry: 2, numXs: 2 },
+      [countingBody(body, 1, 1)],
+    );
+    g.outputs = [counts!];
+    verifyGraph(g);
+    const [got] = interpret(
+      g,
+      [tensor([2, 3], [-3, -1, -10, 0, -2, -10]), tensor([3], [1, 2, 4])],
+      { dims },
+    );
+    expect(Array.from(got!.data)).toEqual([2, 1, 3, 0, 2, 3]);
   });
 });
 
