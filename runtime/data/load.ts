@@ -3,12 +3,18 @@
 import { type OgbLoadOptions, loadOgbNodeDataset } from "./ogb.js";
 import { checkTrainSplit } from "./split-check.js";
 import { type SyntheticOptions, syntheticFromSpec } from "./synthetic.js";
+import { syntheticGraphsFromSpec } from "./synthetic-graphs.js";
 import type { Dataset } from "./types.js";
 
 export async function loadDataset(
   source: string,
   opts: OgbLoadOptions & { synthetic?: SyntheticOptions } = {},
 ): Promise<Dataset> {
+  if (source.startsWith("synthetic-graphs:")) {
+    const ds = syntheticGraphsFromSpec(source);
+    checkTrainSplit(ds.split.train, ds.labels, () => ({}));
+    return ds;
+  }
   if (source.startsWith("synthetic:")) {
     // A generated split has no file to point at; the OGB loader checks its own with file:line.
     const ds = syntheticFromSpec(source, opts.synthetic);
