@@ -31,6 +31,18 @@ export function targetRowCount(ds: Dataset): number {
   return ds.targets === "graphs" ? numGraphs(ds.graph) : ds.graph.numNodes;
 }
 
+/**
+ * Mini-batches are random node partitions, which would cut the graphs of a batch apart and leave
+ * their labels behind: a graph-level dataset trains full-batch over all its graphs.
+ */
+export function refusePartitionedGraphBatch(ds: Dataset, partitions: number): void {
+  if (ds.targets === "graphs" && partitions > 1) {
+    throw new DataShapeError(
+      `--partitions ${partitions} cuts the nodes into random parts, which would split the graphs of ${ds.name}; graph-level datasets train full-batch over all graphs (leave out --partitions)`,
+    );
+  }
+}
+
 /** The model's targets label nodes (N) or graphs (G); the dataset's must be the same kind. */
 function checkTargetRows(inp: ModelInput, ds: Dataset): void {
   const perGraph = inp.shape[0] === GRAPHS_DIM;
