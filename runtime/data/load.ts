@@ -1,6 +1,7 @@
 // One entry point for "--data <source>": an OGB-layout directory or a synthetic spec.
 
 import { type OgbLoadOptions, loadOgbNodeDataset } from "./ogb.js";
+import { isOgbGraphDataset, loadOgbGraphDataset } from "./ogb-graphs.js";
 import { checkTrainSplit } from "./split-check.js";
 import { type SyntheticOptions, syntheticFromSpec } from "./synthetic.js";
 import { syntheticGraphsFromSpec } from "./synthetic-graphs.js";
@@ -12,7 +13,7 @@ export async function loadDataset(
 ): Promise<Dataset> {
   if (source.startsWith("synthetic-graphs:")) {
     const ds = syntheticGraphsFromSpec(source);
-    checkTrainSplit(ds.split.train, ds.labels, () => ({}));
+    checkTrainSplit(ds.split.train, ds.labels, () => ({}), undefined, "graph");
     return ds;
   }
   if (source.startsWith("synthetic:")) {
@@ -21,5 +22,6 @@ export async function loadDataset(
     checkTrainSplit(ds.split.train, ds.labels, () => ({}));
     return ds;
   }
+  if (isOgbGraphDataset(source)) return loadOgbGraphDataset(source, opts);
   return loadOgbNodeDataset(source, opts);
 }
