@@ -208,6 +208,11 @@ program
   .requiredOption("--edges <E>", "number of directed edges", count("--edges", 0))
   .option("--features <F>", "input features (default 128)", count("--features", 0))
   .option("--classes <K>", "classes or tasks (default 40)", count("--classes", 1))
+  .option(
+    "--graphs <G>",
+    "graphs in the batch, for graph-level models (default 1)",
+    count("--graphs", 1),
+  )
   .addOption(optimizerOption("optimizer"))
   .option(
     "--partitions <p>",

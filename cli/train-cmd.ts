@@ -412,6 +412,7 @@ export interface PlanCommandOptions {
   edges: number;
   features?: number;
   classes?: number;
+  graphs?: number;
   optimizer: OptimizerKind;
   partitions: number;
   storeActivations: boolean;

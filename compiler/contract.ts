@@ -77,7 +77,10 @@ export type GraphBufferName =
   | "edge_src"
   | "edge_dst"
   | "edge_src_loops"
-  | "edge_dst_loops";
+  | "edge_dst_loops"
+  /** A batch of graphs: node offsets of each graph (G + 1) and each node's graph (N). */
+  | "graph_ptr"
+  | "graph_id";
 
 export type Operand = { kind: "value"; value: Value } | { kind: "graph"; name: GraphBufferName };
 

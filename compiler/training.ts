@@ -96,8 +96,10 @@ export interface EvalGraph {
 /** The evaluation program's graph (dead ops stay: the pipeline removes them). */
 export function evaluationGraph(m: LoweredModel): EvalGraph {
   const ins = m.graph.inputs.map((v) => fresh(v.shape, v.hint ?? "in"));
-  const valid = fresh(["N", 1], "valid_mask");
-  const test = fresh(["N", 1], "test_mask");
+  // The masks select the rows the targets label: nodes, or the graphs of a batch.
+  const maskShape = m.inputs.find((i) => i.role === "train_mask")?.shape ?? ["N", 1];
+  const valid = fresh(maskShape, "valid_mask");
+  const test = fresh(maskShape, "test_mask");
   const g = new Graph(`${m.name}_eval`, [...ins, valid, test]);
   const b = new Builder(g);
   const fwd = emitForward(b, m.graph, ins, { ...defaultAdOptions, forwardOnly: true });

@@ -20,6 +20,7 @@ import { NonFiniteStateError, type NonFiniteTensor } from "./finite.js";
 import {
   bindDims,
   dataArrays,
+  targetRowCount,
   type Evaluation,
   type FixpointStat,
   type SessionOptions,
@@ -128,7 +129,7 @@ export class InterpreterSession implements TrainingSession {
     const data = dataArrays(this.model.train.inputs, ds).map((a, i) =>
       tensor(evalShape(inputs[i]!.shape, dims), a),
     );
-    const n = ds.graph.numNodes;
+    const n = targetRowCount(ds);
     const mask = (idx: Uint32Array) => {
       const m = tensor([n, 1]);
       for (const i of idx) m.data[i] = 1;

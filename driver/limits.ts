@@ -16,7 +16,7 @@ import {
   type MemoryCategory,
   type PoolLimits,
 } from "../runtime/gpu/memory.js";
-import { bindDims } from "./session.js";
+import { bindDims, uploadedShape } from "./session.js";
 
 function check(
   label: string,
@@ -63,9 +63,8 @@ export function checkTensorSizes(
     check(p.name, p.shape, dims, limits, "parameters", advice);
   }
   for (const inp of model.train.inputs) {
-    // Labels are uploaded as one class id per node, whatever the declared [N, K].
-    const shape = inp.role === "labels" ? (["N", 1] as Shape) : inp.shape;
-    check(inp.name, shape, dims, limits, "graph", adviceFor("graph"));
+    // Labels are uploaded as one class id per row, whatever the declared [N, K].
+    check(inp.name, uploadedShape(inp), dims, limits, "graph", adviceFor("graph"));
   }
 }
 

@@ -46,9 +46,10 @@ function dryRunBackend(o: PlanOptions): DryRunBackend {
  */
 export function planDims(
   model: CompiledModel,
-  o: { nodes: number; edges: number; features?: number; classes?: number },
+  o: { nodes: number; edges: number; features?: number; classes?: number; graphs?: number },
 ): Record<string, number> {
-  const dims: Record<string, number> = { N: o.nodes, E: o.edges };
+  // G, the graphs of a batch, is 1 unless given: a single graph.
+  const dims: Record<string, number> = { N: o.nodes, E: o.edges, G: o.graphs ?? 1 };
   for (const inp of model.train.inputs) {
     const bindSym = (d: string | number | undefined, v: number) => {
       if (typeof d === "string" && !(d in dims)) dims[d] = v;

@@ -10,7 +10,8 @@ import { optimizerNamed, stepScalars, type OptimizerConfig } from "../compiler/o
 import type { EvalGraph, StepGraph } from "../compiler/training.js";
 import type { Dataset } from "../runtime/data/types.js";
 import { getOp } from "../compiler/ir/registry.js";
-import type { Value } from "../compiler/ir/types.js";
+import type { Dim, Value } from "../compiler/ir/types.js";
+import { GRAPHS_DIM } from "../compiler/ir/ops/pool.js";
 import type { MemoryCategory } from "../runtime/gpu/memory.js";
 import type { Backend } from "../runtime/exec/backend.js";
 import { Executor, type TensorRef, type View } from "../runtime/exec/executor.js";
@@ -20,9 +21,50 @@ import type { Program } from "../compiler/contract.js";
 
 export class DataShapeError extends Error {}
 
-/** Binds the model's symbolic sizes (N, E, F, K, …) to a dataset's, checking fixed ones. */
+/** Graphs in a dataset's batch (1 for a single graph). */
+export function numGraphs(g: Dataset["graph"]): number {
+  return g.graphPtr ? g.graphPtr.length - 1 : 1;
+}
+
+/** Rows the labels and the split masks cover: the nodes, or the graphs of a batch. */
+export function targetRowCount(ds: Dataset): number {
+  return ds.targets === "graphs" ? numGraphs(ds.graph) : ds.graph.numNodes;
+}
+
+/**
+ * Mini-batches are random node partitions, which would cut the graphs of a batch apart and leave
+ * their labels behind: a graph-level dataset trains full-batch over all its graphs.
+ */
+export function refusePartitionedGraphBatch(ds: Dataset, partitions: number): void {
+  if (ds.targets === "graphs" && partitions > 1) {
+    throw new DataShapeError(
+      `--partitions ${partitions} cuts the nodes into random parts, which would split the graphs of ${ds.name}; graph-level datasets train full-batch over all graphs (leave out --partitions)`,
+    );
+  }
+}
+
+/** The model's targets label nodes (N) or graphs (G); the dataset's must be the same kind. */
+function checkTargetRows(inp: ModelInput, ds: Dataset): void {
+  const perGraph = inp.shape[0] === GRAPHS_DIM;
+  if (perGraph && ds.targets !== "graphs") {
+    throw new DataShapeError(
+      `the model predicts one target per graph (${inp.name}: ${inp.role}[G, …]); the dataset ${ds.name} labels nodes (use a graph-classification dataset: the OGB graph-property layout, or synthetic-graphs:…)`,
+    );
+  }
+  if (!perGraph && ds.targets === "graphs") {
+    throw new DataShapeError(
+      `the dataset ${ds.name} labels graphs; the model's ${inp.name} labels nodes (declare ${inp.role}[G, …] and pool the node rows, e.g. pool_mean(h))`,
+    );
+  }
+}
+
+/** Binds the model's symbolic sizes (N, E, G, F, K, …) to a dataset's, checking fixed ones. */
 export function bindDims(inputs: readonly ModelInput[], ds: Dataset): Record<string, number> {
-  const dims: Record<string, number> = { N: ds.graph.numNodes, E: ds.graph.numEdges };
+  const dims: Record<string, number> = {
+    N: ds.graph.numNodes,
+    E: ds.graph.numEdges,
+    [GRAPHS_DIM]: numGraphs(ds.graph),
+  };
   const bind = (d: string | number, value: number, what: string) => {
     if (typeof d === "number") {
       if (d !== value)
@@ -54,6 +96,7 @@ export function bindDims(inputs: readonly ModelInput[], ds: Dataset): Record<str
         bind(inp.shape[1]!, ds.edgeFeatures.dim, `the width of ${inp.name}`);
         break;
       case "labels":
+        checkTargetRows(inp, ds);
         if (ds.labels.kind !== "single") {
           throw new DataShapeError(
             "the model uses single-label `labels[N, K]`; the dataset is multi-label (use multilabels[N, T] and bce_with_logits)",
@@ -62,6 +105,7 @@ export function bindDims(inputs: readonly ModelInput[], ds: Dataset): Record<str
         bind(inp.shape[1]!, ds.labels.numClasses, "the number of classes");
         break;
       case "multilabels":
+        checkTargetRows(inp, ds);
         if (ds.labels.kind !== "multi") {
           throw new DataShapeError(
             "the model uses `multilabels[N, T]`; the dataset is single-label (use labels[N, K] and cross_entropy)",
@@ -76,6 +120,16 @@ export function bindDims(inputs: readonly ModelInput[], ds: Dataset): Record<str
   return dims;
 }
 
+/** The shape of an input as uploaded: class labels are one class id per row, whatever K. */
+export function uploadedShape(inp: ModelInput): Dim[] {
+  return inp.role === "labels" ? [inp.shape[0]!, 1] : inp.shape;
+}
+
+/** The training mask's shape: one entry per node, or per graph of a batch. */
+export function trainMaskShape(inputs: readonly ModelInput[]): Dim[] {
+  return inputs.find((i) => i.role === "train_mask")?.shape ?? ["N", 1];
+}
+
 function mask(n: number, index: Uint32Array): Float32Array {
   const m = new Float32Array(n);
   for (const i of index) m[i] = 1;
@@ -84,7 +138,7 @@ function mask(n: number, index: Uint32Array): Float32Array {
 
 /** Host arrays for the model's data inputs, in input order. */
 export function dataArrays(inputs: readonly ModelInput[], ds: Dataset): Float32Array[] {
-  const n = ds.graph.numNodes;
+  const n = targetRowCount(ds);
   return inputs.map((inp) => {
     switch (inp.role) {
       case "features":
@@ -229,7 +283,7 @@ export class Session<H, K> implements TrainingSession {
    */
   async bindSized(dims: Record<string, number>, ds?: Dataset): Promise<void> {
     this.unbind();
-    const graph = ds?.graph ?? { numNodes: dims.N!, numEdges: dims.E! };
+    const graph = ds?.graph ?? { numNodes: dims.N!, numEdges: dims.E!, numGraphs: dims.G };
     // Parameter gradients are their own category; the iteration numbers of loops ([L] scalars)
     // are bookkeeping, not activations.
     const categories = new Map<Value, MemoryCategory>(
@@ -241,11 +295,12 @@ export class Session<H, K> implements TrainingSession {
     const evalEx = new Executor(this.backend, this.evalProgram, dims, graph);
     await Promise.all([step.prepare(), evalEx.prepare(), this.finite.prepare()]);
     const arrays = ds ? dataArrays(this.model.train.inputs, ds) : undefined;
-    const n = dims.N!;
     const data = this.model.train.inputs.map((inp, i) => {
-      const elements = numElements(evalShape(inp.role === "labels" ? ["N", 1] : inp.shape, dims));
+      const elements = numElements(evalShape(uploadedShape(inp), dims));
       return this.upload(elements, arrays?.[i], "graph", inp.name, step);
     });
+    // The masks cover the rows of the targets: nodes, or graphs of a batch.
+    const n = numElements(evalShape(trainMaskShape(this.model.train.inputs), dims));
     const valid = this.upload(n, ds && mask(n, ds.split.valid), "graph", "valid_mask", step);
     const test = this.upload(n, ds && mask(n, ds.split.test), "graph", "test_mask", step);
     this.bound = { dims, data, valid, test, step, eval: evalEx };

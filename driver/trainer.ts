@@ -25,6 +25,7 @@ import { checkTensorSizes, refusePerNodeParameters } from "./limits.js";
 import {
   Session,
   bindDims,
+  refusePartitionedGraphBatch,
   type FixpointStat,
   type SessionOptions,
   type TrainingSession,
@@ -208,6 +209,7 @@ async function runTraining(
   const threshold = opts.driftThreshold ?? DEFAULT_DRIFT_THRESHOLD;
   let lastStepFixpoints: FixpointStat[] = [];
   refusePerNodeParameters(model, opts.partitions);
+  refusePartitionedGraphBatch(ds, opts.partitions);
   await session.bind(ds);
   const dims = session.dims!;
   const shapes = session.paramShapes(dims);

@@ -127,6 +127,20 @@ export class ExprEmitter {
   private emitOp(op: Op, v: Value, c: Coord): { name: string; level: number } {
     const def = getOp(op.opcode);
     this.kb.implements.push(op.opcode);
+    if (def.lowering.kind === "gather" && def.lowering.at === "graph") {
+      // unpool: the node's graph row in a batch (over=nodes: the one row).
+      const row = c.row;
+      if (!row || row.kind !== "index") throw new Error("codegen: unpool outside a node row");
+      const graphRow =
+        op.attrs.over === "nodes"
+          ? { expr: "0u", level: 0 }
+          : { expr: `${this.kb.graph("graph_id")}[${row.expr}]`, level: row.level };
+      return this.emit(op.inputs[0]!, {
+        row: { kind: "index", ...graphRow },
+        col: c.col,
+        colLevel: c.colLevel,
+      });
+    }
     if (def.lowering.kind === "gather") {
       const row = c.row;
       if (!row || row.kind !== "edge") throw new Error("codegen: gather outside an edge context");

@@ -23,6 +23,7 @@ import { mapKernel, type InPlaceOffer } from "./maps.js";
 import { rowKernel, rowMember, rowProgram, type RowMember } from "./rows.js";
 import { columnProgram, reduceKernels } from "./reductions.js";
 import { segmentKernel } from "./segments.js";
+import { poolKernel } from "./pools.js";
 
 export class CodeGenerator {
   constructor(private readonly options: CodegenOptions = {}) {}
@@ -139,7 +140,11 @@ export class CodeGenerator {
           steps.push(...reduceKernels(ctx, op));
           break;
         case "segment":
-          steps.push(segmentKernel(ctx, op));
+          steps.push(
+            loweringOf(op, "segment").over === "node_ranges"
+              ? poolKernel(ctx, op)
+              : segmentKernel(ctx, op),
+          );
           break;
         case "matmul":
           steps.push(...matmulKernels(ctx, op, this.options.tuning));

@@ -21,29 +21,41 @@ export function randomModelCase(
   sizes = { N: 9, E: 24, F: 5, K: 3 },
 ): ModelCase {
   const rand = rng(seed);
-  const graph = randomGraphView(sizes.N, sizes.E, rand);
-  const dims: Record<string, number> = { ...sizes, E: graph.base.numEdges, T: sizes.K };
+  // The nodes are also a batch of graphs (the second one empty), for graph-level models.
+  const graphPtr = Uint32Array.from([0, Math.floor(sizes.N / 2), Math.floor(sizes.N / 2), sizes.N]);
+  const graph = { ...randomGraphView(sizes.N, sizes.E, rand), graphPtr };
+  const dims: Record<string, number> = {
+    ...sizes,
+    E: graph.base.numEdges,
+    T: sizes.K,
+    G: graphPtr.length - 1,
+  };
   const inputs: Tensor[] = [];
+  // Targets and the mask cover nodes or graphs: the rows the model declares.
+  const rowsOf = (inp: (typeof m.inputs)[number]) => evalShape([inp.shape[0]!], dims)[0]!;
   for (const inp of m.inputs) {
     if (inp.role === "labels") {
+      const rows = rowsOf(inp);
       inputs.push(
         tensor(
-          [dims.N!, 1],
-          Array.from({ length: dims.N! }, () => Math.floor(rand() * dims.K!)),
+          [rows, 1],
+          Array.from({ length: rows }, () => Math.floor(rand() * dims.K!)),
         ),
       );
     } else if (inp.role === "train_mask") {
+      const rows = rowsOf(inp);
       inputs.push(
         tensor(
-          [dims.N!, 1],
-          Array.from({ length: dims.N! }, (_, i) => (i % 3 === 2 ? 0 : 1)),
+          [rows, 1],
+          Array.from({ length: rows }, (_, i) => (i % 3 === 2 && rows > 2 ? 0 : 1)),
         ),
       );
     } else if (inp.role === "multilabels") {
+      const shape = evalShape(inp.shape, dims);
       inputs.push(
         tensor(
-          evalShape(inp.shape, dims),
-          Array.from({ length: dims.N! * dims.K! }, () => (rand() < 0.4 ? 1 : 0)),
+          shape,
+          Array.from({ length: shape[0]! * shape[1]! }, () => (rand() < 0.4 ? 1 : 0)),
         ),
       );
     } else {

@@ -12,6 +12,8 @@ export interface CsrGraph {
   numNodes: number;
   dstRowPtr: Uint32Array;
   srcIdx: Uint32Array;
+  /** A batch of graphs: graph g owns nodes [graphPtr[g], graphPtr[g+1]) (absent: one graph). */
+  graphPtr?: Uint32Array;
 }
 
 /**
@@ -51,7 +53,7 @@ export function graphView(g: CsrGraph): GraphView {
     loops.dst[k] = v;
     k++;
   }
-  return { numNodes: n, base, withLoops: loops, inDegree, outDegree };
+  return { numNodes: n, base, withLoops: loops, inDegree, outDegree, graphPtr: g.graphPtr };
 }
 
 export interface InterpretOptions {

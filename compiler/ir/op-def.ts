@@ -25,6 +25,11 @@ export interface GraphView {
   /** In-degree without self loops. */
   inDegree: Float64Array;
   outDegree: Float64Array;
+  /**
+   * A batch of graphs as one disjoint union: graph g owns nodes [graphPtr[g], graphPtr[g+1])
+   * (G + 1 offsets). Absent: the whole graph is one graph.
+   */
+  graphPtr?: Uint32Array;
 }
 
 export interface EvalContext {
@@ -123,8 +128,8 @@ export interface ElementwiseEmitContext {
   f32(x: number): string;
   /** Per-dispatch uniforms the kernel receives (dropout keys, graph sizes). */
   uniform(name: "seed" | "step"): string;
-  /** Reads a graph buffer (in-degree) at a node. */
-  graphRead(buffer: "in_degree" | "out_degree", node: string): string;
+  /** Reads a graph buffer at a node (degrees are f32; graph_ptr, the batch's node offsets, u32). */
+  graphRead(buffer: "in_degree" | "out_degree" | "graph_ptr", node: string): string;
   /** Number of columns of operand i (for layout ops). */
   cols(i: number): string;
   /** WGSL u32 expression of a dimension's value (N, E, F, "E+N", 64, …). */
@@ -140,10 +145,16 @@ export type Lowering =
   /** Reductions along the last axis (row), the first axis (col) or all of it. */
   | { kind: "reduce"; axis: "row" | "col" | "all"; combine: ReduceCombine }
   | { kind: "matmul" }
-  /** Reads a node tensor at an edge endpoint (fused into graph kernels). */
-  | { kind: "gather" }
-  /** Reduces edge values into nodes by destination (CSR) or source (CSC). */
-  | { kind: "segment"; combine: "sum" | "max" }
+  /**
+   * Reads a node tensor at an edge endpoint (fused into graph kernels); `at: "graph"`: reads, at
+   * each node, the row of its graph in a batch (ops/pool.ts).
+   */
+  | { kind: "gather"; at?: "graph" }
+  /**
+   * Reduces edge values into nodes by destination (CSR) or source (CSC); `over: "node_ranges"`:
+   * reduces the contiguous node range of each graph of a batch into one row (ops/pool.ts).
+   */
+  | { kind: "segment"; combine: "sum" | "max"; over?: "node_ranges" }
   /** Scan, reversible blocks and fixpoints: lowered by the scheduler, not into one kernel. */
   | { kind: "control" }
   /** Reshape: a view, no kernel. */

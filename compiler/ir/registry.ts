@@ -6,6 +6,7 @@ import { elementwiseOps } from "./ops/elementwise.js";
 import { graphOps } from "./ops/graph.js";
 import { layoutOps } from "./ops/layout.js";
 import { matmulOp } from "./ops/matmul.js";
+import { poolOps } from "./ops/pool.js";
 import { randomOps } from "./ops/random.js";
 import { reduceOps } from "./ops/reduce.js";
 
@@ -15,6 +16,7 @@ defineOps([
   matmulOp,
   ...layoutOps,
   ...graphOps,
+  ...poolOps,
   ...randomOps,
   ...controlOps,
 ]);

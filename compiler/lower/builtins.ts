@@ -4,6 +4,7 @@ import type { Span } from "../../grammar/ast.js";
 import type { Builder } from "../ir/builder.js";
 import { shapeToString } from "../ir/dims.js";
 import type { Value } from "../ir/types.js";
+import { poolBuiltins } from "./pooling.js";
 import { LowerError, type LVal } from "./values.js";
 
 export interface BuiltinCall {
@@ -277,6 +278,7 @@ export const builtins: Builtin[] = [
     options: [],
     lower: (c) => tensorResult(c.b.fill(1, c.tensor(0).shape)),
   },
+  ...poolBuiltins,
 ];
 
 export const builtinByName = new Map(builtins.map((b) => [b.name, b]));

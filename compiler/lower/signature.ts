@@ -2,6 +2,7 @@
 // targets, the training mask) and the `loss` statement that ties the logits to the labels.
 import type { Expr, ModelDecl } from "../../grammar/ast.js";
 import { shapeEquals, shapeToString } from "../ir/dims.js";
+import { GRAPHS_DIM } from "../ir/ops/pool.js";
 import type { Dim, Value } from "../ir/types.js";
 import { LOSSES, lowerLoss } from "./builtins.js";
 import { tensorOf } from "./coerce.js";
@@ -23,7 +24,14 @@ export interface Labels {
   value: Value;
   role: "labels" | "multilabels";
   classes?: Dim;
+  /** What the targets label: nodes (N) or the graphs of a batch (G). */
+  rows: TargetRows;
 }
+
+/** The rows targets (and the train/valid/test masks) are over: nodes, or graphs of a batch. */
+export type TargetRows = "N" | typeof GRAPHS_DIM;
+
+const isTargetRows = (d: Dim): d is TargetRows => d === "N" || d === GRAPHS_DIM;
 
 export interface LoweredLoss {
   value: Value;
@@ -51,22 +59,27 @@ export function lowerSignature(
     guard(cx, () => {
       const dims = evalTypeDims(arg.type, frame, dataSymbol);
       if (arg.type.role === "labels") {
-        if (dims.length !== 2 || dims[0] !== "N") {
+        if (dims.length !== 2 || !isTargetRows(dims[0]!)) {
           throw new LowerError(
-            "class labels are declared `labels[N, K]`: one of K classes per node",
+            "class labels are declared `labels[N, K]` (one of K classes per node) or `labels[G, K]` (per graph of a batch)",
             arg.type.span,
           );
         }
-        const v = scope.dataInput(["N", 1], arg.name.name);
-        inputs.push({ name: arg.name.name, role: "labels", shape: ["N", dims[1]!] });
-        labels = { value: v, role: "labels", classes: dims[1] };
+        const rows = dims[0]! as TargetRows;
+        const v = scope.dataInput([rows, 1], arg.name.name);
+        inputs.push({ name: arg.name.name, role: "labels", shape: [rows, dims[1]!] });
+        labels = { value: v, role: "labels", classes: dims[1], rows };
         frame.vars.declare(arg.name.name, { value: v, mutable: false, declaredAt: arg.span });
         return;
       }
-      if (dims.length !== 2 || (dims[0] !== "N" && dims[0] !== "E")) {
+      const graphTargets = arg.type.role === "multilabels" && dims[0] === GRAPHS_DIM;
+      if (dims.length !== 2 || (dims[0] !== "N" && dims[0] !== "E" && !graphTargets)) {
         throw new LowerError(
           `model inputs are node tensors [N, …] or edge tensors [E, …], got ${shapeToString(dims)}`,
           arg.type.span,
+          dims[0] === GRAPHS_DIM
+            ? "graph-level targets are `labels[G, K]` or `multilabels[G, T]`"
+            : undefined,
         );
       }
       const v = scope.dataInput(dims, arg.name.name);
@@ -77,12 +90,14 @@ export function lowerSignature(
             ? "edge_features"
             : "features";
       inputs.push({ name: arg.name.name, role, shape: dims });
-      if (role === "multilabels") labels = { value: v, role };
+      if (role === "multilabels") labels = { value: v, role, rows: dims[0] as TargetRows };
       frame.vars.declare(arg.name.name, { value: v, mutable: false, declaredAt: arg.span });
     });
   }
-  const mask = scope.dataInput(["N", 1], "train_mask");
-  inputs.push({ name: "train_mask", role: "train_mask", shape: ["N", 1] });
+  // The training mask selects rows of the targets: nodes, or graphs of a batch.
+  const rows = labels?.rows ?? "N";
+  const mask = scope.dataInput([rows, 1], "train_mask");
+  inputs.push({ name: "train_mask", role: "train_mask", shape: [rows, 1] });
   return { inputs, labels, mask };
 }
 
@@ -121,11 +136,14 @@ export function lowerLossStmt(
         : "for single-label tasks use cross_entropy",
     );
   }
-  const expected = kind === "cross_entropy" ? ["N", labels.classes!] : y.shape;
+  const expected = kind === "cross_entropy" ? [labels.rows, labels.classes!] : y.shape;
   if (!shapeEquals(logits.shape, expected)) {
     throw new LowerError(
       `${kind}: logits are ${shapeToString(logits.shape)}, the labels need ${shapeToString(expected)}`,
       e.args[0]!.span,
+      labels.rows === GRAPHS_DIM && logits.shape[0] === "N"
+        ? "the labels are per graph: pool the node rows first, e.g. `pool_mean(h)`"
+        : undefined,
     );
   }
   return { value: lowerLoss(f.scope.b, kind, logits, y, mask), kind, prediction: logits };

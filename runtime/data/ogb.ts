@@ -180,7 +180,7 @@ function checkLayout(dir: string): void {
 }
 
 /** Picks the split scheme: the one asked for, else the only one present. */
-function resolveSplit(dir: string, wanted: string | undefined): string {
+export function resolveSplit(dir: string, wanted: string | undefined): string {
   const splitDir = join(dir, "split");
   const choices = existsSync(splitDir)
     ? readdirSync(splitDir, { withFileTypes: true })

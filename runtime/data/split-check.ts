@@ -24,11 +24,13 @@ export function checkTrainSplit(
   labels: Labels,
   where: (i: number) => DataLocation,
   labelFile?: string,
+  /** What the split indexes: nodes, or the graphs of a batch. */
+  unit: "node" | "graph" = "node",
 ): void {
   if (train.length === 0) {
     const at = where(0);
     throw new DataError(
-      "the train split is empty: there is no node to train on" +
+      `the train split is empty: there is no ${unit} to train on` +
         (at.file ? "" : " (a synthetic graph needs N >= 2)"),
       { file: at.file },
     );
@@ -40,10 +42,10 @@ export function checkTrainSplit(
     const row = labelFile ? ` (${labelFile} line ${v + 1})` : "";
     const what =
       labels.kind === "single"
-        ? `training node ${v} has no label${row}`
-        : `training node ${v} has no target for task ${k + 1} of ${labels.numTasks}${row}`;
+        ? `training ${unit} ${v} has no label${row}`
+        : `training ${unit} ${v} has no target for task ${k + 1} of ${labels.numTasks}${row}`;
     throw new DataError(
-      `${what}; every training node needs one: label it, or move it out of the train split`,
+      `${what}; every training ${unit} needs one: label it, or move it out of the train split`,
       where(i),
     );
   }

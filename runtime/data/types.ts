@@ -17,6 +17,11 @@ export interface Graph {
   cscToCsr: Uint32Array; // E
   /** In-degree without self loops; equals the out-degree when the graph is symmetric. */
   inDegree: Float32Array; // N
+  /**
+   * A batch of many small graphs stored as one disjoint union: graph g owns the contiguous nodes
+   * graphPtr[g]..graphPtr[g+1] (G+1 offsets, no edge between graphs). Absent: one graph.
+   */
+  graphPtr?: Uint32Array;
 }
 
 export type Labels =
@@ -50,6 +55,11 @@ export interface Dataset {
   features: Float32Array;
   /** What was done to the features after reading them (loaders always set it). */
   featureNormalization?: "row" | "none";
+  /**
+   * What the labels and the split index: nodes (the default), or the graphs of a batch
+   * (graph.graphPtr), for graph classification.
+   */
+  targets?: "nodes" | "graphs";
   labels: Labels;
   /** E*dim row-major, in CSR edge order. */
   edgeFeatures?: { dim: number; values: Float32Array };

@@ -192,7 +192,8 @@ export class Executor<H, K> {
     const g = this.graph;
     if (!g) throw new ExecutionError("this program reads a graph, but none was given");
     const n = g.numNodes;
-    const bytes = Math.max(4, graphArrayElements(name, n, g.numEdges) * 4);
+    const graphs = numGraphsOf(g);
+    const bytes = Math.max(4, graphArrayElements(name, n, g.numEdges, graphs) * 4);
     const handle = this.backend.memory.acquire(bytes, "graph", name);
     // A graph given by its sizes only (memory planning) has no arrays to upload.
     if ("dstRowPtr" in g) {
@@ -640,10 +641,22 @@ function writesOf(s: Step): Value[] {
 export interface GraphSize {
   numNodes: number;
   numEdges: number;
+  /** Graphs in the batch (default 1). */
+  numGraphs?: number;
 }
 
-function graphArrayElements(name: GraphBufferName, n: number, e: number): number {
+/** Graphs in a batch: its offsets' count, or 1 for a graph without a batch structure. */
+function numGraphsOf(g: GraphData | GraphSize): number {
+  if ("dstRowPtr" in g) return g.graphPtr ? g.graphPtr.length - 1 : 1;
+  return g.numGraphs ?? 1;
+}
+
+function graphArrayElements(name: GraphBufferName, n: number, e: number, graphs: number): number {
   switch (name) {
+    case "graph_ptr":
+      return graphs + 1;
+    case "graph_id":
+      return n;
     case "csr_rowptr":
     case "csc_colptr":
       return n + 1;
@@ -673,6 +686,14 @@ function graphArray(g: GraphData, name: GraphBufferName, n: number): Uint32Array
       return g.cscToCsr;
     case "in_degree":
       return g.inDegree;
+    case "graph_ptr":
+      return g.graphPtr ?? Uint32Array.from([0, n]);
+    case "graph_id": {
+      const ptr = g.graphPtr ?? Uint32Array.from([0, n]);
+      const out = new Uint32Array(n);
+      for (let s = 0; s + 1 < ptr.length; s++) out.fill(s, ptr[s]!, ptr[s + 1]!);
+      return out;
+    }
     case "out_degree": {
       const out = new Float32Array(n);
       for (let k = 0; k < e; k++) out[g.srcIdx[k]!]!++;

@@ -16,7 +16,7 @@ import { interpret } from "../../compiler/ir/interp.js";
 import { relativeError, tensor } from "../../compiler/ir/tensor.js";
 import { degenerateDataset } from "../../runtime/data/degenerate.js";
 import { runOnGpu } from "../helpers/gpu.js";
-import { compileExample, datasetModelCase } from "../helpers/model.js";
+import { asGraphBatch, compileExample, datasetModelCase, labelsGraphs } from "../helpers/model.js";
 
 const examples = readdirSync("examples").filter((f) => f.endsWith(".gnn"));
 const ds = degenerateDataset("all");
@@ -36,12 +36,14 @@ describe("example models on the GPU, degenerate graph", () => {
       const m = compileExample(file, { L: "3", D: "8" }, "gpu").train;
       const lossOnly = { ...m.graph, outputs: [m.graph.outputs[0]!] } as typeof m.graph;
       const wrt = m.params.map((_, i) => m.inputs.length + i);
-      const random = datasetModelCase(m, ds, { random: 29 });
+      // Graph-level models see the degenerate graph as a batch of two graphs.
+      const data = labelsGraphs(m) ? asGraphBatch(ds) : ds;
+      const random = datasetModelCase(m, data, { random: 29 });
       const bIn = m.params.findIndex((p) => p.name === "b_in");
       if (bIn >= 0) random.inputs[m.inputs.length + bIn]!.data.fill(0.3);
 
       for (const [label, c] of [
-        ["initial weights", datasetModelCase(m, ds, "init")],
+        ["initial weights", datasetModelCase(m, data, "init")],
         ["random weights", random],
       ] as const) {
         const opts = { dims: c.dims, graph: c.graph, seed: 3, step: 1 };

@@ -19,8 +19,9 @@ describe("example models on the GPU", () => {
     it(`${file}: loss, logits and all parameter gradients match the interpreter`, async () => {
       const model = compileExample(file, { L: "3", D: "8" }, "gpu");
       const m = model.train;
-      const csr = randomCsr(23, 60, rng(8));
       const c = randomModelCase(m, 19, { N: 23, E: 60, F: 6, K: 4 });
+      // The case's batch of graphs (for graph-level models) over this graph's nodes.
+      const csr = { ...randomCsr(23, 60, rng(8)), graphPtr: c.graph.graphPtr };
       const graph = graphView(csr);
       const dims = { ...c.dims, N: csr.numNodes, E: csr.srcIdx.length };
       const opts = { dims, graph, seed: 3, step: 1 };

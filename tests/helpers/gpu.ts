@@ -22,7 +22,9 @@ export async function runOnGpu(
   opts: { seed?: number; step?: number; perOp?: boolean } = {},
 ): Promise<RunOnceResult> {
   const backend = new GpuBackend(await gpu());
-  const graph = csr ? graphFromCsr(csr.numNodes, csr.dstRowPtr, csr.srcIdx) : undefined;
+  const graph = csr
+    ? { ...graphFromCsr(csr.numNodes, csr.dstRowPtr, csr.srcIdx), graphPtr: csr.graphPtr }
+    : undefined;
   try {
     return await runOnce(
       backend,

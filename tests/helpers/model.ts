@@ -6,7 +6,7 @@ import type { LoweredModel } from "../../compiler/lower/lower.js";
 import { graphView, type CsrGraph } from "../../compiler/ir/interp.js";
 import type { Dataset } from "../../runtime/data/types.js";
 import { initParameters } from "../../driver/init.js";
-import { bindDims, dataArrays } from "../../driver/session.js";
+import { bindDims, dataArrays, uploadedShape } from "../../driver/session.js";
 import { randomTensor, rng } from "../../compiler/gradcheck/random.js";
 
 export { randomModelCase, type ModelCase } from "../../compiler/gradcheck/model-case.js";
@@ -46,10 +46,9 @@ export function datasetModelCase(
 ): ModelCase & { csr: CsrGraph } {
   const dims = bindDims(m.inputs, ds);
   const data = dataArrays(m.inputs, ds);
-  const inputs = m.inputs.map((inp, i) => {
-    const perNode = inp.role === "labels" || inp.role === "train_mask";
-    return tensor(perNode ? [dims.N!, 1] : evalShape(inp.shape, dims), Float64Array.from(data[i]!));
-  });
+  const inputs = m.inputs.map((inp, i) =>
+    tensor(evalShape(uploadedShape(inp), dims), Float64Array.from(data[i]!)),
+  );
   const rand = typeof params === "object" ? rng(params.random) : undefined;
   const values = rand
     ? m.params.map((p) => randomTensor(evalShape(p.shape, dims), rand, { scale: 0.6 }))
@@ -60,6 +59,7 @@ export function datasetModelCase(
     numNodes: ds.graph.numNodes,
     dstRowPtr: ds.graph.dstRowPtr,
     srcIdx: ds.graph.srcIdx,
+    graphPtr: ds.graph.graphPtr,
   };
   return {
     dims,
@@ -67,5 +67,31 @@ export function datasetModelCase(
     inputs: [...inputs, ...values],
     numData: m.inputs.length,
     csr,
+  };
+}
+
+/** Whether a model's targets are per graph of a batch (labels[G, K]) rather than per node. */
+export function labelsGraphs(m: LoweredModel): boolean {
+  return m.inputs.some((i) => i.role === "train_mask" && i.shape[0] === "G");
+}
+
+/**
+ * A node-level dataset seen as a batch of two graphs (the first half of the nodes and the rest;
+ * edges between them stay, which pooling does not mind), each labelled with its first node's
+ * class, both in every split: the degenerate graphs, for graph-level models.
+ */
+export function asGraphBatch(ds: Dataset): Dataset {
+  const n = ds.graph.numNodes;
+  const half = Math.floor(n / 2);
+  const labels = ds.labels;
+  if (labels.kind !== "single") throw new Error("asGraphBatch: single-label datasets only");
+  const y = Int32Array.from([labels.y[0]!, labels.y[half]!].map((c) => Math.max(c, 0)));
+  const both = Uint32Array.from([0, 1]);
+  return {
+    ...ds,
+    graph: { ...ds.graph, graphPtr: Uint32Array.from([0, half, n]) },
+    targets: "graphs",
+    labels: { kind: "single", numClasses: labels.numClasses, y },
+    split: { name: "both", train: both, valid: both, test: both },
   };
 }

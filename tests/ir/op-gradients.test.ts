@@ -117,9 +117,17 @@ const cases: Case[] = [
   { op: "segment_sum", inputs: [["E+N", 3]], attrs: { by: "src", loops: true } },
   { op: "segment_max", inputs: [["E", 3]], attrs: { by: "dst", loops: false } },
   { op: "segment_max", inputs: [["E+N", 2]], attrs: { by: "src", loops: true } },
+  { op: "pool_sum", inputs: [["N", 3]], attrs: { over: "graphs" } },
+  { op: "pool_sum", inputs: [["N", 3]], attrs: { over: "nodes" } },
+  { op: "pool_max", inputs: [["N", 3]], attrs: { over: "graphs" } },
+  { op: "pool_max", inputs: [["N", 2]], attrs: { over: "nodes" } },
+  { op: "unpool", inputs: [["G", 3]], attrs: { over: "graphs" } },
+  { op: "unpool", inputs: [[1, 3]], attrs: { over: "nodes" } },
 ];
 
-const dims = { N: 7, E: 15 };
+// The graph is also a batch of three graphs (the second empty), for the pooling ops.
+const dims = { N: 7, E: 15, G: 3 };
+const GRAPH_PTR = Uint32Array.from([0, 3, 3, 7]);
 
 describe("VJP rules match finite differences", () => {
   it("every differentiable op has a case", () => {
@@ -134,7 +142,7 @@ describe("VJP rules match finite differences", () => {
   for (const c of cases) {
     it(`${c.op} ${JSON.stringify(c.attrs ?? {})}`, () => {
       const rand = rng(17 + c.inputs.length * 31 + c.op.length);
-      const graph = randomGraphView(dims.N, dims.E, rand);
+      const graph = { ...randomGraphView(dims.N, dims.E, rand), graphPtr: GRAPH_PTR };
       // out = Σ op(inputs) ⊙ W with a random W of the result's shape (an extra input, not differentiated).
       const g = newGraph(`case_${c.op}`, c.inputs);
       const b = new Builder(g);
