@@ -8,6 +8,7 @@ import { layoutOps } from "./ops/layout.js";
 import { matmulOp } from "./ops/matmul.js";
 import { randomOps } from "./ops/random.js";
 import { reduceOps } from "./ops/reduce.js";
+import { rowwiseOps } from "./ops/rowwise.js";
 
 defineOps([
   ...elementwiseOps,
@@ -16,6 +17,7 @@ defineOps([
   ...layoutOps,
   ...graphOps,
   ...randomOps,
+  ...rowwiseOps,
   ...controlOps,
 ]);
 
