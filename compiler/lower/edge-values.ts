@@ -4,7 +4,7 @@
 // graph, and is captured through `repeat`); inside an aggregate body it is read plainly, and
 // `e @ We` multiplies each edge's row by a weight: a per-row product fused into the graph kernel
 // (ir/ops/rowwise.ts), never an [E, D] tensor in memory.
-import type { Expr, Span } from "../../grammar/ast.js";
+import type { Expr, LayerDecl, Span, UpdateStmt } from "../../grammar/ast.js";
 import { shapeToString } from "../ir/dims.js";
 import { MAX_ROW_CONTRACTION, rowMatmul } from "../ir/ops/rowwise.js";
 import type { Value } from "../ir/types.js";
@@ -84,4 +84,27 @@ export function edgeMatmul(
       (m) => (m.startsWith("inner") ? `\`@\`: ${m}` : m),
     ),
   };
+}
+
+/**
+ * Refuses an update of an edge tensor in a reversible layer: edge tensors are read-only inputs of a
+ * block, like the graph, never part of its reversible state.
+ */
+export function checkEdgeTensorsReadOnly(
+  layer: LayerDecl,
+  variables: number[],
+  args: Value[],
+): void {
+  for (const i of variables) {
+    if (!isEdgeValue(args[i]!)) continue;
+    const name = layer.args[i]!.name.name;
+    const update = layer.body.find(
+      (s): s is UpdateStmt => s.kind === "update" && s.target.name === name,
+    )!;
+    throw new LowerError(
+      `edge tensor \`${name}\` is read-only: a reversible block updates node tensors only`,
+      update.target.span,
+      `a block reads edge features as a conditioning input; keep \`${name}\` as an argument no update writes`,
+    );
+  }
 }

@@ -10,6 +10,7 @@ import { UPDATE_COMBINE } from "./arithmetic.js";
 import { shaped, tensorOf } from "./coerce.js";
 import type { LowerContext } from "./context.js";
 import { evalDimExpr } from "./dims.js";
+import { checkEdgeTensorsReadOnly } from "./edge-values.js";
 import { unknownDim } from "./frame.js";
 import { broadcastUpdate } from "./reversible-broadcast.js";
 import { planReversibleBody } from "./reversible-body.js";
@@ -101,6 +102,7 @@ export function callReversibleLayer(
   span: Span,
 ): LVal {
   const plan = planReversibleBody(layer);
+  checkEdgeTensorsReadOnly(layer, plan.variables, args);
   const argNames = layer.args.map((a) => a.name.name);
   // Parameters are declared in the enclosing scope; the statements capture them.
   for (const stmt of layer.body) if (stmt.kind === "param") cx.lowerStmt(stmt, f);
