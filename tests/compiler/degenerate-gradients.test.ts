@@ -29,6 +29,13 @@ const examples = readdirSync("examples").filter((f) => f.endsWith(".gnn"));
  */
 const KNOWN_FAILURES = new Set(["revgcnii.gnn", "affine-gat.gnn"]);
 
+/**
+ * Finite-difference steps other than gradcheck's 1e-4: in revgen-proteins.gnn at these random
+ * weights a message's relu argument lies within 2e-4 of its kink on this graph, so the stencil
+ * straddles it (1.8e-5 in a LayerNorm gain); at 1e-5 every gradient agrees to 1e-7.
+ */
+const FD_STEP: Record<string, number> = { "revgen-proteins.gnn": 1e-5 };
+
 /** Largest |a − b| over a tensor, relative to the largest |b|. */
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let d = 0;
@@ -76,12 +83,14 @@ describe("gradients on degenerate graphs (interpreter)", () => {
       });
 
       const random = datasetModelCase(m, ds, { random: 23 });
-      const fd = gradcheck(lossOnly, random.inputs, wrt, {
-        dims: random.dims,
-        graph: random.graph,
-        seed: 5,
-        step: 3,
-      });
+      const fd = gradcheck(
+        lossOnly,
+        random.inputs,
+        wrt,
+        { dims: random.dims, graph: random.graph, seed: 5, step: 3 },
+        undefined,
+        FD_STEP[file],
+      );
       expect(fd.maxRelError).toBeLessThan(1e-6);
     });
   }
