@@ -156,7 +156,8 @@ export class ExprEmitter {
       readAt: (i, row, col) => {
         const operand = op.inputs[i]!;
         // The current row keeps its reference (an edge stays an edge, so gathers inline); any
-        // other row does not depend on it and is read at the column's level.
+        // other row is made of the column and constants (a weight's row, see readAt's contract),
+        // so the read is hoisted to the column's level: once per node, not once per edge.
         const coord: Coord = {
           row:
             row === rowExpr && c.row

@@ -118,8 +118,8 @@ export interface ElementwiseEmitContext {
   col: string;
   index: string;
   /**
-   * Reads operand `i` at another element: `row` is either the current row (`ctx.row`) or a row
-   * that does not depend on it (a weight's row, a constant), which is read once per column.
+   * Reads operand `i` at another element: `row` is either the current row (`ctx.row`) or one made
+   * only of the column and constants (a weight's row), which is read once per column.
    */
   readAt(i: number, row: string, col: string): string;
   /** WGSL literal for a float. */
