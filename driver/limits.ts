@@ -8,6 +8,12 @@ import { dimToString, evalShape, shapeToString } from "../compiler/ir/dims.js";
 import type { Dim, Shape } from "../compiler/ir/types.js";
 import { CompileError, type Diagnostic } from "../grammar/diagnostics.js";
 import { parseSyntheticSpec } from "../runtime/data/synthetic.js";
+import {
+  PROTEINS_EDGE_FEATURES,
+  PROTEINS_TASKS,
+  isProteinsSpec,
+  parseProteinsSpec,
+} from "../runtime/data/synthetic-proteins.js";
 import type { Dataset } from "../runtime/data/types.js";
 import {
   adviceFor,
@@ -74,16 +80,30 @@ export function checkTensorSizes(
  * the host's memory long before a buffer limit was met.
  */
 export function checkSyntheticFits(model: CompiledModel, source: string, limits: PoolLimits): void {
-  const s = parseSyntheticSpec(source);
-  const sized = {
-    graph: { numNodes: s.numNodes, numEdges: 2 * s.numEdges },
-    numFeatures: s.numFeatures,
-    labels: { kind: "single", numClasses: s.numClasses, y: new Int32Array(0) },
-  } as unknown as Dataset;
+  const sized = syntheticShapes(source);
   const dims = bindDims(model.train.inputs, sized);
   checkTensorSizes(model, dims, limits);
   // The CSR edge list: one u32 per directed edge (the spec counts undirected ones).
   check("csr_src", ["E"], dims, limits, "graph", adviceFor("graph"));
+}
+
+/** A dataset with a synthetic spec's sizes and no contents, for sizing the model's tensors. */
+function syntheticShapes(source: string): Dataset {
+  if (isProteinsSpec(source)) {
+    const s = parseProteinsSpec(source);
+    return {
+      graph: { numNodes: s.numNodes, numEdges: 2 * s.numEdges },
+      numFeatures: PROTEINS_EDGE_FEATURES,
+      labels: { kind: "multi", numTasks: PROTEINS_TASKS, y: new Float32Array(0) },
+      edgeFeatures: { dim: PROTEINS_EDGE_FEATURES, values: new Float32Array(0) },
+    } as unknown as Dataset;
+  }
+  const s = parseSyntheticSpec(source);
+  return {
+    graph: { numNodes: s.numNodes, numEdges: 2 * s.numEdges },
+    numFeatures: s.numFeatures,
+    labels: { kind: "single", numClasses: s.numClasses, y: new Int32Array(0) },
+  } as unknown as Dataset;
 }
 
 /**

@@ -507,11 +507,12 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<Loc, 
       );
     }
     const inputSpan = this.span(lists[lists.length - 1].location);
-    if (inputList.length !== 1 || inputList[0].name) {
+    const named = inputList.find((a) => a.name);
+    if (inputList.length === 0 || named) {
       this.diagnostics.error(
-        `grouped layer \`${layer.name}\` takes exactly one input tensor`,
-        inputSpan,
-        `${usage}: hyperparameters go in a first list, the single input in the last one`,
+        `grouped layer \`${layer.name}\` takes its input tensors by position`,
+        named?.span ?? inputSpan,
+        `${usage}: hyperparameters go in a first list; the last holds the input to split, then any read-only inputs such as edge features`,
       );
       return undefined;
     }
@@ -521,6 +522,7 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<Loc, 
       layer,
       hyperArgs: hyperList,
       input: inputList[0].value,
+      conditions: inputList.slice(1).map((a) => a.value),
       span: this.span(loc),
     };
   }

@@ -258,7 +258,10 @@ export interface GroupsExpr {
   groups: DimExpr;
   layer: Ident;
   hyperArgs: Arg[];
+  /** The tensor split into groups. */
   input: Expr;
+  /** Further inputs each group function reads unchanged (edge features): `(h, e)`. */
+  conditions: Expr[];
   span: Span;
 }
 

@@ -25,6 +25,7 @@ import { Graph, Value, tensorType, type Op } from "../ir/types.js";
 import { inlineGraph } from "../ir/inline.js";
 import { countingBody, revBackwardBody, scanStoreReason } from "../inverse/rev-backward.js";
 import { emitBackward, emitForward, type Forwarded } from "./core.js";
+import { withoutEdgeDataGradients } from "./edge-data.js";
 import type { AdOptions } from "./options.js";
 
 function fresh(v: Value, hint?: string): Value {
@@ -108,7 +109,7 @@ function bodyVjp(body: Graph, opts: AdOptions): BodyVjp {
   const b = new Builder(g);
   const fwd = emitForward(b, body, primal, opts);
   const forwardOps = [...g.ops];
-  const grads = emitBackward(b, body, fwd, cots, opts);
+  const grads = withoutEdgeDataGradients(primal, emitBackward(b, body, fwd, cots, opts));
   const forwardDefined = new Set<Value>(primal);
   for (const o of forwardOps) for (const v of o.outputs) forwardDefined.add(v);
   // Liveness over the backward ops only, from the gradients.

@@ -156,7 +156,9 @@ export class ExprEmitter {
     if (def.lowering.kind !== "elementwise") {
       throw new Error(`codegen: ${op.opcode} cannot be inlined`);
     }
-    const args = op.inputs.map((x) => this.emit(x, this.broadcast(x.shape, v.shape, c)));
+    const args = def.lowering.operandsViaReadAt
+      ? []
+      : op.inputs.map((x) => this.emit(x, this.broadcast(x.shape, v.shape, c)));
     let level = Math.max(0, ...args.map((a) => a.level));
     const rowExpr = c.row ? (c.row.kind === "index" ? c.row.expr : c.row.id) : "0u";
     const ctx: ElementwiseEmitContext = {
@@ -167,8 +169,14 @@ export class ExprEmitter {
       index: "",
       readAt: (i, row, col) => {
         const operand = op.inputs[i]!;
+        // The current row keeps its reference (an edge stays an edge, so gathers inline); any
+        // other row is made of the column and constants (a weight's row, see readAt's contract),
+        // so the read is hoisted to the column's level: once per node, not once per edge.
         const coord: Coord = {
-          row: { kind: "index", expr: row, level: c.row?.level ?? 0 },
+          row:
+            row === rowExpr && c.row
+              ? c.row
+              : { kind: "index", expr: row, level: row === rowExpr ? (c.row?.level ?? 0) : 0 },
           col,
           colLevel: c.colLevel,
         };

@@ -37,6 +37,7 @@ import type { ColumnRange, InverseRule } from "../ir/op-def.js";
 import { getOp } from "../ir/op-table.js";
 import { Graph, Value, tensorType, type Op } from "../ir/types.js";
 import { emitBackward, emitForward, type Forwarded } from "../autodiff/core.js";
+import { withoutEdgeDataGradients } from "../autodiff/edge-data.js";
 import { inlineGraph } from "../ir/inline.js";
 
 /** How an op is undone (OpDef.inverse); undefined where it cannot be. */
@@ -491,10 +492,10 @@ export function revBackwardBody(
   const b = new Builder(scratch);
   const r = walkReverse(b, body, numCarry, carryPost, other, dCarryPost, anchor);
   const dXs = r.dOther.slice(0, numXs);
-  const dConsts = r.dOther.slice(numXs);
+  const consts = other.slice(numXs);
+  const dConsts = withoutEdgeDataGradients(consts, r.dOther.slice(numXs));
   const hasConstGrad = dConsts.map((d) => !!d);
   const hasXsGrad = dXs.map((d) => !!d);
-  const consts = other.slice(numXs);
   const accs = consts.flatMap((c, i) =>
     hasConstGrad[i] ? [fresh(c, `acc_d${c.hint ?? ""}`)] : [],
   );

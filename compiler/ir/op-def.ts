@@ -122,7 +122,10 @@ export interface ElementwiseEmitContext {
   row: string;
   col: string;
   index: string;
-  /** Reads operand `i` at another element of the same row-major layout. */
+  /**
+   * Reads operand `i` at another element: `row` is either the current row (`ctx.row`) or one made
+   * only of the column and constants (a weight's row), which is read once per column.
+   */
   readAt(i: number, row: string, col: string): string;
   /** WGSL literal for a float. */
   f32(x: number): string;
@@ -141,7 +144,17 @@ export type ReduceCombine = "sum" | "max" | "argmax";
 
 export type Lowering =
   /** A scalar function of its operands at one element (broadcast), possibly reading indices. */
-  | { kind: "elementwise"; emit(ctx: ElementwiseEmitContext): string; reads?: ElementReads }
+  | {
+      kind: "elementwise";
+      emit(ctx: ElementwiseEmitContext): string;
+      reads?: ElementReads;
+      /**
+       * The emit reads its operands only through `readAt`, never at the current element, so the
+       * generator does not compute them there (`ctx.args` is empty): a weight [k, n] of a per-row
+       * product has no element at an edge's row.
+       */
+      operandsViaReadAt?: boolean;
+    }
   /** Reductions along the last axis (row), the first axis (col) or all of it. */
   | { kind: "reduce"; axis: "row" | "col" | "all"; combine: ReduceCombine }
   | { kind: "matmul" }

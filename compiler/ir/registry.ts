@@ -9,6 +9,7 @@ import { matmulOp } from "./ops/matmul.js";
 import { poolOps } from "./ops/pool.js";
 import { randomOps } from "./ops/random.js";
 import { reduceOps } from "./ops/reduce.js";
+import { rowwiseOps } from "./ops/rowwise.js";
 
 defineOps([
   ...elementwiseOps,
@@ -18,6 +19,7 @@ defineOps([
   ...graphOps,
   ...poolOps,
   ...randomOps,
+  ...rowwiseOps,
   ...controlOps,
 ]);
 

@@ -1,38 +1,12 @@
 // Built-in functions of the language and their lowering to IR ops. Everything else a user calls is
 // a layer, in their file or in the prelude (compiler/prelude.gnn), itself written in the language.
-import type { Span } from "../../grammar/ast.js";
-import type { Builder } from "../ir/builder.js";
 import { shapeToString } from "../ir/dims.js";
 import type { Value } from "../ir/types.js";
+import type { Span } from "../../grammar/ast.js";
+import type { Builder } from "../ir/builder.js";
+import type { Builtin } from "./builtin-types.js";
 import { poolBuiltins } from "./pooling.js";
 import { LowerError, type LVal } from "./values.js";
-
-export interface BuiltinCall {
-  b: Builder;
-  args: LVal[];
-  kwargs: Map<string, LVal>;
-  span: Span;
-  training: boolean;
-  /** The loop iteration value that keys dropout streams. */
-  iteration(): Value;
-  /** A fresh dropout stream id (unique per dropout site and layer instance). */
-  stream(): number;
-  tensor(i: number): Value;
-  number(i: number | string, fallback?: number): number;
-}
-
-export interface Builtin {
-  name: string;
-  signature: string;
-  doc: string;
-  /** Positional tensor arguments (min, max); max = Infinity for variadic. */
-  tensors: [number, number];
-  /** Numeric options with defaults (positional after the tensors, or by keyword). */
-  options: [string, number | undefined][];
-  lower(c: BuiltinCall): LVal;
-  /** The IR op an elementwise built-in lowers to, whose facts (e.g. its sign) the checker uses. */
-  opcode?: string;
-}
 
 const tensorResult = (v: Value): LVal => ({ kind: "tensor", v });
 

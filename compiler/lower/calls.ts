@@ -4,10 +4,12 @@ import type { Arg, CallExpr, LayerDecl, Span } from "../../grammar/ast.js";
 import { suggest } from "../../grammar/spelling.js";
 import { shapeEquals, shapeToString } from "../ir/dims.js";
 import type { Value } from "../ir/types.js";
-import { builtinByName, LOSSES, type Builtin } from "./builtins.js";
+import type { Builtin } from "./builtin-types.js";
+import { builtinByName, LOSSES } from "./builtins.js";
 import { asNumber, constNumber, shaped, tensorOf } from "./coerce.js";
 import type { LowerContext } from "./context.js";
 import { evalTypeDims, unifyArgument, type DimScope } from "./dims.js";
+import { lowerTensorArgument } from "./edge-values.js";
 import { instanceName, unknownDim } from "./frame.js";
 import { callReversibleLayer } from "./reversible.js";
 import { LowerError, Poisoned, VarEnv, type Frame, type LVal } from "./values.js";
@@ -185,7 +187,9 @@ export function callLayer(
     }
     positional
       .slice(0, layer.args.length)
-      .forEach((a) => tensorArgs.push(tensorOf(cx.lowerExpr(a.value, f), a.span, "argument", f)));
+      .forEach((a) =>
+        tensorArgs.push(tensorOf(lowerTensorArgument(cx, a.value, f), a.span, "argument", f)),
+      );
     positional.slice(layer.args.length).forEach((a, i) => {
       const h = layer.hypers[i];
       if (!h) throw new LowerError(`too many arguments to ${layer.name.name}`, a.span);

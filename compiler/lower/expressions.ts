@@ -9,6 +9,7 @@ import { lowerCall } from "./calls.js";
 import { shaped, tensorOf } from "./coerce.js";
 import type { LowerContext } from "./context.js";
 import { visibleNames } from "./frame.js";
+import { edgeMatmul, edgeTensorOutsideAggregate } from "./edge-values.js";
 import { lowerFixpoint } from "./fixpoint.js";
 import { lowerGroups } from "./reversible.js";
 import { LowerError, Poisoned, type Frame, type LVal } from "./values.js";
@@ -106,7 +107,7 @@ function lowerName(cx: LowerContext, name: string, span: Span, f: Frame): LVal {
       );
     }
     if (!f.edge && v.shape.length >= 1 && v.shape[0] === "E") {
-      throw new LowerError(`edge tensor \`${name}\` can only be used inside an aggregate`, span);
+      throw edgeTensorOutsideAggregate(name, span);
     }
     return { kind: "tensor", v };
   }
@@ -141,15 +142,9 @@ function lowerName(cx: LowerContext, name: string, span: Span, f: Frame): LVal {
 }
 
 function matmul(l: LVal, r: LVal, e: Extract<Expr, { kind: "binary" }>, f: Frame): LVal {
-  if (f.edge) {
-    throw new LowerError(
-      "`@` is not available on edge values",
-      e.span,
-      "multiply node features before reading them at an endpoint: (x @ W)[u]",
-    );
-  }
   const a = tensorOf(l, e.left.span, "left operand of @");
   const c = tensorOf(r, e.right.span, "right operand of @");
+  if (f.edge) return edgeMatmul(f, a, c, e);
   return {
     kind: "tensor",
     v: shaped(

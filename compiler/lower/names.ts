@@ -41,6 +41,7 @@ export function freeNames(e: Expr, into = new Set<string>()): Set<string> {
     }
     case "groups":
       freeNames(e.input, into);
+      for (const c of e.conditions) freeNames(c, into);
       for (const a of e.hyperArgs) freeNames(a.value, into);
       break;
     case "fixpoint": {

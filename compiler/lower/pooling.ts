@@ -7,7 +7,7 @@ import type { Builder } from "../ir/builder.js";
 import { dimEquals, shapeToString } from "../ir/dims.js";
 import { GRAPHS_DIM, type PoolOver } from "../ir/ops/pool.js";
 import type { Value } from "../ir/types.js";
-import type { Builtin } from "./builtins.js";
+import type { Builtin } from "./builtin-types.js";
 import { LowerError } from "./values.js";
 
 type PoolKind = "sum" | "mean" | "max";

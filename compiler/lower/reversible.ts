@@ -10,6 +10,7 @@ import { UPDATE_COMBINE } from "./arithmetic.js";
 import { shaped, tensorOf } from "./coerce.js";
 import type { LowerContext } from "./context.js";
 import { evalDimExpr } from "./dims.js";
+import { checkEdgeTensorsReadOnly, lowerTensorArgument } from "./edge-values.js";
 import { unknownDim } from "./frame.js";
 import { broadcastUpdate } from "./reversible-broadcast.js";
 import { planReversibleBody } from "./reversible-body.js";
@@ -101,6 +102,7 @@ export function callReversibleLayer(
   span: Span,
 ): LVal {
   const plan = planReversibleBody(layer);
+  checkEdgeTensorsReadOnly(layer, plan.variables, args);
   const argNames = layer.args.map((a) => a.name.name);
   // Parameters are declared in the enclosing scope; the statements capture them.
   for (const stmt of layer.body) if (stmt.kind === "param") cx.lowerStmt(stmt, f);
@@ -168,12 +170,18 @@ export function lowerGroups(cx: LowerContext, e: GroupsExpr, f: Frame): LVal {
       s ? `did you mean \`${s}\`?` : undefined,
     );
   }
-  if (layer.args.length !== 1 || layer.reversible) {
+  if (layer.args.length !== 1 + e.conditions.length || layer.reversible) {
     throw new LowerError(
-      `a group function takes one tensor and returns one of the same shape; \`${layer.name.name}\` does not`,
+      e.conditions.length === 0
+        ? `a group function takes one tensor and returns one of the same shape; \`${layer.name.name}\` does not`
+        : `a group function takes its group's tensor and the ${e.conditions.length} further input${e.conditions.length === 1 ? "" : "s"} given here, and returns one of the group's shape; \`${layer.name.name}\` takes ${layer.args.length} tensor${layer.args.length === 1 ? "" : "s"}`,
       e.layer.span,
     );
   }
+  // Further inputs (edge features) are read unchanged by every group: conditioning inputs.
+  const conditions = e.conditions.map((c) =>
+    tensorOf(lowerTensorArgument(cx, c, f), c.span, "input", f),
+  );
   const C = evalDimExpr(e.groups, f, (name, d) => unknownDim(name, d.span, f));
   if (typeof C !== "number" || C < 2) {
     throw new LowerError(
@@ -204,7 +212,7 @@ export function lowerGroups(cx: LowerContext, e: GroupsExpr, f: Frame): LVal {
       const inner: Frame = { ...f, scope };
       let input = reads[0]!;
       for (let k = 1; k < reads.length; k++) input = scope.b.add(input, reads[k]!);
-      const r = cx.callLayer(layer, e.hyperArgs, e, inner, `group${i + 1}`, [input]);
+      const r = cx.callLayer(layer, e.hyperArgs, e, inner, `group${i + 1}`, [input, ...conditions]);
       return [tensorOf(r, e.span, "group function result", inner)];
     },
   }));

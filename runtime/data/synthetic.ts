@@ -111,8 +111,8 @@ export function syntheticDataset(
   };
 }
 
-/** Chung–Lu with homophily: exactly numEdges distinct unordered pairs, as interleaved src,dst. */
-function sampleEdges(
+/** Chung–Lu with homophily: exactly numEdges distinct unordered pairs, as interleaved src,dst (y: each node's class, k classes). */
+export function sampleEdges(
   n: number,
   numEdges: number,
   y: Int32Array,

@@ -16,6 +16,8 @@ interface Case {
   build(b: Builder, ins: ReturnType<typeof newGraph>["inputs"]): ReturnType<Builder["op"]>[];
   inputs: Shape[];
   positive?: boolean[];
+  /** Inputs not differentiated: edge data, which gets no gradient in a model either. */
+  constant?: number[];
 }
 
 const op =
@@ -244,6 +246,35 @@ const cases: Case[] = [
     inputs: [["N", 3]],
   },
   {
+    // GENConv's message with an edge encoder: e @ W per edge inside the CSR kernel, and W's
+    // gradient as a column sum over the edges with the message gradient recomputed per edge.
+    name: "edge encoder in a message (e @ W, fused)",
+    build: (b, [x, e, w]) => {
+      const msg = b.unary(
+        "relu",
+        b.add(
+          b.op("gather", [x], { side: "src", loops: false }),
+          b.op("row_matmul", [e, w], { transB: false, inner: 3 }),
+        ),
+      );
+      return [b.op("segment_sum", [b.mul(msg, msg)], { by: "dst", loops: false })];
+    },
+    inputs: [
+      ["N", 4],
+      ["E", 3],
+      [3, 4],
+    ],
+    constant: [1],
+  },
+  {
+    name: "row_matmul with a transposed weight, on node rows",
+    build: (b, [x, w]) => [b.op("row_matmul", [x, w], { transB: true, inner: 5 })],
+    inputs: [
+      ["N", 5],
+      [3, 5],
+    ],
+  },
+  {
     name: "layer norm",
     build: (b, [x, gam, bet]) => {
       const mean = (v: any) => b.scale(b.op("row_sum", [v]), 1 / 6);
@@ -338,7 +369,7 @@ describe("WGSL kernels agree with the interpreter", () => {
 
         const lg = lossGraph(c, g);
         const lins = inputsFor(lg, dims, c.positive, 11);
-        const wrt = c.inputs.map((_, i) => i);
+        const wrt = c.inputs.map((_, i) => i).filter((i) => !c.constant?.includes(i));
         const vg = vjpGraph(lg, wrt);
         const vins = [...lins, tensor([], [1])];
         const vref = interpret(vg, vins, opts);

@@ -35,6 +35,13 @@ const KNOWN_FAILURES = new Set<string>();
  */
 const RANDOM_SEED: Record<string, number> = { "affine-gat.gnn": 31 };
 
+/**
+ * Finite-difference steps other than gradcheck's 1e-4: in revgen-proteins.gnn at these random
+ * weights a message's relu argument lies within 2e-4 of its kink on this graph, so the stencil
+ * straddles it (1.8e-5 in a LayerNorm gain); at 1e-5 every gradient agrees to 1e-7.
+ */
+const FD_STEP: Record<string, number> = { "revgen-proteins.gnn": 1e-5 };
+
 /** Largest |a − b| over a tensor, relative to the largest |b|. */
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let d = 0;
@@ -93,7 +100,7 @@ describe("gradients on degenerate graphs (interpreter)", () => {
         wrt,
         { dims: random.dims, graph: random.graph, seed: 5, step: 3 },
         undefined,
-        labelsGraphs(m) ? 1e-5 : undefined,
+        FD_STEP[file] ?? (labelsGraphs(m) ? 1e-5 : undefined),
       );
       expect(fd.maxRelError).toBeLessThan(1e-6);
     });

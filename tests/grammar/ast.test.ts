@@ -309,6 +309,7 @@ describe("expressions", () => {
       layer: { name: "gcn_group" },
       hyperArgs: [{ name: { name: "p" }, value: name("p") }],
       input: name("h"),
+      conditions: [],
     });
     expect(expr("reversible groups 2 f (h @ W)")).toEqual({
       kind: "groups",
@@ -316,6 +317,12 @@ describe("expressions", () => {
       layer: { name: "f" },
       hyperArgs: [],
       input: bin("@", name("h"), name("W")),
+      conditions: [],
+    });
+    // Further inputs after the one to split: read-only inputs of every group (edge features).
+    expect(expr("reversible groups C f(p = p) (h, e)")).toMatchObject({
+      input: name("h"),
+      conditions: [name("e")],
     });
     expect(expr("reversible groups (C * 2) f() (h)")).toMatchObject({
       groups: { kind: "dim_bin" },

@@ -78,7 +78,8 @@ export function printExpr(e: ast.Expr, parentPrec = 0, right = false, indent = "
     case "groups": {
       const hypers = e.hyperArgs.length > 0 ? `(${printArgs(e.hyperArgs)}) ` : " ";
       const groups = printDim(e.groups, POSTFIX);
-      return `reversible groups ${groups} ${e.layer.name}${hypers}(${printExpr(e.input)})`;
+      const inputs = [e.input, ...e.conditions].map((x) => printExpr(x)).join(", ");
+      return `reversible groups ${groups} ${e.layer.name}${hypers}(${inputs})`;
     }
     case "fixpoint": {
       const opts = e.options.length > 0 ? ` with ${printArgs(e.options)}` : "";

@@ -44,6 +44,7 @@ export function datasetModelCase(
   params: "init" | { random: number },
   seed = 0,
 ): ModelCase & { csr: CsrGraph } {
+  ds = withWhatTheModelReads(m, ds);
   const dims = bindDims(m.inputs, ds);
   const data = dataArrays(m.inputs, ds);
   const inputs = m.inputs.map((inp, i) =>
@@ -94,4 +95,32 @@ export function asGraphBatch(ds: Dataset): Dataset {
     labels: { kind: "single", numClasses: labels.numClasses, y },
     split: { name: "both", train: both, valid: both, test: both },
   };
+}
+
+/**
+ * The dataset with what the model reads and it lacks, so that every example runs on the test
+ * graphs: edge features (of the declared width; every fifth edge an all-zero row, as sparse
+ * ogbn-proteins scores have) and, for a multi-label model on single-label data, one-hot targets
+ * of the classes as tasks.
+ */
+export function withWhatTheModelReads(m: LoweredModel, ds: Dataset): Dataset {
+  const out: Dataset = { ...ds };
+  const edge = m.inputs.find((i) => i.role === "edge_features");
+  if (edge && !ds.edgeFeatures) {
+    const dim = typeof edge.shape[1] === "number" ? edge.shape[1] : 4;
+    const rand = rng(ds.graph.numEdges + dim);
+    const values = new Float32Array(ds.graph.numEdges * dim);
+    for (let k = 0; k < ds.graph.numEdges; k++)
+      if (k % 5 !== 0) for (let j = 0; j < dim; j++) values[k * dim + j] = rand();
+    out.edgeFeatures = { dim, values };
+  }
+  if (m.inputs.some((i) => i.role === "multilabels") && ds.labels.kind === "single") {
+    const { numClasses, y } = ds.labels;
+    const targets = new Float32Array(y.length * numClasses);
+    y.forEach((c, v) => {
+      if (c >= 0) targets[v * numClasses + c] = 1;
+    });
+    out.labels = { kind: "multi", numTasks: numClasses, y: targets };
+  }
+  return out;
 }

@@ -101,6 +101,38 @@ const cases: Case[] = [
     ],
     attrs: { transA: true, transB: true },
   },
+  // e @ We per edge (rows of any count, the contracted size known), and its transposed form (the
+  // edge value's gradient d @ Weᵀ); the weight gradient is a column sum of row_outer.
+  {
+    op: "row_matmul",
+    inputs: [
+      ["E", 3],
+      [3, 4],
+    ],
+    attrs: { transB: false, inner: 3 },
+  },
+  {
+    op: "row_matmul",
+    inputs: [
+      [5, 3],
+      [4, 3],
+    ],
+    attrs: { transB: true, inner: 3 },
+  },
+  {
+    op: "row_outer",
+    inputs: [
+      ["E", 3],
+      ["E", 2],
+    ],
+  },
+  {
+    op: "row_outer",
+    inputs: [
+      [4, 1],
+      [4, 3],
+    ],
+  },
   { op: "slice_cols", inputs: [[3, 6]], attrs: { start: 2, len: 3 } },
   { op: "pad_cols", inputs: [[3, 2]], attrs: { start: 1, total: 5 } },
   {
