@@ -1,5 +1,5 @@
-// The compiler pipeline: parse (with the prelude) → resolve layers and models → check reversible
-// layers → lower the chosen model to IR (a training graph, with dropout, and an evaluation graph,
+// The compiler pipeline: parse (with the prelude) → resolve layers and models → inline nested
+// reversible layers (lower/reversible-inline.ts) and check reversible layers → lower the chosen model to IR (a training graph, with dropout, and an evaluation graph,
 // without) → verify. Every stage reports into one DiagnosticBag; later stages run only when the
 // earlier ones found no error.
 import type { LayerDecl, ModelDecl, Program } from "../grammar/ast.js";
