@@ -1,5 +1,5 @@
-// The compiler pipeline: parse (with the prelude) → resolve layers and models → check reversible
-// layers → lower the chosen model to IR (a training graph, with dropout, and an evaluation graph,
+// The compiler pipeline: parse (with the prelude) → resolve layers and models → inline nested
+// reversible layers (lower/reversible-inline.ts) and check reversible layers → lower the chosen model to IR (a training graph, with dropout, and an evaluation graph,
 // without) → verify. Every stage reports into one DiagnosticBag; later stages run only when the
 // earlier ones found no error.
 import type { LayerDecl, ModelDecl, Program } from "../grammar/ast.js";
@@ -10,6 +10,8 @@ import { Lowerer, type LoweredModel } from "./lower/lower.js";
 import { suggest } from "../grammar/spelling.js";
 import { parseDecimalText } from "../grammar/numbers.js";
 import { checkReversibleLayer } from "./lower/reversible-check.js";
+import type { RevBodyProblem } from "./lower/reversible-body.js";
+import { flattenReversible } from "./lower/reversible-inline.js";
 import { loopsKeepingActivations, storedLoopDiagnostic } from "./stored-loops.js";
 import { parseProgram } from "../grammar/index.js";
 import { preludeText, readSourceFile } from "./source-files.js";
@@ -156,10 +158,14 @@ export function compileSource(
     userLayers.add(name);
     layers.set(name, d);
   }
+  // Nested reversible layers are inlined first, so that the check proves the flattened block.
   for (const d of parsed.program.decls) {
-    if (d.kind === "layer" && d.reversible) {
-      checkReversibleLayer(d, text, diags, (n) => !!layers.get(n)?.reversible);
-    }
+    if (d.kind !== "layer" || !d.reversible) continue;
+    const problems: RevBodyProblem[] = [];
+    const flat = flattenReversible(d, layers, problems);
+    for (const p of problems) diags.error(p.message, p.span, p.hint);
+    if (layers.get(d.name.name) === d) layers.set(d.name.name, flat);
+    checkReversibleLayer(flat, text, diags, (n) => !!layers.get(n)?.reversible);
   }
   if (diags.hasErrors) return { diagnostics: diags.errorsFirstDeduplicated(), sources };
 

@@ -378,13 +378,30 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<Loc, 
   postfixExpr(c: cst.PostfixExprCstChildren): ast.Expr | undefined {
     let expr = this.sub(c.primary?.[0], this.primary);
     const closers = c.RBracket ?? [];
-    (c.Identifier ?? []).forEach((tok, i) => {
-      const index = this.ident(tok);
+    // The brackets in source order: a name reads a node at an endpoint, a number picks an item.
+    const indices = [...(c.Identifier ?? []), ...(c.NumberLiteral ?? [])].sort(
+      (a, b) => a.startOffset - b.startOffset,
+    );
+    indices.forEach((tok, i) => {
       const close = closers[i];
-      expr =
-        expr && index && isReal(close)
-          ? { kind: "index", target: expr, index, span: joinSpans(expr.span, this.tokSpan(close)) }
-          : undefined;
+      if (!expr || !isReal(close)) {
+        expr = undefined;
+        return;
+      }
+      const span = joinSpans(expr.span, this.tokSpan(close));
+      if (!c.Identifier?.includes(tok)) {
+        if (!isReal(tok)) return void (expr = undefined);
+        const index: ast.NumberExpr = {
+          kind: "number",
+          value: Number(tok.image),
+          text: tok.image,
+          span: this.tokSpan(tok),
+        };
+        expr = { kind: "item", target: expr, index, span };
+        return;
+      }
+      const index = this.ident(tok);
+      expr = index ? { kind: "index", target: expr, index, span } : undefined;
     });
     return expr;
   }

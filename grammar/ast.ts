@@ -169,6 +169,7 @@ export type Expr =
   | UnaryExpr
   | CallExpr
   | IndexExpr
+  | ItemExpr
   | TupleExpr
   | AggregateExpr
   | GroupsExpr
@@ -221,6 +222,15 @@ export interface IndexExpr {
   kind: "index";
   target: Expr;
   index: Ident;
+  span: Span;
+}
+
+/** `t[0]`: item 0 of a tuple (`let t = split(h, 2)`, a layer returning several tensors). */
+export interface ItemExpr {
+  kind: "item";
+  target: Expr;
+  /** The index as written (a whole number is checked by the lowering). */
+  index: NumberExpr;
   span: Span;
 }
 

@@ -348,6 +348,7 @@ export type PostfixExprCstChildren = {
   primary: PrimaryCstNode[];
   LBracket?: IToken[];
   Identifier?: IToken[];
+  NumberLiteral?: IToken[];
   RBracket?: IToken[];
 };
 

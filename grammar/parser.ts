@@ -349,14 +349,20 @@ export class GnnParser extends RecoveringParser {
     });
   });
 
-  /** `x[u]`: a node tensor read at an edge endpoint. */
+  /** `x[u]`: a node tensor read at an edge endpoint; `t[0]`: an item of a tuple. */
   postfixExpr = this.RULE("postfixExpr", () => {
     this.SUBRULE(this.primary);
     this.MANY({
       GATE: () => this.opensOnSameLine(),
       DEF: () => {
         this.CONSUME(t.LBracket);
-        this.CONSUME(t.Identifier);
+        this.OR({
+          ERR_MSG: "bracketIndex",
+          DEF: [
+            { ALT: () => this.CONSUME(t.Identifier) },
+            { ALT: () => this.CONSUME(t.NumberLiteral) },
+          ],
+        });
         this.CONSUME(t.RBracket);
       },
     });

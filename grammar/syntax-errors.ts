@@ -371,8 +371,6 @@ export class SyntaxErrorReporter {
         return ["a name in the tuple pattern", undefined];
       case "repeatStmt.Identifier":
         return ["a name for the loop after `as`", undefined];
-      case "postfixExpr.Identifier":
-        return ["an edge endpoint such as `u` or `v` inside `[ ]`", undefined];
       case "aggregateExpr.Over":
         return [
           "`over edges (u -> v)` after the aggregation",
@@ -508,6 +506,11 @@ export class SyntaxErrorReporter {
           hint: is(tok, t.Colon)
             ? "`let` and `var` take no type annotation; shapes are inferred"
             : undefined,
+        };
+      case "bracketIndex":
+        return {
+          message: `expected an edge endpoint such as \`u\` or a tuple item number such as \`0\` inside \`[ ]\`, found ${found}`,
+          span,
         };
       case "pattern":
         return {

@@ -156,13 +156,22 @@ export class ExprEmitter {
     if (def.lowering.kind !== "elementwise") {
       throw new Error(`codegen: ${op.opcode} cannot be inlined`);
     }
-    const args = def.lowering.operandsViaReadAt
-      ? []
-      : op.inputs.map((x) => this.emit(x, this.broadcast(x.shape, v.shape, c)));
-    let level = Math.max(0, ...args.map((a) => a.level));
+    let level = 0;
+    // The operands at this element, emitted only when the lowering reads them: a layout op reads
+    // its operand at other columns (readColumn, readAt), where the current column may be out of
+    // range of a narrower operand (repeat_cols, pad_cols).
+    let args: string[] | undefined;
+    const argsHere = (): string[] =>
+      (args ??= op.inputs.map((x) => {
+        const a = this.emit(x, this.broadcast(x.shape, v.shape, c));
+        level = Math.max(level, a.level);
+        return a.name;
+      }));
     const rowExpr = c.row ? (c.row.kind === "index" ? c.row.expr : c.row.id) : "0u";
     const ctx: ElementwiseEmitContext = {
-      args: args.map((a) => a.name),
+      get args() {
+        return argsHere();
+      },
       attrs: op.attrs,
       row: rowExpr,
       col: c.col ?? "0u",
@@ -181,6 +190,17 @@ export class ExprEmitter {
           colLevel: c.colLevel,
         };
         const r = this.emit(operand, coord);
+        level = Math.max(level, r.level);
+        return r.name;
+      },
+      readColumn: (i, col) => {
+        const operand = op.inputs[i]!;
+        const at = this.broadcast(operand.shape, v.shape, {
+          row: c.row,
+          col,
+          colLevel: c.colLevel,
+        });
+        const r = this.emit(operand, at);
         level = Math.max(level, r.level);
         return r.name;
       },

@@ -17,7 +17,8 @@ export function rowMember(op: Op, kind: string, materialised: Set<Value>): RowMe
   const out = op.outputs[0]!;
   if (kind === "reduce") {
     const l = loweringOf(op, "reduce");
-    if (l.axis !== "row") return undefined;
+    // A reduction into several groups per row (group_sum) keeps its own kernel.
+    if (l.axis !== "row" || op.outputs[0]!.shape[1] !== 1) return undefined;
     return { kind: "reduce", op, out, rows: op.inputs[0]!.shape[0]!, combine: l.combine };
   }
   if (
@@ -30,29 +31,50 @@ export function rowMember(op: Op, kind: string, materialised: Set<Value>): RowMe
   return undefined;
 }
 
-/** out[r] = ⊕ over the columns of x[r, :]; x's expression inlined. */
+/**
+ * out[r, g] = ⊕ over the columns of group g of x[r, :]; x's expression inlined. A plain row
+ * reduction has one group (the whole row); group_sum has out's column count of them, each as
+ * wide as the row divided by that count (the heads of multi-head attention).
+ */
 export function rowKernel(ctx: KernelContext, op: Op, combine: ReduceCombine): Step {
   const x = op.inputs[0]!;
   const out = op.outputs[0]!;
   const kb = new KernelBuilder("row_reduce");
   kb.implements.push(op.opcode);
   const [rows, cols] = x.shape as [Dim, Dim];
+  const groups = out.shape[1] ?? 1;
+  const grouped = groups !== 1;
   const outer: Sink = { lines: [], indent: "  " };
   const inner: Sink = { lines: [], indent: "    " };
   const ex = emitter(ctx, kb, [outer, inner]);
-  outer.lines.push(`  if (idx >= ${kb.dim(rows)}) { return; }`, "  let row = idx;");
-  const coord: Coord = { row: rowRef(kb, rows, "row", 0), col: "c", colLevel: 1 };
+  if (grouped) {
+    // One invocation per (row, group); the group's columns are consecutive.
+    const G = kb.dim(groups);
+    outer.lines.push(
+      `  if (idx >= ${kb.dim(rows)} * ${G}) { return; }`,
+      `  let row = idx / ${G};`,
+      `  let group = idx % ${G};`,
+      `  let width = ${ctx.loopCount(kb, cols)} / ${G};`,
+    );
+  } else {
+    outer.lines.push(`  if (idx >= ${kb.dim(rows)}) { return; }`, "  let row = idx;");
+  }
+  const coord: Coord = {
+    row: rowRef(kb, rows, "row", 0),
+    col: grouped ? "(group * width + c)" : "c",
+    colLevel: 1,
+  };
   const val = ex.at(x, coord);
   const r = rowReduction(combine, "acc", val);
   const o = kb.value(out, "read_write");
   const body = [
     ...outer.lines,
     ...r.init.map((l) => `  ${l}`),
-    `  for (var c = 0u; c < ${ctx.loopCount(kb, cols)}; c = c + 1u) {`,
+    `  for (var c = 0u; c < ${grouped ? "width" : ctx.loopCount(kb, cols)}; c = c + 1u) {`,
     ...inner.lines,
     `    ${r.update}`,
     "  }",
-    `  ${o}[${kb.offset(out)} + row] = ${r.result};`,
+    `  ${o}[${kb.offset(out)} + ${grouped ? "idx" : "row"}] = ${r.result};`,
   ];
   const name = ctx.name("row_" + combine, out.hint);
   return {
@@ -63,7 +85,7 @@ export function rowKernel(ctx: KernelContext, op: Op, combine: ReduceCombine): S
         body.join("\n"),
         WORKGROUP,
         [`${op.opcode} ${shapeToString(x.shape)} → ${shapeToString(out.shape)}`],
-        gridOf([rows]),
+        gridOf(grouped ? [rows, groups] : [rows]),
       ),
     ),
     writes: [out],

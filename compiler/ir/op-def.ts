@@ -127,6 +127,8 @@ export interface ElementwiseEmitContext {
    * only of the column and constants (a weight's row), which is read once per column.
    */
   readAt(i: number, row: string, col: string): string;
+  /** Reads operand `i` at another column of the current row (an edge row stays an edge row). */
+  readColumn(i: number, col: string): string;
   /** WGSL literal for a float. */
   f32(x: number): string;
   /** Per-dispatch uniforms the kernel receives (dropout keys, graph sizes). */

@@ -66,22 +66,42 @@ export const aggregations: readonly Aggregation[] = [
   {
     name: "softmax",
     argument: "score",
-    doc: "Σ α·message with α = softmax of `score` over each node's in-edges; the score is one number per edge (`[E, 1]`, GAT) or one per channel (GENConv)",
+    doc: "Σ α·message with α = softmax of `score` over each node's in-edges; the score is one number per edge (`[E, 1]`, GAT), one per head (`[E, H]`: the message's channels split into H heads of D/H, each weighted by its own column) or one per channel (GENConv)",
     lower: ({ b, message, arg, ...c }) => {
       const s = arg!;
-      if (s.shape[1] !== 1 && !shapeEquals(s.shape, message.shape)) {
-        c.argumentError(
-          `the score is ${shapeToString(s.shape)}: one number per edge [${s.shape[0]}, 1] or one per channel ${shapeToString(message.shape)}`,
+      const times = channelsPerHead(s, message);
+      if (times === undefined) {
+        return c.argumentError(
+          `the score is ${shapeToString(s.shape)}, but the message's ${message.shape[1]} channels do not split into ${s.shape[1]} heads`,
+          `a score has one column per head, and the heads divide the message's channels: [${s.shape[0]}, 1], [${s.shape[0]}, H] with H dividing ${message.shape[1]}, or ${shapeToString(message.shape)}`,
         );
       }
       // α = exp(s − max) / Σ exp(s − max) over each node's in-edges; the max only stabilises.
       const mx = b.unary("stop_gradient", c.max(s));
       const ex = b.unary("exp", b.sub(s, c.atDestination(mx)));
       const alpha = b.div(ex, c.atDestination(c.sum(ex)));
-      return c.sum(b.mul(alpha, message));
+      // One weight per head spread over the head's channels inside the fused kernel, so the
+      // [E, D] weights are never stored (one head or one per channel broadcast as they are).
+      const weights =
+        times === 1 || s.shape[1] === 1 ? alpha : b.op("repeat_cols", [alpha], { times });
+      return c.sum(b.mul(weights, message));
     },
   },
 ];
+
+/**
+ * The channels of `message` each column of `score` weighs: its whole width for one column, D/H
+ * for H heads, 1 for a score per channel; undefined when the columns do not split the channels.
+ */
+function channelsPerHead(score: Value, message: Value): number | undefined {
+  if (shapeEquals(score.shape, message.shape)) return 1;
+  const heads = score.shape[1];
+  const width = message.shape[1];
+  if (heads === 1) return typeof width === "number" ? width : 1;
+  if (typeof heads !== "number" || typeof width !== "number" || width % heads !== 0)
+    return undefined;
+  return width / heads;
+}
 
 /** The aggregation called `name`, if there is one. */
 export function aggregationNamed(name: string): Aggregation | undefined {

@@ -4,7 +4,7 @@ import { shapeToString } from "../ir/dims.js";
 import type { Value } from "../ir/types.js";
 import type { Span } from "../../grammar/ast.js";
 import type { Builder } from "../ir/builder.js";
-import type { Builtin } from "./builtin-types.js";
+import type { Builtin, BuiltinCall } from "./builtin-types.js";
 import { poolBuiltins } from "./pooling.js";
 import { LowerError, type LVal } from "./values.js";
 
@@ -35,6 +35,27 @@ function rowMean(b: Builder, x: Value): Value {
   const n = x.shape[1]!;
   if (typeof n !== "number") return b.div(b.op("row_sum", [x]), b.op("size", [], { dim: n }));
   return b.scale(b.op("row_sum", [x]), 1 / n);
+}
+
+/**
+ * Σ over each head's channels of the matrix x: [M, d] → [M, H] for `heads = H` (row_sum for one
+ * head); a located error unless H is a whole number dividing d.
+ */
+function headSums(c: BuiltinCall, x: Value, fn: string): Value {
+  const heads = c.number("heads");
+  if (heads === 1) return c.b.op("row_sum", [x]);
+  const d = x.shape[1]!;
+  if (!Number.isInteger(heads) || heads < 1) {
+    throw new LowerError(`${fn}: heads must be a whole number ≥ 1, got ${heads}`, c.span);
+  }
+  if (typeof d !== "number" || d % heads !== 0) {
+    throw new LowerError(
+      `${fn}: the ${d} channels of ${shapeToString(x.shape)} do not split into ${heads} heads`,
+      c.span,
+      `heads must divide the channel count`,
+    );
+  }
+  return c.b.op("group_sum", [x], { width: d / heads });
 }
 
 /** softmax over channels, stabilised by the row maximum (whose gradient is exactly zero). */
@@ -104,13 +125,13 @@ export const builtins: Builtin[] = [
   },
   {
     name: "sum",
-    signature: "sum(x)",
-    doc: "sum over the channels of each row: [M, d] → [M, 1]",
+    signature: "sum(x, heads = 1)",
+    doc: "sum over the channels of each row: [M, d] → [M, 1]; with heads = H, over each of H consecutive groups of d/H channels: [M, H]",
     tensors: [1, 1],
-    options: [],
+    options: [["heads", 1]],
     lower: (c) => {
       requireMatrix(c.tensor(0), "sum", c.span);
-      return tensorResult(c.b.op("row_sum", [c.tensor(0)]));
+      return tensorResult(headSums(c, c.tensor(0), "sum"));
     },
   },
   {
@@ -137,14 +158,14 @@ export const builtins: Builtin[] = [
   },
   {
     name: "dot",
-    signature: "dot(a, b)",
-    doc: "Σ over channels of a·b, per row: [M, d], [d] or [M, d] → [M, 1]",
+    signature: "dot(a, b, heads = 1)",
+    doc: "Σ over channels of a·b, per row: [M, d], [d] or [M, d] → [M, 1]; with heads = H, one dot per head of d/H channels: [M, H] (multi-head attention scores)",
     tensors: [2, 2],
-    options: [],
+    options: [["heads", 1]],
     lower: (c) => {
       const p = c.b.mul(c.tensor(0), c.tensor(1));
       requireMatrix(p, "dot", c.span);
-      return tensorResult(c.b.op("row_sum", [p]));
+      return tensorResult(headSums(c, p, "dot"));
     },
   },
   {

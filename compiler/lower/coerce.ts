@@ -13,6 +13,7 @@ export function tensorOf(val: LVal, span: Span, what: string, f?: Frame): Value 
     throw new LowerError(
       `the ${what} is a tuple of ${val.items.length} tensors; a tensor is needed here`,
       span,
+      `pick one item with [0] … [${val.items.length - 1}], or unpack it: let (a, b, …) = …`,
     );
   throw new LowerError(`the ${what} is a number; a tensor is needed here`, span);
 }

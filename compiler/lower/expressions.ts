@@ -2,6 +2,7 @@
 // aggregates, couplings and fixpoints are dispatched to their own modules.
 import type { Expr, Span } from "../../grammar/ast.js";
 import { suggest } from "../../grammar/spelling.js";
+import { shapeToString } from "../ir/dims.js";
 import { lowerAggregate } from "./aggregate.js";
 import { binary, BINARY_OPCODE } from "./arithmetic.js";
 import { builtinByName } from "./builtins.js";
@@ -64,6 +65,8 @@ function lowerExprAt(cx: LowerContext, e: Expr, f: Frame): LVal {
       return lowerCall(cx, e, f);
     case "index":
       return lowerIndex(cx, e, f);
+    case "item":
+      return lowerItem(cx, e, f);
     case "tuple":
       return {
         kind: "tuple",
@@ -153,6 +156,29 @@ function matmul(l: LVal, r: LVal, e: Extract<Expr, { kind: "binary" }>, f: Frame
       (m) => (m.startsWith("inner") ? `\`@\`: ${m}` : m),
     ),
   };
+}
+
+/** `t[i]`: item i of a tuple, counted from 0; a located error for anything else. */
+function lowerItem(cx: LowerContext, e: Extract<Expr, { kind: "item" }>, f: Frame): LVal {
+  const t = lowerExpr(cx, e.target, f);
+  const i = e.index.value;
+  if (t.kind !== "tuple") {
+    throw new LowerError(
+      t.kind === "tensor"
+        ? `\`[${e.index.text}]\` picks an item of a tuple, but this is a tensor ${shapeToString(t.v.shape)}`
+        : `\`[${e.index.text}]\` picks an item of a tuple, but this is a number`,
+      e.index.span,
+      "a tuple comes from split(x, C) or a layer returning several tensors; slice channels with split",
+    );
+  }
+  if (!Number.isInteger(i) || i < 0 || i >= t.items.length) {
+    throw new LowerError(
+      `index ${e.index.text} is out of range for a tuple of ${t.items.length} tensors`,
+      e.index.span,
+      `items are numbered 0 to ${t.items.length - 1}`,
+    );
+  }
+  return { kind: "tensor", v: t.items[i]! };
 }
 
 function lowerIndex(cx: LowerContext, e: Extract<Expr, { kind: "index" }>, f: Frame): LVal {

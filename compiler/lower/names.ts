@@ -21,6 +21,7 @@ export function freeNames(e: Expr, into = new Set<string>()): Set<string> {
       for (const a of e.args) freeNames(a.value, into);
       break;
     case "index":
+    case "item":
       freeNames(e.target, into);
       break;
     case "tuple":

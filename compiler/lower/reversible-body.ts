@@ -6,7 +6,7 @@
 // and the backward recompute it once too. That is sound when the temporary means the same thing
 // wherever it is evaluated inside the statement — no update of the group writes a variable the
 // group reads, and no update between the `let` and its last use writes what the `let` reads.
-import type { Expr, LayerDecl, LetStmt, Span, UpdateStmt } from "../../grammar/ast.js";
+import type { Expr, LayerDecl, LetStmt, Span, Stmt, UpdateStmt } from "../../grammar/ast.js";
 import { freeNames } from "./names.js";
 
 export interface RevGroup {
@@ -44,6 +44,10 @@ export function planReversibleBody(layer: LayerDecl): RevBodyPlan {
   const variables = argNames.flatMap((n, i) => (written.has(n) ? [i] : []));
   const conditions = argNames.flatMap((n, i) => (written.has(n) ? [] : [i]));
   const problems: RevBodyProblem[] = [];
+  // Statement order is the body's, not the source's: an inlined nested layer's statements keep
+  // their own spans (reversible-inline.ts).
+  const position = new Map<Stmt, number>(layer.body.map((s, i) => [s, i]));
+  const at = (s: Stmt) => position.get(s)!;
 
   // Each temporary's name → its let, and the arguments and temporaries it reads (transitively).
   const letOf = new Map<string, LetStmt>();
@@ -76,7 +80,7 @@ export function planReversibleBody(layer: LayerDecl): RevBodyPlan {
   // Union the updates that share a temporary.
   const usesOf = updates.map((u) => closure(u.value));
   usesOf.forEach((c, i) => {
-    const later = [...c.deps].find((l) => l.span.start > updates[i]!.span.start);
+    const later = [...c.deps].find((l) => at(l) > at(updates[i]!));
     if (later) {
       problems.push({
         message: `\`${later.targets.map((t) => t.name).join(", ")}\` is used before its \`let\``,
@@ -150,9 +154,7 @@ export function planReversibleBody(layer: LayerDecl): RevBodyPlan {
     const users = updates.filter((_, i) => usesOf[i]!.deps.has(l));
     if (users.length === 0) continue;
     const lastUse = users[users.length - 1]!;
-    const between = updates.filter(
-      (u) => u.span.start > l.span.start && u.span.start < lastUse.span.start,
-    );
+    const between = updates.filter((u) => at(u) > at(l) && at(u) < at(lastUse));
     const clash = between.find((u) => letArgs.get(l)!.has(u.target.name));
     if (clash) {
       problems.push({

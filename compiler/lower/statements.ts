@@ -11,7 +11,7 @@ import { evalDimExpr, evalTypeDims } from "./dims.js";
 import { readVar, unknownDim, visibleNames } from "./frame.js";
 import { assignedOuterNames } from "./names.js";
 import { LoopScope, type InitSpec } from "./scope.js";
-import { LowerError, Poisoned, VarEnv, type Frame, type LVal } from "./values.js";
+import { LowerError, Poisoned, VarEnv, type Frame, type LVal, type VarBinding } from "./values.js";
 
 function poison(targets: Ident[], f: Frame, mutable: boolean): void {
   for (const t of targets) {
@@ -148,18 +148,28 @@ function initSpec(init: Extract<Stmt, { kind: "param" }>["init"]): InitSpec {
 
 export function lowerLet(cx: LowerContext, stmt: LetStmt, f: Frame): void {
   const val = cx.lowerExpr(stmt.value, f);
+  if (!stmt.tuple && !stmt.mutable && val.kind === "tuple") {
+    // `let t = split(h, 2)` names the whole tuple, whose items are read as t[0], t[1].
+    declareFresh(f, stmt.targets[0]!, { value: val.items, mutable: false });
+    return;
+  }
   const values = destructure(stmt.targets, stmt.tuple, val, stmt.span);
   stmt.targets.forEach((t, i) => {
-    if (t.name === "_") return;
-    if (f.vars.hasOwn(t.name)) {
-      throw new LowerError(
-        `\`${t.name}\` is already defined in this block`,
-        t.span,
-        "choose another name, or assign with `=` to a `var`",
-      );
-    }
-    f.vars.declare(t.name, { value: values[i]!, mutable: stmt.mutable, declaredAt: t.span });
+    declareFresh(f, t, { value: values[i]!, mutable: stmt.mutable });
   });
+}
+
+/** Declares a `let`/`var` name in the current block (`_` discards); redefinition is an error. */
+function declareFresh(f: Frame, t: Ident, binding: Omit<VarBinding, "declaredAt">): void {
+  if (t.name === "_") return;
+  if (f.vars.hasOwn(t.name)) {
+    throw new LowerError(
+      `\`${t.name}\` is already defined in this block`,
+      t.span,
+      "choose another name, or assign with `=` to a `var`",
+    );
+  }
+  f.vars.declare(t.name, { ...binding, declaredAt: t.span });
 }
 
 function destructure(targets: Ident[], tuple: boolean, val: LVal, span: Span): Value[] {
@@ -168,7 +178,7 @@ function destructure(targets: Ident[], tuple: boolean, val: LVal, span: Span): V
       throw new LowerError(
         `this is a tuple of ${val.items.length} tensors`,
         span,
-        `unpack it: let (${val.items.map((_, i) => `a${i + 1}`).join(", ")}) = …`,
+        `unpack it: let (${val.items.map((_, i) => `a${i + 1}`).join(", ")}) = …, or name it with \`let\` and read t[0] …`,
       );
     }
     return [tensorOf(val, span, "value")];

@@ -141,6 +141,8 @@ const cases: Case[] = [
   },
   { name: "slice_cols", build: op("slice_cols", { start: 2, len: 3 }), inputs: [[7, 6]] },
   { name: "pad_cols", build: op("pad_cols", { start: 1, total: 6 }), inputs: [[7, 3]] },
+  { name: "repeat_cols", build: op("repeat_cols", { times: 3 }), inputs: [[7, 2]] },
+  { name: "group_sum", build: op("group_sum", { width: 3 }), inputs: [["N", 12]] },
   {
     name: "concat_cols",
     build: op("concat_cols"),
@@ -226,6 +228,22 @@ const cases: Case[] = [
       ["N", 1],
       ["N", 1],
     ],
+  },
+  {
+    // Multi-head attention: a score per head [E+N, 3] weighs its own 2 of the message's 6 channels;
+    // the per-head dots are group sums, and the backward sums each head's channels per edge.
+    name: "multi-head edge softmax aggregation",
+    build: (b, [h, a]) => {
+      const g = (x: any, side: string) => b.op("gather", [x], { side, loops: true });
+      const per = (x: any) => b.op("group_sum", [b.mul(x, a)], { width: 2 });
+      const s = b.unary("tanh", b.add(g(per(h), "src"), g(per(b.unary("sigmoid", h)), "dst")));
+      const mx = b.unary("stop_gradient", b.op("segment_max", [s], { by: "dst", loops: true }));
+      const ex = b.unary("exp", b.sub(s, g(mx, "dst")));
+      const z = b.op("segment_sum", [ex], { by: "dst", loops: true });
+      const alpha = b.op("repeat_cols", [b.div(ex, g(z, "dst"))], { times: 2 });
+      return [b.op("segment_sum", [b.mul(alpha, g(h, "src"))], { by: "dst", loops: true })];
+    },
+    inputs: [["N", 6], [6]],
   },
   {
     name: "edge row reduction (dot of endpoints)",

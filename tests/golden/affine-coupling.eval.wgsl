@@ -118,10 +118,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let row = idx;
   var acc = 0.0;
   for (var c = 0u; c < 32u; c = c + 1u) {
-    let rd0 = h[P.off_h + row * 64u + c];
-    let rd1 = h[P.off_h + row * 64u + (c + 0u)];
-    let ex2 = rd1;
-    acc = acc + ex2;
+    let rd0 = h[P.off_h + row * 64u + (c + 0u)];
+    let ex1 = rd0;
+    acc = acc + ex1;
   }
   t0[P.off_t0 + row] = acc;
 }
@@ -149,16 +148,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let idx = (wid.y * nwg.x + wid.x) * 256u + lid;
   if (idx >= P.dim_N) { return; }
   let row = idx;
-  let rd3 = t0[P.off_t0 + row];
-  let ex4 = (rd3 * 0.03125);
+  let rd2 = t0[P.off_t0 + row];
+  let ex3 = (rd2 * 0.03125);
   var acc = 0.0;
   for (var c = 0u; c < 32u; c = c + 1u) {
-    let rd0 = h[P.off_h + row * 64u + c];
-    let rd1 = h[P.off_h + row * 64u + (c + 0u)];
-    let ex2 = rd1;
-    let ex5 = (ex2 - ex4);
-    let ex6 = (ex5 * ex5);
-    acc = acc + ex6;
+    let rd0 = h[P.off_h + row * 64u + (c + 0u)];
+    let ex1 = rd0;
+    let ex4 = (ex1 - ex3);
+    let ex5 = (ex4 * ex4);
+    acc = acc + ex5;
   }
   t1[P.off_t1 + row] = acc;
 }
@@ -193,23 +191,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (idx >= P.dim_N * 32u) { return; }
   let row = idx / 32u;
   let col = idx % 32u;
-  let rd0 = h[P.off_h + row * 64u + col];
-  let rd1 = h[P.off_h + row * 64u + (col + 0u)];
-  let ex2 = rd1;
-  let rd3 = t0[P.off_t0 + row];
-  let ex4 = (rd3 * 0.03125);
-  let ex5 = (ex2 - ex4);
-  let rd6 = t1[P.off_t1 + row];
-  let ex7 = (rd6 * 0.03125);
-  let ex8 = (ex7 + 0.000009999999747378752);
-  let ex9 = inverseSqrt(ex8);
-  let ex10 = (ex5 * ex9);
-  let rd11 = gamma[P.off_gamma + col];
-  let ex12 = (ex10 * rd11);
-  let rd13 = beta[P.off_beta + col];
-  let ex14 = (ex12 + rd13);
-  let ex15 = max(ex14, 0.0);
-  t2[P.off_t2 + idx] = ex15;
+  let rd0 = h[P.off_h + row * 64u + (col + 0u)];
+  let ex1 = rd0;
+  let rd2 = t0[P.off_t0 + row];
+  let ex3 = (rd2 * 0.03125);
+  let ex4 = (ex1 - ex3);
+  let rd5 = t1[P.off_t1 + row];
+  let ex6 = (rd5 * 0.03125);
+  let ex7 = (ex6 + 0.000009999999747378752);
+  let ex8 = inverseSqrt(ex7);
+  let ex9 = (ex4 * ex8);
+  let rd10 = gamma[P.off_gamma + col];
+  let ex11 = (ex9 * rd10);
+  let rd12 = beta[P.off_beta + col];
+  let ex13 = (ex11 + rd12);
+  let ex14 = max(ex13, 0.0);
+  t2[P.off_t2 + idx] = ex14;
 }
 
 // ==== k6_matmul
@@ -349,14 +346,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let row = idx;
   var acc = 0.0;
   for (var c = 0u; c < 32u; c = c + 1u) {
-    let rd0 = h[P.off_h + row * 64u + c];
-    let rd1 = h[P.off_h + row * 64u + (c + 32u)];
-    let ex2 = rd1;
-    let rd3 = t0[P.off_t0 + row * 32u + c];
-    let rd4 = b[P.off_b + c];
-    let ex5 = (rd3 + rd4);
-    let ex6 = (ex2 + ex5);
-    acc = acc + ex6;
+    let rd0 = h[P.off_h + row * 64u + (c + 32u)];
+    let ex1 = rd0;
+    let rd2 = t0[P.off_t0 + row * 32u + c];
+    let rd3 = b[P.off_b + c];
+    let ex4 = (rd2 + rd3);
+    let ex5 = (ex1 + ex4);
+    acc = acc + ex5;
   }
   t1[P.off_t1 + row] = acc;
 }
@@ -389,17 +385,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (idx >= P.dim_N * 32u) { return; }
   let row = idx / 32u;
   let col = idx % 32u;
-  let rd0 = h[P.off_h + row * 64u + col];
-  let rd1 = h[P.off_h + row * 64u + (col + 32u)];
-  let ex2 = rd1;
-  let rd3 = t0[P.off_t0 + row * 32u + col];
-  let rd4 = b[P.off_b + col];
-  let ex5 = (rd3 + rd4);
-  let ex6 = (ex2 + ex5);
-  let rd7 = t1[P.off_t1 + row];
-  let ex8 = (rd7 * 0.03125);
-  let ex9 = (ex6 - ex8);
-  t2[P.off_t2 + idx] = ex9;
+  let rd0 = h[P.off_h + row * 64u + (col + 32u)];
+  let ex1 = rd0;
+  let rd2 = t0[P.off_t0 + row * 32u + col];
+  let rd3 = b[P.off_b + col];
+  let ex4 = (rd2 + rd3);
+  let ex5 = (ex1 + ex4);
+  let rd6 = t1[P.off_t1 + row];
+  let ex7 = (rd6 * 0.03125);
+  let ex8 = (ex5 - ex7);
+  t2[P.off_t2 + idx] = ex8;
 }
 
 // ==== k10_row_sum
@@ -508,47 +503,44 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (idx >= P.dim_N * 64u) { return; }
   let row = idx / 64u;
   let col = idx % 64u;
-  let rd0 = h[P.off_h + row * 64u + col];
-  let rd1 = h[P.off_h + row * 64u + (col + 0u)];
-  let ex2 = rd1;
-  let rd3 = t0[P.off_t0 + row * 32u + col];
-  let rd4 = b[P.off_b + col];
-  let ex5 = (rd3 + rd4);
-  let ex6 = tanh(clamp(ex5, -15.0, 15.0));
-  let ex7 = exp(ex6);
-  let ex8 = (ex2 * ex7);
-  let rd9 = t1[P.off_t1 + row * 32u + col];
-  let rd10 = b_2[P.off_b_2 + col];
-  let ex11 = (rd9 + rd10);
-  let ex12 = (ex8 + ex11);
-  let rd13 = h[P.off_h + row * 64u + (col + 32u)];
-  let ex14 = rd13;
-  let rd15 = t2[P.off_t2 + row * 32u + col];
-  let rd16 = b_3[P.off_b_3 + col];
-  let ex17 = (rd15 + rd16);
-  let ex18 = (ex14 + ex17);
-  let rd19 = h[P.off_h + row * 64u + min(col - min(col, (0u + 32u)), 32u - 1u)];
-  let rd20 = h[P.off_h + row * 64u + (min(col - min(col, (0u + 32u)), 32u - 1u) + 32u)];
-  let ex21 = rd20;
-  let rd22 = t2[P.off_t2 + row * 32u + min(col - min(col, (0u + 32u)), 32u - 1u)];
-  let rd23 = b_3[P.off_b_3 + min(col - min(col, (0u + 32u)), 32u - 1u)];
-  let ex24 = (rd22 + rd23);
-  let ex25 = (ex21 + ex24);
-  let rd26 = h[P.off_h + row * 64u + min(col - min(col, 0u), 32u - 1u)];
-  let rd27 = h[P.off_h + row * 64u + (min(col - min(col, 0u), 32u - 1u) + 0u)];
-  let ex28 = rd27;
-  let rd29 = t0[P.off_t0 + row * 32u + min(col - min(col, 0u), 32u - 1u)];
-  let rd30 = b[P.off_b + min(col - min(col, 0u), 32u - 1u)];
-  let ex31 = (rd29 + rd30);
-  let ex32 = tanh(clamp(ex31, -15.0, 15.0));
-  let ex33 = exp(ex32);
-  let ex34 = (ex28 * ex33);
-  let rd35 = t1[P.off_t1 + row * 32u + min(col - min(col, 0u), 32u - 1u)];
-  let rd36 = b_2[P.off_b_2 + min(col - min(col, 0u), 32u - 1u)];
-  let ex37 = (rd35 + rd36);
-  let ex38 = (ex34 + ex37);
-  let ex39 = select(ex25, ex38, col < (0u + 32u));
-  t3[P.off_t3 + idx] = ex39;
+  let rd0 = h[P.off_h + row * 64u + (col + 0u)];
+  let ex1 = rd0;
+  let rd2 = t0[P.off_t0 + row * 32u + col];
+  let rd3 = b[P.off_b + col];
+  let ex4 = (rd2 + rd3);
+  let ex5 = tanh(clamp(ex4, -15.0, 15.0));
+  let ex6 = exp(ex5);
+  let ex7 = (ex1 * ex6);
+  let rd8 = t1[P.off_t1 + row * 32u + col];
+  let rd9 = b_2[P.off_b_2 + col];
+  let ex10 = (rd8 + rd9);
+  let ex11 = (ex7 + ex10);
+  let rd12 = h[P.off_h + row * 64u + (col + 32u)];
+  let ex13 = rd12;
+  let rd14 = t2[P.off_t2 + row * 32u + col];
+  let rd15 = b_3[P.off_b_3 + col];
+  let ex16 = (rd14 + rd15);
+  let ex17 = (ex13 + ex16);
+  let rd18 = h[P.off_h + row * 64u + (min(col - min(col, (0u + 32u)), 32u - 1u) + 32u)];
+  let ex19 = rd18;
+  let rd20 = t2[P.off_t2 + row * 32u + min(col - min(col, (0u + 32u)), 32u - 1u)];
+  let rd21 = b_3[P.off_b_3 + min(col - min(col, (0u + 32u)), 32u - 1u)];
+  let ex22 = (rd20 + rd21);
+  let ex23 = (ex19 + ex22);
+  let rd24 = h[P.off_h + row * 64u + (min(col - min(col, 0u), 32u - 1u) + 0u)];
+  let ex25 = rd24;
+  let rd26 = t0[P.off_t0 + row * 32u + min(col - min(col, 0u), 32u - 1u)];
+  let rd27 = b[P.off_b + min(col - min(col, 0u), 32u - 1u)];
+  let ex28 = (rd26 + rd27);
+  let ex29 = tanh(clamp(ex28, -15.0, 15.0));
+  let ex30 = exp(ex29);
+  let ex31 = (ex25 * ex30);
+  let rd32 = t1[P.off_t1 + row * 32u + min(col - min(col, 0u), 32u - 1u)];
+  let rd33 = b_2[P.off_b_2 + min(col - min(col, 0u), 32u - 1u)];
+  let ex34 = (rd32 + rd33);
+  let ex35 = (ex31 + ex34);
+  let ex36 = select(ex23, ex35, col < (0u + 32u));
+  t3[P.off_t3 + idx] = ex36;
 }
 
 // ==== k21_map_inplace

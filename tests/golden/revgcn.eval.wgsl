@@ -118,10 +118,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let row = idx;
   var acc = 0.0;
   for (var c = 0u; c < 4u; c = c + 1u) {
-    let rd0 = h[P.off_h + row * 8u + c];
-    let rd1 = h[P.off_h + row * 8u + (c + 4u)];
-    let ex2 = rd1;
-    acc = acc + ex2;
+    let rd0 = h[P.off_h + row * 8u + (c + 4u)];
+    let ex1 = rd0;
+    acc = acc + ex1;
   }
   t0[P.off_t0 + row] = acc;
 }
@@ -149,16 +148,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let idx = (wid.y * nwg.x + wid.x) * 256u + lid;
   if (idx >= P.dim_N) { return; }
   let row = idx;
-  let rd3 = t0[P.off_t0 + row];
-  let ex4 = (rd3 * 0.25);
+  let rd2 = t0[P.off_t0 + row];
+  let ex3 = (rd2 * 0.25);
   var acc = 0.0;
   for (var c = 0u; c < 4u; c = c + 1u) {
-    let rd0 = h[P.off_h + row * 8u + c];
-    let rd1 = h[P.off_h + row * 8u + (c + 4u)];
-    let ex2 = rd1;
-    let ex5 = (ex2 - ex4);
-    let ex6 = (ex5 * ex5);
-    acc = acc + ex6;
+    let rd0 = h[P.off_h + row * 8u + (c + 4u)];
+    let ex1 = rd0;
+    let ex4 = (ex1 - ex3);
+    let ex5 = (ex4 * ex4);
+    acc = acc + ex5;
   }
   t1[P.off_t1 + row] = acc;
 }
@@ -193,23 +191,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (idx >= P.dim_N * 4u) { return; }
   let row = idx / 4u;
   let col = idx % 4u;
-  let rd0 = h[P.off_h + row * 8u + col];
-  let rd1 = h[P.off_h + row * 8u + (col + 4u)];
-  let ex2 = rd1;
-  let rd3 = t0[P.off_t0 + row];
-  let ex4 = (rd3 * 0.25);
-  let ex5 = (ex2 - ex4);
-  let rd6 = t1[P.off_t1 + row];
-  let ex7 = (rd6 * 0.25);
-  let ex8 = (ex7 + 0.000009999999747378752);
-  let ex9 = inverseSqrt(ex8);
-  let ex10 = (ex5 * ex9);
-  let rd11 = gamma[P.off_gamma + col];
-  let ex12 = (ex10 * rd11);
-  let rd13 = beta[P.off_beta + col];
-  let ex14 = (ex12 + rd13);
-  let ex15 = max(ex14, 0.0);
-  t2[P.off_t2 + idx] = ex15;
+  let rd0 = h[P.off_h + row * 8u + (col + 4u)];
+  let ex1 = rd0;
+  let rd2 = t0[P.off_t0 + row];
+  let ex3 = (rd2 * 0.25);
+  let ex4 = (ex1 - ex3);
+  let rd5 = t1[P.off_t1 + row];
+  let ex6 = (rd5 * 0.25);
+  let ex7 = (ex6 + 0.000009999999747378752);
+  let ex8 = inverseSqrt(ex7);
+  let ex9 = (ex4 * ex8);
+  let rd10 = gamma[P.off_gamma + col];
+  let ex11 = (ex9 * rd10);
+  let rd12 = beta[P.off_beta + col];
+  let ex13 = (ex11 + rd12);
+  let ex14 = max(ex13, 0.0);
+  t2[P.off_t2 + idx] = ex14;
 }
 
 // ==== k6_matmul
@@ -349,14 +346,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let row = idx;
   var acc = 0.0;
   for (var c = 0u; c < 4u; c = c + 1u) {
-    let rd0 = h[P.off_h + row * 8u + c];
-    let rd1 = h[P.off_h + row * 8u + (c + 0u)];
-    let ex2 = rd1;
-    let rd3 = t0[P.off_t0 + row * 4u + c];
-    let rd4 = b[P.off_b + c];
-    let ex5 = (rd3 + rd4);
-    let ex6 = (ex2 + ex5);
-    acc = acc + ex6;
+    let rd0 = h[P.off_h + row * 8u + (c + 0u)];
+    let ex1 = rd0;
+    let rd2 = t0[P.off_t0 + row * 4u + c];
+    let rd3 = b[P.off_b + c];
+    let ex4 = (rd2 + rd3);
+    let ex5 = (ex1 + ex4);
+    acc = acc + ex5;
   }
   t1[P.off_t1 + row] = acc;
 }
@@ -389,17 +385,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (idx >= P.dim_N * 4u) { return; }
   let row = idx / 4u;
   let col = idx % 4u;
-  let rd0 = h[P.off_h + row * 8u + col];
-  let rd1 = h[P.off_h + row * 8u + (col + 0u)];
-  let ex2 = rd1;
-  let rd3 = t0[P.off_t0 + row * 4u + col];
-  let rd4 = b[P.off_b + col];
-  let ex5 = (rd3 + rd4);
-  let ex6 = (ex2 + ex5);
-  let rd7 = t1[P.off_t1 + row];
-  let ex8 = (rd7 * 0.25);
-  let ex9 = (ex6 - ex8);
-  t2[P.off_t2 + idx] = ex9;
+  let rd0 = h[P.off_h + row * 8u + (col + 0u)];
+  let ex1 = rd0;
+  let rd2 = t0[P.off_t0 + row * 4u + col];
+  let rd3 = b[P.off_b + col];
+  let ex4 = (rd2 + rd3);
+  let ex5 = (ex1 + ex4);
+  let rd6 = t1[P.off_t1 + row];
+  let ex7 = (rd6 * 0.25);
+  let ex8 = (ex5 - ex7);
+  t2[P.off_t2 + idx] = ex8;
 }
 
 // ==== k10_row_sum
@@ -504,35 +499,32 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (idx >= P.dim_N * 8u) { return; }
   let row = idx / 8u;
   let col = idx % 8u;
-  let rd0 = h[P.off_h + row * 8u + col];
-  let rd1 = h[P.off_h + row * 8u + (col + 0u)];
-  let ex2 = rd1;
-  let rd3 = t0[P.off_t0 + row * 4u + col];
-  let rd4 = b[P.off_b + col];
-  let ex5 = (rd3 + rd4);
-  let ex6 = (ex2 + ex5);
-  let rd7 = h[P.off_h + row * 8u + (col + 4u)];
-  let ex8 = rd7;
-  let rd9 = t1[P.off_t1 + row * 4u + col];
-  let rd10 = b_2[P.off_b_2 + col];
-  let ex11 = (rd9 + rd10);
-  let ex12 = (ex8 + ex11);
-  let rd13 = h[P.off_h + row * 8u + min(col - min(col, (0u + 4u)), 4u - 1u)];
-  let rd14 = h[P.off_h + row * 8u + (min(col - min(col, (0u + 4u)), 4u - 1u) + 4u)];
-  let ex15 = rd14;
-  let rd16 = t1[P.off_t1 + row * 4u + min(col - min(col, (0u + 4u)), 4u - 1u)];
-  let rd17 = b_2[P.off_b_2 + min(col - min(col, (0u + 4u)), 4u - 1u)];
-  let ex18 = (rd16 + rd17);
-  let ex19 = (ex15 + ex18);
-  let rd20 = h[P.off_h + row * 8u + min(col - min(col, 0u), 4u - 1u)];
-  let rd21 = h[P.off_h + row * 8u + (min(col - min(col, 0u), 4u - 1u) + 0u)];
-  let ex22 = rd21;
-  let rd23 = t0[P.off_t0 + row * 4u + min(col - min(col, 0u), 4u - 1u)];
-  let rd24 = b[P.off_b + min(col - min(col, 0u), 4u - 1u)];
-  let ex25 = (rd23 + rd24);
-  let ex26 = (ex22 + ex25);
-  let ex27 = select(ex19, ex26, col < (0u + 4u));
-  t2[P.off_t2 + idx] = ex27;
+  let rd0 = h[P.off_h + row * 8u + (col + 0u)];
+  let ex1 = rd0;
+  let rd2 = t0[P.off_t0 + row * 4u + col];
+  let rd3 = b[P.off_b + col];
+  let ex4 = (rd2 + rd3);
+  let ex5 = (ex1 + ex4);
+  let rd6 = h[P.off_h + row * 8u + (col + 4u)];
+  let ex7 = rd6;
+  let rd8 = t1[P.off_t1 + row * 4u + col];
+  let rd9 = b_2[P.off_b_2 + col];
+  let ex10 = (rd8 + rd9);
+  let ex11 = (ex7 + ex10);
+  let rd12 = h[P.off_h + row * 8u + (min(col - min(col, (0u + 4u)), 4u - 1u) + 4u)];
+  let ex13 = rd12;
+  let rd14 = t1[P.off_t1 + row * 4u + min(col - min(col, (0u + 4u)), 4u - 1u)];
+  let rd15 = b_2[P.off_b_2 + min(col - min(col, (0u + 4u)), 4u - 1u)];
+  let ex16 = (rd14 + rd15);
+  let ex17 = (ex13 + ex16);
+  let rd18 = h[P.off_h + row * 8u + (min(col - min(col, 0u), 4u - 1u) + 0u)];
+  let ex19 = rd18;
+  let rd20 = t0[P.off_t0 + row * 4u + min(col - min(col, 0u), 4u - 1u)];
+  let rd21 = b[P.off_b + min(col - min(col, 0u), 4u - 1u)];
+  let ex22 = (rd20 + rd21);
+  let ex23 = (ex19 + ex22);
+  let ex24 = select(ex17, ex23, col < (0u + 4u));
+  t2[P.off_t2 + idx] = ex24;
 }
 
 // ==== k15_map_inplace

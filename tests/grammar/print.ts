@@ -65,6 +65,8 @@ export function printExpr(e: ast.Expr, parentPrec = 0, right = false, indent = "
       return paren(`-${printExpr(e.operand, UNARY, false, indent)}`, UNARY < parentPrec);
     case "call":
       return `${e.callee.name}(${printArgs(e.args)})`;
+    case "item":
+      return `${paren(printExpr(e.target, 0, false, indent), prec(e.target) < POSTFIX)}[${e.index.text}]`;
     case "index":
       return `${paren(printExpr(e.target, 0, false, indent), prec(e.target) < POSTFIX)}[${e.index.name}]`;
     case "tuple":

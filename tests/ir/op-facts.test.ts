@@ -262,6 +262,10 @@ function positionsRead(def: OpDef): Set<string> {
       touched.add("coordinates");
       return "other";
     },
+    readColumn: () => {
+      touched.add("coordinates");
+      return "other";
+    },
     f32: (x) => `${x}`,
     uniform: (name) => name,
     graphRead: () => {

@@ -135,6 +135,9 @@ const cases: Case[] = [
   },
   { op: "slice_cols", inputs: [[3, 6]], attrs: { start: 2, len: 3 } },
   { op: "pad_cols", inputs: [[3, 2]], attrs: { start: 1, total: 5 } },
+  { op: "repeat_cols", inputs: [[3, 2]], attrs: { times: 3 } },
+  { op: "group_sum", inputs: [[3, 6]], attrs: { width: 2 } },
+  { op: "group_sum", inputs: [["E+N", 8]], attrs: { width: 4 } },
   {
     op: "concat_cols",
     inputs: [

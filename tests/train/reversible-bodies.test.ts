@@ -1,7 +1,8 @@
 // The examples written with issue 13's reversible bodies — conditioning inputs (revgcnii), a
 // multiplicative update by a hyperparameter (momentum), a `let` trunk shared by two updates
-// (affine-gat) — are reversible loops and train: a few full-batch epochs on a small graph with
-// the memory-free backward lower the loss and leave every value finite.
+// (affine-gat), multi-head attention group functions (revgat-heads) — are reversible loops and
+// train: a few full-batch epochs on a small graph with the memory-free backward lower the loss
+// and leave every value finite.
 import { describe, expect, it } from "vitest";
 import { carryPathError } from "../../compiler/inverse/rev-backward.js";
 import type { Graph } from "../../compiler/ir/types.js";
@@ -23,7 +24,7 @@ function loopVerdicts(g: Graph): (string | undefined)[] {
 }
 
 describe("examples with richer reversible bodies", () => {
-  for (const file of ["revgcnii.gnn", "momentum.gnn", "affine-gat.gnn"]) {
+  for (const file of ["revgcnii.gnn", "momentum.gnn", "affine-gat.gnn", "revgat-heads.gnn"]) {
     it(`${file}: a reversible loop that trains`, async () => {
       const m = model(`examples/${file}`, { L: "3", D: "16" });
       expect(loopVerdicts(m.train.graph)).toEqual([undefined]);

@@ -26,6 +26,36 @@ const sliceRange = (attrs: Attrs): ColumnRange => ({
 
 export const layoutOps: OpDef[] = [
   {
+    // Multi-head attention: one weight per head [m, h] spread over the head's `times` channels
+    // of an [m, h·times] message. Its VJP is group_sum, which sums each head's channels back.
+    name: "repeat_cols",
+    doc: "each column repeated `times` times side by side: [m, h] → [m, h·times]",
+    shape: ([x], attrs) => {
+      if (x!.length !== 2) return `repeat_cols expects a matrix, got ${shapeToString(x!)}`;
+      const h = x![1]!;
+      const times = int(attrs.times);
+      if (typeof h !== "number")
+        return `repeat_cols needs a known column count, got ${shapeToString(x!)}`;
+      return [[x![0]!, h * times]];
+    },
+    evaluate: ([x], attrs) => {
+      const [m, h] = x!.shape as [number, number];
+      const times = int(attrs.times);
+      const out = tensor([m, h * times]);
+      for (let i = 0; i < m; i++) {
+        for (let c = 0; c < h * times; c++)
+          out.data[i * h * times + c] = x!.data[i * h + Math.floor(c / times)]!;
+      }
+      return [out];
+    },
+    vjp: (b, { attrs }, [d]) => [d && b.op("group_sum", [d], { width: int(attrs.times) })],
+    lowering: {
+      kind: "elementwise",
+      emit: (c) => c.readColumn(0, `(${c.col} / ${int(c.attrs.times)}u)`),
+      reads: "coordinates",
+    },
+  },
+  {
     name: "slice_cols",
     doc: "columns [start, start+len) of [m, n]",
     shape: ([x], attrs) => {

@@ -31,6 +31,34 @@ export const reduceOps: OpDef[] = [
     lowering: { kind: "reduce", axis: "row", combine: "sum" },
   },
   {
+    // The per-head sums of multi-head attention (a score per head, the VJP of repeat_cols).
+    // Lowered as a row reduction with one result per group (codegen/rows.ts).
+    name: "group_sum",
+    doc: "sums of consecutive groups of `width` channels of each row: [m, h·width] → [m, h]",
+    shape: ([x], attrs) => {
+      const bad = rank2("group_sum", x!);
+      if (bad) return bad;
+      const n = x![1]!;
+      const width = attrs.width as number;
+      if (typeof n !== "number" || n % width !== 0) {
+        return `group_sum: ${shapeToString(x!)} does not split into groups of ${width} channels`;
+      }
+      return [[x![0]!, n / width]];
+    },
+    evaluate: ([x], attrs) => {
+      const [m, n] = x!.shape as [number, number];
+      const width = attrs.width as number;
+      const h = n / width;
+      const out = tensor([m, h]);
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) out.data[i * h + Math.floor(j / width)]! += x!.data[i * n + j]!;
+      }
+      return [out];
+    },
+    vjp: (b, { attrs }, [d]) => [d && b.op("repeat_cols", [d], { times: attrs.width as number })],
+    lowering: { kind: "reduce", axis: "row", combine: "sum" },
+  },
+  {
     name: "row_max",
     doc: "maximum over the channels of each row: [m, n] → [m, 1]",
     shape: ([x]) => rank2("row_max", x!) ?? [[x![0]!, 1]],
