@@ -115,7 +115,12 @@ export type ElementReads = "linear-index" | "coordinates";
 
 /** Context the WGSL generator gives an elementwise lowering. */
 export interface ElementwiseEmitContext {
-  /** WGSL f32 expressions of the operands at the current element (broadcast applied). */
+  /**
+   * WGSL f32 expressions of the operands at the current element (broadcast applied), emitted
+   * when first read: a lowering that reads its operands elsewhere (readAt, readColumn) never
+   * makes the generator read them here, where a narrower operand or a weight read at an edge's
+   * row has no element.
+   */
   args: string[];
   attrs: Attrs;
   /** WGSL u32 expressions of the current element's coordinates and linear index. */
@@ -150,12 +155,6 @@ export type Lowering =
       kind: "elementwise";
       emit(ctx: ElementwiseEmitContext): string;
       reads?: ElementReads;
-      /**
-       * The emit reads its operands only through `readAt`, never at the current element, so the
-       * generator does not compute them there (`ctx.args` is empty): a weight [k, n] of a per-row
-       * product has no element at an edge's row.
-       */
-      operandsViaReadAt?: boolean;
     }
   /** Reductions along the last axis (row), the first axis (col) or all of it. */
   | { kind: "reduce"; axis: "row" | "col" | "all"; combine: ReduceCombine }

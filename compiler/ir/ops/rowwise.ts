@@ -89,7 +89,6 @@ export const rowwiseOps: OpDef[] = [
     },
     lowering: {
       kind: "elementwise",
-      operandsViaReadAt: true,
       reads: "coordinates",
       emit: (c) => {
         const tB = !!c.attrs.transB;
@@ -146,7 +145,6 @@ export const rowwiseOps: OpDef[] = [
     },
     lowering: {
       kind: "elementwise",
-      operandsViaReadAt: true,
       reads: "coordinates",
       emit: (c) => {
         const n = c.cols(1);
