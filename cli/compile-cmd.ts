@@ -157,7 +157,7 @@ export function compileCommand(file: string, o: CompileCommandOptions): number {
       );
     }
     case "passes":
-      return emitText(o, `${m.name}.passes.txt`, printPasses(options));
+      return emitText(o, `${m.name}.passes.txt`, printPasses(options, m));
     case "params":
       return emitText(
         o,

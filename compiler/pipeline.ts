@@ -20,6 +20,7 @@ import { describeOptimizer, type OptimizerConfig } from "./optimizers.js";
 import { buildTrainingStep, evaluationGraph, type EvalGraph, type StepGraph } from "./training.js";
 import type { Target } from "./target.js";
 import type { Program } from "./contract.js";
+import { featurePadding, type Padding } from "./padding.js";
 
 export interface PipelineOptions {
   optimizer: OptimizerConfig;
@@ -38,6 +39,9 @@ export interface CompiledPrograms {
   evalGraph: EvalGraph;
   step: Program;
   eval: Program;
+  /** Dims the device binds rounded up (the feature width; see padding.ts): data and parameters
+   *  are laid out padded with zeros, and the kernels were generated knowing it. */
+  padding: Padding;
 }
 
 /** The state the model passes thread: filled in pass by pass. */
@@ -124,7 +128,8 @@ function describeTarget(o: CodegenOptions): string {
     : `${t.adapterClass === "cpu" ? "cpu" : "gpu"} tuning (matmul ${t.matmul.variant} ` +
       `${t.matmul.nn.workgroupSize}×${t.matmul.nn.rows}×${t.matmul.nn.cols}, ` +
       `subgroup ${t.subgroupSize ?? "none"})`;
-  return `${o.perOp ? "one kernel per op" : "fused"}; ${tuning}; ≤ ${o.maxStorageBuffers ?? 8} storage buffers per kernel`;
+  const padded = [...(o.padding ?? new Map())].map(([d, k]) => `; ${d} padded to a multiple of ${k}`);
+  return `${o.perOp ? "one kernel per op" : "fused"}; ${tuning}; ≤ ${o.maxStorageBuffers ?? 8} storage buffers per kernel${padded.join("")}`;
 }
 
 /** Passes run once per graph (the step, the evaluation, a diagnostic graph), in this order. */
@@ -147,8 +152,12 @@ export const GRAPH_PASSES: readonly Pass<GraphState, CodegenOptions>[] = [
   },
 ];
 
-function codegenOptions(perOp: boolean | undefined, target: Target): CodegenOptions {
-  return { perOp, tuning: target.tuning, maxStorageBuffers: target.maxStorageBuffers };
+function codegenOptions(
+  perOp: boolean | undefined,
+  target: Target,
+  padding?: Padding,
+): CodegenOptions {
+  return { perOp, tuning: target.tuning, maxStorageBuffers: target.maxStorageBuffers, padding };
 }
 
 /** The graph passes over one graph: its kernels and schedule. */
@@ -175,18 +184,21 @@ export function compileGraphs(
 /** The driver: every pass, in order, for a compiled model; the programs a training run executes. */
 export function compileProgram(model: CompiledModel, options: PipelineOptions): CompiledPrograms {
   const { stepGraph, evalGraph } = compileGraphs(model, options);
-  const codegen = codegenOptions(options.perOp, options.target);
+  const padding = featurePadding(model, options.optimizer);
+  const codegen = codegenOptions(options.perOp, options.target, padding);
   return {
     stepGraph,
     evalGraph,
     step: compileGraph(stepGraph.graph, codegen),
     eval: compileGraph(evalGraph.graph, codegen),
+    padding,
   };
 }
 
 /** The pass list with the options applied, one line a pass (`revgnn compile --emit passes`). */
-export function printPasses(options: PipelineOptions): string {
-  const codegen = codegenOptions(options.perOp, options.target);
+export function printPasses(options: PipelineOptions, model?: CompiledModel): string {
+  const padding = model && featurePadding(model, options.optimizer);
+  const codegen = codegenOptions(options.perOp, options.target, padding);
   const rows = [
     ...MODEL_PASSES.map((p) => ({ p, setting: p.setting(options), scope: "model" })),
     ...GRAPH_PASSES.map((p) => ({ p, setting: p.setting(codegen), scope: "graph" })),

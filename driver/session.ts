@@ -17,6 +17,8 @@ import { Executor, type TensorRef, type View } from "../runtime/exec/executor.js
 import { stateTensorNames } from "./checkpoint.js";
 import { FiniteCheck, NonFiniteStateError } from "./finite.js";
 import type { Program } from "../compiler/contract.js";
+import { paddedDims, type Padding } from "../compiler/padding.js";
+import { cropArray, padArray } from "./padded-arrays.js";
 
 export class DataShapeError extends Error {}
 
@@ -149,7 +151,10 @@ export interface TrainingSession {
 
 /** A graph's data on the device, with executors sized for it. */
 interface Bound<H, K> {
+  /** The data's sizes, as the model declares them (the interpreter's, checkpoints'). */
   dims: DimBindings;
+  /** The sizes the device binds: `dims` with padded dims rounded up (compiler/padding.ts). */
+  deviceDims: DimBindings;
   data: View<H>[];
   valid: View<H>;
   test: View<H>;
@@ -162,6 +167,8 @@ export class Session<H, K> implements TrainingSession {
   readonly evalGraph: EvalGraph;
   readonly stepProgram: Program;
   readonly evalProgram: Program;
+  /** Dims the device binds padded with zeros (the feature width), from the compiler. */
+  readonly padding: Padding;
   params: View<H>[] = [];
   states: View<H>[] = [];
   private scalars?: View<H>;
@@ -184,6 +191,7 @@ export class Session<H, K> implements TrainingSession {
     this.evalGraph = compiled.evalGraph;
     this.stepProgram = compiled.step;
     this.evalProgram = compiled.eval;
+    this.padding = compiled.padding;
     const names = model.train.params.map((p) => p.name);
     this.finite = new FiniteCheck(backend, [
       ...names,
@@ -229,6 +237,7 @@ export class Session<H, K> implements TrainingSession {
    */
   async bindSized(dims: Record<string, number>, ds?: Dataset): Promise<void> {
     this.unbind();
+    const deviceDims = paddedDims(dims, this.padding);
     const graph = ds?.graph ?? { numNodes: dims.N!, numEdges: dims.E! };
     // Parameter gradients are their own category; the iteration numbers of loops ([L] scalars)
     // are bookkeeping, not activations.
@@ -237,18 +246,20 @@ export class Session<H, K> implements TrainingSession {
     );
     for (const op of this.stepGraph.graph.ops)
       if (getOp(op.opcode).bookkeeping) categories.set(op.outputs[0]!, "workspace");
-    const step = new Executor(this.backend, this.stepProgram, dims, graph, categories);
-    const evalEx = new Executor(this.backend, this.evalProgram, dims, graph);
+    const step = new Executor(this.backend, this.stepProgram, deviceDims, graph, categories);
+    const evalEx = new Executor(this.backend, this.evalProgram, deviceDims, graph);
     await Promise.all([step.prepare(), evalEx.prepare(), this.finite.prepare()]);
     const arrays = ds ? dataArrays(this.model.train.inputs, ds) : undefined;
     const n = dims.N!;
     const data = this.model.train.inputs.map((inp, i) => {
-      const elements = numElements(evalShape(inp.role === "labels" ? ["N", 1] : inp.shape, dims));
-      return this.upload(elements, arrays?.[i], "graph", inp.name, step);
+      const shape = inp.role === "labels" ? ["N", 1] : inp.shape;
+      const [declared, device] = [evalShape(shape, dims), evalShape(shape, deviceDims)];
+      const host = arrays?.[i] && padArray(arrays[i], declared, device);
+      return this.upload(numElements(device), host, "graph", inp.name, step);
     });
     const valid = this.upload(n, ds && mask(n, ds.split.valid), "graph", "valid_mask", step);
     const test = this.upload(n, ds && mask(n, ds.split.test), "graph", "test_mask", step);
-    this.bound = { dims, data, valid, test, step, eval: evalEx };
+    this.bound = { dims, deviceDims, data, valid, test, step, eval: evalEx };
   }
 
   unbind(): void {
@@ -285,11 +296,25 @@ export class Session<H, K> implements TrainingSession {
     return this.model.train.params.map((p) => evalShape(p.shape, dims));
   }
 
-  /** Uploads parameter values (and optimizer state; zeros when not given). */
+  /** Parameter shapes as the device holds them (padded dims rounded up). */
+  private deviceParamShapes(): number[][] {
+    return this.paramShapes(this.b.deviceDims);
+  }
+
+  /**
+   * Uploads parameter values (and optimizer state; zeros when not given), in their declared
+   * shapes: padded parameters get zero rows on the device.
+   */
   setParameters(values: Float32Array[], states?: Float32Array[]): void {
     const ex = this.b.step;
     this.params.forEach((v) => ex.release(v));
     this.states.forEach((v) => ex.release(v));
+    const declared = this.paramShapes();
+    const device = this.deviceParamShapes();
+    const onDevice = (a: Float32Array, i: number) =>
+      a.length === 0 ? a : padArray(a, declared[i]!, device[i]!);
+    values = values.map(onDevice);
+    states = states?.map((a, j) => onDevice(a, j % Math.max(1, values.length)));
     this.params = values.map((a, i) =>
       this.upload(a.length, a, "parameters", this.model.train.params[i]!.name, ex),
     );
@@ -366,11 +391,17 @@ export class Session<H, K> implements TrainingSession {
     return { loss, validLoss, logits: values[2]! };
   }
 
-  /** Current parameter values and optimizer state, read back (for checkpoints). */
+  /** Current parameter values and optimizer state, read back in their declared shapes (for
+   *  checkpoints and comparisons with the interpreter). */
   async readState(): Promise<{ params: Float32Array[]; states: Float32Array[] }> {
+    const declared = this.paramShapes();
+    const device = this.deviceParamShapes();
+    const np = Math.max(1, this.params.length);
+    const crop = (a: Float32Array, i: number) =>
+      cropArray(a, declared[i % np]!, device[i % np]!);
     return {
-      params: await this.readInTurn(this.params),
-      states: await this.readInTurn(this.states),
+      params: (await this.readInTurn(this.params)).map(crop),
+      states: (await this.readInTurn(this.states)).map(crop),
     };
   }
 

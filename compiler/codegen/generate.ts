@@ -17,6 +17,7 @@ import { dotsGraph, mixGraph, residualGraph } from "./fixpoint.js";
 import { fixpointAttrs, isFixpoint, isScan } from "../ir/ops/control.js";
 import type { Block, KernelSpec, Program, Step } from "../contract.js";
 import { matmulKernels } from "./matmul.js";
+import type { Padding } from "../padding.js";
 import { loweringOf, type KernelContext } from "./context.js";
 import { partition } from "./partition.js";
 import { mapKernel, type InPlaceOffer } from "./maps.js";
@@ -140,7 +141,7 @@ export class CodeGenerator {
           steps.push(segmentKernel(ctx, op));
           break;
         case "matmul":
-          steps.push(...matmulKernels(ctx, op, this.options.tuning));
+          steps.push(...matmulKernels(ctx, op, this.options.tuning, this.options.padding));
           break;
         case "view":
           steps.push({ kind: "alias", from: op.inputs[0]!, to: out });
@@ -276,6 +277,8 @@ export interface CodegenOptions {
   tuning?: Tuning;
   /** Storage buffers a kernel may bind (the device's maxStorageBuffersPerShaderStage; 8 when unknown). */
   maxStorageBuffers?: number;
+  /** Symbolic dims the runtime binds rounded up to a multiple (../padding.ts): a known fact. */
+  padding?: Padding;
 }
 
 export function generateProgram(g: Graph, options: CodegenOptions = {}): Program {
