@@ -128,7 +128,9 @@ function describeTarget(o: CodegenOptions): string {
     : `${t.adapterClass === "cpu" ? "cpu" : "gpu"} tuning (matmul ${t.matmul.variant} ` +
       `${t.matmul.nn.workgroupSize}×${t.matmul.nn.rows}×${t.matmul.nn.cols}, ` +
       `subgroup ${t.subgroupSize ?? "none"})`;
-  const padded = [...(o.padding ?? new Map())].map(([d, k]) => `; ${d} padded to a multiple of ${k}`);
+  const padded = [...(o.padding ?? new Map())].map(
+    ([d, k]) => `; ${d} padded to a multiple of ${k}`,
+  );
   return `${o.perOp ? "one kernel per op" : "fused"}; ${tuning}; ≤ ${o.maxStorageBuffers ?? 8} storage buffers per kernel${padded.join("")}`;
 }
 

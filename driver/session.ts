@@ -397,8 +397,7 @@ export class Session<H, K> implements TrainingSession {
     const declared = this.paramShapes();
     const device = this.deviceParamShapes();
     const np = Math.max(1, this.params.length);
-    const crop = (a: Float32Array, i: number) =>
-      cropArray(a, declared[i % np]!, device[i % np]!);
+    const crop = (a: Float32Array, i: number) => cropArray(a, declared[i % np]!, device[i % np]!);
     return {
       params: (await this.readInTurn(this.params)).map(crop),
       states: (await this.readInTurn(this.states)).map(crop),

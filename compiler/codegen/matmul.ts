@@ -38,8 +38,7 @@ export function matmulKernels(
   const workspace: Workspace = ctx.workspace;
   const tA = !!op.attrs.transA;
   const tB = !!op.attrs.transB;
-  if (tuning && !(tA && tB))
-    return templateMatmul(op, register, name, workspace, tuning, padding);
+  if (tuning && !(tA && tB)) return templateMatmul(op, register, name, workspace, tuning, padding);
   return generatedMatmul(op, register, name, workspace);
 }
 
