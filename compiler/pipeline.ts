@@ -21,6 +21,7 @@ import { buildTrainingStep, evaluationGraph, type EvalGraph, type StepGraph } fr
 import type { Target } from "./target.js";
 import type { Program } from "./contract.js";
 import { featurePadding, type Padding } from "./padding.js";
+import { sparseInputEligible } from "./codegen/sparse-input.js";
 
 export interface PipelineOptions {
   optimizer: OptimizerConfig;
@@ -31,6 +32,9 @@ export interface PipelineOptions {
   /** One kernel per op (exact mode: recomputation bitwise identical). */
   perOp?: boolean;
   target: Target;
+  /** Bind the node features as a packed sparse matrix when the model allows it
+   *  (codegen/sparse-input.ts): the session asks for it when the data is mostly zeros. */
+  sparseFeatures?: boolean;
 }
 
 /** What the driver returns: the graphs (the session accounts memory on them) and the programs. */
@@ -42,6 +46,8 @@ export interface CompiledPrograms {
   /** Dims the device binds rounded up (the feature width; see padding.ts): data and parameters
    *  are laid out padded with zeros, and the kernels were generated knowing it. */
   padding: Padding;
+  /** Whether the node features are read as a packed sparse matrix (asked for and possible). */
+  sparseFeatures: boolean;
 }
 
 /** The state the model passes thread: filled in pass by pass. */
@@ -186,15 +192,32 @@ export function compileGraphs(
 /** The driver: every pass, in order, for a compiled model; the programs a training run executes. */
 export function compileProgram(model: CompiledModel, options: PipelineOptions): CompiledPrograms {
   const { stepGraph, evalGraph } = compileGraphs(model, options);
-  const padding = featurePadding(model, options.optimizer);
-  const codegen = codegenOptions(options.perOp, options.target, padding);
+  const sparse = options.sparseFeatures
+    ? sparseFeatureInput(model, [stepGraph.graph, evalGraph.graph])
+    : undefined;
+  // Sparse features have no dense columns to pad: the padding is for the dense vec4 path.
+  const padding = sparse ? new Map<string, number>() : featurePadding(model, options.optimizer);
+  const codegen = { ...codegenOptions(options.perOp, options.target, padding), sparseInput: sparse };
   return {
     stepGraph,
     evalGraph,
     step: compileGraph(stepGraph.graph, codegen),
     eval: compileGraph(evalGraph.graph, codegen),
     padding,
+    sparseFeatures: sparse !== undefined,
   };
+}
+
+/** The node feature input, when every graph reads it only through the sparse kernel's products. */
+function sparseFeatureInput(
+  model: CompiledModel,
+  graphs: Graph[],
+): { index: number; dim: string } | undefined {
+  const index = model.train.inputs.findIndex((i) => i.role === "features");
+  const dim = model.train.inputs[index]?.shape[1];
+  if (index < 0 || typeof dim !== "string" || dim === "N" || dim === "E") return undefined;
+  const eligible = graphs.every((g) => sparseInputEligible(g, g.inputs[index]!));
+  return eligible ? { index, dim } : undefined;
 }
 
 /** The pass list with the options applied, one line a pass (`revgnn compile --emit passes`). */

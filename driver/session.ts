@@ -18,6 +18,14 @@ import { stateTensorNames } from "./checkpoint.js";
 import { FiniteCheck, NonFiniteStateError } from "./finite.js";
 import type { Program } from "../compiler/contract.js";
 import { paddedDims, type Padding } from "../compiler/padding.js";
+import type { CompiledPrograms } from "../compiler/pipeline.js";
+import {
+  FEATURE_NONZEROS,
+  countNonzeros,
+  packSparseFeatures,
+  sparseFeatureWords,
+  wantsSparse,
+} from "./sparse-features.js";
 import { cropArray, padArray } from "./padded-arrays.js";
 
 export class DataShapeError extends Error {}
@@ -47,6 +55,8 @@ export function bindDims(inputs: readonly ModelInput[], ds: Dataset): Record<str
     switch (inp.role) {
       case "features":
         bind(inp.shape[1]!, ds.numFeatures, `the width of ${inp.name}`);
+        // For the choice of the sparse input path (sparse-features.ts): not a size of any tensor.
+        dims[FEATURE_NONZEROS] = countNonzeros(ds.features);
         break;
       case "edge_features":
         if (!ds.edgeFeatures)
@@ -163,12 +173,12 @@ interface Bound<H, K> {
 }
 
 export class Session<H, K> implements TrainingSession {
-  readonly stepGraph: StepGraph;
-  readonly evalGraph: EvalGraph;
-  readonly stepProgram: Program;
-  readonly evalProgram: Program;
-  /** Dims the device binds padded with zeros (the feature width), from the compiler. */
-  readonly padding: Padding;
+  /** The programs with dense features (what `revgnn compile` emits). */
+  private readonly dense: CompiledPrograms;
+  /** The programs the device runs: the dense ones, or the sparse-feature ones when the first
+   *  bound data is sparse enough (driver/sparse-features.ts) and the model allows it. */
+  private active: CompiledPrograms;
+  private chosen = false;
   params: View<H>[] = [];
   states: View<H>[] = [];
   private scalars?: View<H>;
@@ -183,20 +193,56 @@ export class Session<H, K> implements TrainingSession {
   ) {
     // The one compiler pipeline, for this backend's adapter: `revgnn compile --emit wgsl` runs
     // the same driver, so it writes exactly these kernels for the same options.
-    const compiled = compileProgram(model, {
-      ...options,
-      target: { tuning: backend.tuning, maxStorageBuffers: backend.maxStorageBuffers },
-    });
-    this.stepGraph = compiled.stepGraph;
-    this.evalGraph = compiled.evalGraph;
-    this.stepProgram = compiled.step;
-    this.evalProgram = compiled.eval;
-    this.padding = compiled.padding;
+    this.dense = this.compile(false);
+    this.active = this.dense;
     const names = model.train.params.map((p) => p.name);
     this.finite = new FiniteCheck(backend, [
       ...names,
       ...stateTensorNames(model.train.params, options.optimizer),
     ]);
+  }
+
+  private compile(sparseFeatures: boolean): CompiledPrograms {
+    return compileProgram(this.model, {
+      ...this.options,
+      target: { tuning: this.backend.tuning, maxStorageBuffers: this.backend.maxStorageBuffers },
+      sparseFeatures,
+    });
+  }
+
+  get stepGraph(): StepGraph {
+    return this.active.stepGraph;
+  }
+  get evalGraph(): EvalGraph {
+    return this.active.evalGraph;
+  }
+  get stepProgram(): Program {
+    return this.active.step;
+  }
+  get evalProgram(): Program {
+    return this.active.eval;
+  }
+  /** Dims the device binds padded with zeros (the feature width), from the compiler. */
+  get padding(): Padding {
+    return this.active.padding;
+  }
+  /** Whether the node features are on the device as a packed sparse matrix. */
+  get sparseFeatures(): boolean {
+    return this.active.sparseFeatures;
+  }
+
+  /**
+   * Dense or sparse features, decided once, on the first data bound (parameters and optimizer
+   * state are laid out for one choice; partitions of one graph share its density).
+   */
+  private choosePrograms(dims: Readonly<Record<string, number>>): void {
+    if (this.chosen) return;
+    this.chosen = true;
+    const features = this.model.train.inputs.find((i) => i.role === "features");
+    const dim = features?.shape[1];
+    if (typeof dim !== "string" || !wantsSparse(dims, dim)) return;
+    const sparse = this.compile(true);
+    if (sparse.sparseFeatures) this.active = sparse;
   }
 
   get dims(): DimBindings | undefined {
@@ -237,6 +283,7 @@ export class Session<H, K> implements TrainingSession {
    */
   async bindSized(dims: Record<string, number>, ds?: Dataset): Promise<void> {
     this.unbind();
+    this.choosePrograms(dims);
     const deviceDims = paddedDims(dims, this.padding);
     const graph = ds?.graph ?? { numNodes: dims.N!, numEdges: dims.E! };
     // Parameter gradients are their own category; the iteration numbers of loops ([L] scalars)
@@ -252,6 +299,12 @@ export class Session<H, K> implements TrainingSession {
     const arrays = ds ? dataArrays(this.model.train.inputs, ds) : undefined;
     const n = dims.N!;
     const data = this.model.train.inputs.map((inp, i) => {
+      if (inp.role === "features" && this.sparseFeatures) {
+        const f = dims[inp.shape[1] as string]!;
+        const words = sparseFeatureWords(dims.N!, f, dims[FEATURE_NONZEROS]!);
+        const host = ds && packSparseFeatures(ds.features, dims.N!, f);
+        return this.upload(words, host, "graph", `${inp.name} (sparse)`, step);
+      }
       const shape = inp.role === "labels" ? ["N", 1] : inp.shape;
       const [declared, device] = [evalShape(shape, dims), evalShape(shape, deviceDims)];
       const host = arrays?.[i] && padArray(arrays[i], declared, device);
