@@ -123,6 +123,8 @@ export interface SessionOptions {
   checkpointEvery?: number;
   /** One kernel per op, so that recomputation is bitwise identical (exact mode). */
   perOp?: boolean;
+  /** Bind the node features dense even when they are sparse (A/B checks of the sparse path). */
+  denseFeatures?: boolean;
 }
 
 /** A fixpoint (DEQ) solve of the last run of a program: its tag (`…_adjoint` for the backward's
@@ -240,7 +242,7 @@ export class Session<H, K> implements TrainingSession {
     this.chosen = true;
     const features = this.model.train.inputs.find((i) => i.role === "features");
     const dim = features?.shape[1];
-    if (typeof dim !== "string" || !wantsSparse(dims, dim)) return;
+    if (this.options.denseFeatures || typeof dim !== "string" || !wantsSparse(dims, dim)) return;
     const sparse = this.compile(true);
     if (sparse.sparseFeatures) this.active = sparse;
   }
