@@ -170,6 +170,11 @@ program
     false,
   )
   .option(
+    "--dense-features",
+    "keep mostly-zero node features dense on the device (by default under 10 % non-zeros they are bound sparse)",
+    false,
+  )
+  .option(
     "--checkpoint-every <k>",
     "keep every k-th reversible block's input (memory O(N·D·L/k), drift reset every k blocks)",
     count("--checkpoint-every", 1),

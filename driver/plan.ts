@@ -23,6 +23,8 @@ export interface PlanOptions {
   maxBufferBytes?: number;
   checkpointEvery?: number;
   perOp?: boolean;
+  /** Node features bound dense even when sparse (the run's `--dense-features`). */
+  denseFeatures?: boolean;
   /** The adapter's kernel tuning (workspace sizes depend on the kernels). */
   tuning?: Tuning;
   /** The adapter's storage-buffer limit per kernel (fusion depends on it). */
@@ -77,6 +79,7 @@ export async function planMemory(
     storeActivations: o.storeActivations,
     checkpointEvery: o.checkpointEvery,
     perOp: o.perOp,
+    denseFeatures: o.denseFeatures,
   });
   const p = Math.max(1, o.partitions ?? 1);
   // A random partition into P parts gives each part about N/P nodes and, since an edge survives
@@ -163,6 +166,7 @@ async function stepLimit(
     storeActivations: o.storeActivations,
     checkpointEvery: o.checkpointEvery,
     perOp: o.perOp,
+    denseFeatures: o.denseFeatures,
   });
   try {
     await session.bindSized(dims);

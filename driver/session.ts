@@ -56,7 +56,8 @@ export function bindDims(inputs: readonly ModelInput[], ds: Dataset): Record<str
       case "features":
         bind(inp.shape[1]!, ds.numFeatures, `the width of ${inp.name}`);
         // For the choice of the sparse input path (sparse-features.ts): not a size of any tensor.
-        dims[FEATURE_NONZEROS] = countNonzeros(ds.features);
+        // (Size checks bind a dataset without arrays: no count, and the dense path is assumed.)
+        if (ds.features) dims[FEATURE_NONZEROS] = countNonzeros(ds.features);
         break;
       case "edge_features":
         if (!ds.edgeFeatures)

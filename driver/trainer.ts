@@ -43,6 +43,8 @@ export interface TrainOptions {
   partitions: number;
   evalEvery: number;
   storeActivations: boolean;
+  /** Bind the node features dense even when they are sparse (A/B checks). */
+  denseFeatures?: boolean;
   save?: string;
   initSave?: string;
   resume?: string;
@@ -145,6 +147,7 @@ const sessionOptions = (opts: TrainOptions): SessionOptions => ({
   storeActivations: opts.storeActivations,
   checkpointEvery: opts.checkpointEvery,
   perOp: opts.perOp,
+  denseFeatures: opts.denseFeatures,
 });
 
 /** A run on a device backend (WGSL kernels). */
