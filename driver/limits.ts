@@ -17,6 +17,7 @@ import {
   type PoolLimits,
 } from "../runtime/gpu/memory.js";
 import { bindDims } from "./session.js";
+import { FEATURE_NONZEROS, sparseFeatureWords, wantsSparse } from "./sparse-features.js";
 
 function check(
   label: string,
@@ -63,6 +64,14 @@ export function checkTensorSizes(
     check(p.name, p.shape, dims, limits, "parameters", advice);
   }
   for (const inp of model.train.inputs) {
+    const f = inp.shape[1];
+    if (inp.role === "features" && typeof f === "string" && wantsSparse(dims, f)) {
+      // Mostly-zero features are bound as one packed sparse buffer (sparse-features.ts), not
+      // N×F floats. (A model that reads x densely anyway is refused by the plan's dry run.)
+      const words = sparseFeatureWords(dims.N!, dims[f]!, dims[FEATURE_NONZEROS]!);
+      check(`${inp.name} (sparse)`, [words], dims, limits, "graph", adviceFor("graph"));
+      continue;
+    }
     // Labels are uploaded as one class id per node, whatever the declared [N, K].
     const shape = inp.role === "labels" ? (["N", 1] as Shape) : inp.shape;
     check(inp.name, shape, dims, limits, "graph", adviceFor("graph"));

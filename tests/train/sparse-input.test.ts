@@ -135,4 +135,26 @@ describe("training on sparse features", () => {
     });
     for (const c of MEMORY_CATEGORIES) expect(snap.peak[c], c).toBe(plan[c]);
   });
+
+  it("features over the binding limit as N×F floats fit it sparse (64 KiB limit, dry run)", async () => {
+    // 300 × 200 features, ~2 % non-zero: 234 KiB dense, ~21 KiB packed.
+    const m = model("examples/revgcn.gnn", { L: "2", D: "8" });
+    const wide = syntheticDataset(300, 600, 200, 4, 7);
+    const ds = {
+      ...wide,
+      features: wide.features.map((v, i) => ((i * 2654435761) % 97 < 2 ? v : 0)),
+    };
+    const dims = bindDims(m.train.inputs, ds);
+    const o = {
+      optimizer: defaultOptimizer("adam", 0),
+      storeActivations: false,
+      tuning: (await gpu()).tuning,
+      maxBindingBytes: 64 * 1024,
+    };
+    const plan = await planMemory(m, dims, o);
+    expect(plan.graph).toBeLessThan(64 * 1024);
+    await expect(planMemory(m, dims, { ...o, denseFeatures: true })).rejects.toThrow(
+      /maxStorageBufferBindingSize/,
+    );
+  });
 });
