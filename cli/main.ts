@@ -171,7 +171,7 @@ program
   )
   .option(
     "--dense-features",
-    "keep mostly-zero node features dense on the device (by default under 10 % non-zeros they are bound sparse)",
+    "keep mostly-zero node features dense on the device (by default under 4 % non-zeros they are bound sparse)",
     false,
   )
   .option(

@@ -197,7 +197,10 @@ export function compileProgram(model: CompiledModel, options: PipelineOptions): 
     : undefined;
   // Sparse features have no dense columns to pad: the padding is for the dense vec4 path.
   const padding = sparse ? new Map<string, number>() : featurePadding(model, options.optimizer);
-  const codegen = { ...codegenOptions(options.perOp, options.target, padding), sparseInput: sparse };
+  const codegen = {
+    ...codegenOptions(options.perOp, options.target, padding),
+    sparseInput: sparse,
+  };
   return {
     stepGraph,
     evalGraph,

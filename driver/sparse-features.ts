@@ -11,12 +11,12 @@ export { FEATURE_NONZEROS };
 /**
  * Below this fraction of non-zeros the features are bound sparse. The sparse kernel does
  * 2·nnz·D flops where the dense one does 2·N·F·D, but it gathers a row of W (or G) per non-zero
- * instead of streaming x with vec4 loads: on lavapipe it does about a fifth of the dense
- * kernel's flops per second (measured on Cora, see README), so it wins well below 1/5 density;
- * 1/10 leaves a margin. Bag-of-words inputs (Cora 1.3 %) are far below, dense embeddings
- * (arxiv's 128 floats) far above.
+ * instead of streaming x with vec4 loads. Measured on Cora (1.27 % non-zero, lavapipe, 2 loaded
+ * cores): both sparse products took 79–110 ms per step where the padded vec4 ones took 449 ms,
+ * which puts break-even near 5–7 % density; 4 % leaves a margin. Bag-of-words inputs (Cora
+ * 1.3 %) are far below, dense embeddings (arxiv's 128 floats) far above.
  */
-export const SPARSE_DENSITY = 0.1;
+export const SPARSE_DENSITY = 0.04;
 
 /** Non-zeros of a dense row-major feature array. */
 export function countNonzeros(features: Float32Array): number {

@@ -13,7 +13,13 @@ import { evalDim, shapeToString } from "../ir/dims.js";
 import type { Value, Op, Graph } from "../ir/types.js";
 import type { BindingSpec, KernelSpec, LaunchContext, Step } from "../contract.js";
 import type { KernelContext } from "./context.js";
-import { ceilDiv, foldGrid, linearGroupId, packParams, paramsStruct } from "./templates/template.js";
+import {
+  ceilDiv,
+  foldGrid,
+  linearGroupId,
+  packParams,
+  paramsStruct,
+} from "./templates/template.js";
 
 /** The dims key under which a session binds the feature matrix's number of non-zeros. */
 export const FEATURE_NONZEROS = "nnz(x)";
@@ -153,7 +159,10 @@ export function sparseInputMatmul(
     operands: [op.inputs[0]!, B, C].map((value) => ({ kind: "value" as const, value })),
     params: [],
     workgroupSize: WG,
-    grid: { formula: `${shapeToString(op.inputs[0]!.shape)} sparse ${transposed ? "tn" : "nn"} ${shapeToString(B.shape)} → ${shapeToString(C.shape)}`, threads: () => 0 },
+    grid: {
+      formula: `${shapeToString(op.inputs[0]!.shape)} sparse ${transposed ? "tn" : "nn"} ${shapeToString(B.shape)} → ${shapeToString(C.shape)}`,
+      threads: () => 0,
+    },
     implements: ["matmul"],
     kind: "matmul_sparse_input",
     inPlace: new Map(),
