@@ -122,6 +122,11 @@ program
   .option("--weight-decay <x>", weightDecayHelp(), number("--weight-decay", { min: 0 }))
   .option("--store-activations", "stored-activation backprop, even for reversible blocks", false)
   .option(
+    "--sparse-features",
+    "the kernels of a run on mostly-zero node features (train binds them sparse under 4 % non-zeros)",
+    false,
+  )
+  .option(
     "--checkpoint-every <k>",
     "keep every k-th reversible block's input",
     count("--checkpoint-every", 1),

@@ -137,7 +137,8 @@ function describeTarget(o: CodegenOptions): string {
   const padded = [...(o.padding ?? new Map())].map(
     ([d, k]) => `; ${d} padded to a multiple of ${k}`,
   );
-  return `${o.perOp ? "one kernel per op" : "fused"}; ${tuning}; ≤ ${o.maxStorageBuffers ?? 8} storage buffers per kernel${padded.join("")}`;
+  const sparse = o.sparseInput ? `; ${o.sparseInput.dim}-wide node features read sparse` : "";
+  return `${o.perOp ? "one kernel per op" : "fused"}; ${tuning}; ≤ ${o.maxStorageBuffers ?? 8} storage buffers per kernel${padded.join("")}${sparse}`;
 }
 
 /** Passes run once per graph (the step, the evaluation, a diagnostic graph), in this order. */
@@ -192,15 +193,9 @@ export function compileGraphs(
 /** The driver: every pass, in order, for a compiled model; the programs a training run executes. */
 export function compileProgram(model: CompiledModel, options: PipelineOptions): CompiledPrograms {
   const { stepGraph, evalGraph } = compileGraphs(model, options);
-  const sparse = options.sparseFeatures
-    ? sparseFeatureInput(model, [stepGraph.graph, evalGraph.graph])
-    : undefined;
-  // Sparse features have no dense columns to pad: the padding is for the dense vec4 path.
-  const padding = sparse ? new Map<string, number>() : featurePadding(model, options.optimizer);
-  const codegen = {
-    ...codegenOptions(options.perOp, options.target, padding),
-    sparseInput: sparse,
-  };
+  const codegen = inputCodegen(model, options, [stepGraph.graph, evalGraph.graph]);
+  const padding = codegen.padding ?? new Map<string, number>();
+  const sparse = codegen.sparseInput;
   return {
     stepGraph,
     evalGraph,
@@ -209,6 +204,19 @@ export function compileProgram(model: CompiledModel, options: PipelineOptions): 
     padding,
     sparseFeatures: sparse !== undefined,
   };
+}
+
+/** Code generation options with the input layout: sparse features (asked for and possible) or
+ *  the feature width padded (see padding.ts). */
+function inputCodegen(
+  model: CompiledModel,
+  options: PipelineOptions,
+  graphs: Graph[],
+): CodegenOptions {
+  const sparse = options.sparseFeatures ? sparseFeatureInput(model, graphs) : undefined;
+  // Sparse features have no dense columns to pad: the padding is for the dense vec4 path.
+  const padding = sparse ? new Map<string, number>() : featurePadding(model, options.optimizer);
+  return { ...codegenOptions(options.perOp, options.target, padding), sparseInput: sparse };
 }
 
 /** The node feature input, when every graph reads it only through the sparse kernel's products. */
@@ -225,8 +233,13 @@ function sparseFeatureInput(
 
 /** The pass list with the options applied, one line a pass (`revgnn compile --emit passes`). */
 export function printPasses(options: PipelineOptions, model?: CompiledModel): string {
-  const padding = model && featurePadding(model, options.optimizer);
-  const codegen = codegenOptions(options.perOp, options.target, padding);
+  const codegen = model
+    ? inputCodegen(
+        model,
+        options,
+        Object.values(compileGraphs(model, options)).map((g) => g.graph),
+      )
+    : codegenOptions(options.perOp, options.target);
   const rows = [
     ...MODEL_PASSES.map((p) => ({ p, setting: p.setting(options), scope: "model" })),
     ...GRAPH_PASSES.map((p) => ({ p, setting: p.setting(codegen), scope: "graph" })),
