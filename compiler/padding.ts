@@ -30,13 +30,18 @@ export function roundUp(n: number, multiple: number): number {
   return Math.ceil(n / multiple) * multiple;
 }
 
-/** The sizes the device binds: each padded dim rounded up to its multiple. */
+/**
+ * The sizes the device binds: each padded dim rounded up to its multiple, and to one multiple at
+ * least — a width of 0 (a dataset without features) would leave the vec4 kernels empty bindings,
+ * which WebGPU refuses; four zero columns compute the same nothing.
+ */
 export function paddedDims<D extends Readonly<Record<string, number>>>(
   dims: D,
   padding: Padding,
 ): D {
   const out: Record<string, number> = { ...dims };
-  for (const [d, multiple] of padding) if (d in out) out[d] = roundUp(out[d]!, multiple);
+  for (const [d, multiple] of padding)
+    if (d in out) out[d] = Math.max(multiple, roundUp(out[d]!, multiple));
   return out as D;
 }
 

@@ -367,8 +367,7 @@ export class Session<H, K> implements TrainingSession {
     this.states.forEach((v) => ex.release(v));
     const declared = this.paramShapes();
     const device = this.deviceParamShapes();
-    const onDevice = (a: Float32Array, i: number) =>
-      a.length === 0 ? a : padArray(a, declared[i]!, device[i]!);
+    const onDevice = (a: Float32Array, i: number) => padArray(a, declared[i]!, device[i]!);
     values = values.map(onDevice);
     states = states?.map((a, j) => onDevice(a, j % Math.max(1, values.length)));
     this.params = values.map((a, i) =>

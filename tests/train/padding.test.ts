@@ -71,6 +71,8 @@ describe("which feature widths are padded", () => {
       F: 1436,
       K: 7,
     });
+    // No features at all: still one vec4 wide (WebGPU refuses empty bindings).
+    expect(paddedDims({ N: 7, F: 0 }, new Map([["F", 4]]))).toEqual({ N: 7, F: 4 });
   });
 
   it("padArray puts a tensor in the corner of zeros; cropArray takes it back", () => {
