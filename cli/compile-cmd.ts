@@ -51,6 +51,8 @@ export interface CompileCommandOptions {
   adapter?: "cpu" | "gpu";
   /** Loops that would keep their activations are errors. */
   requireReversible?: boolean;
+  /** The kernels of a run whose node features are bound sparse (`--sparse-features`). */
+  sparseFeatures?: boolean;
 }
 
 /** The pipeline options `train` would use for the same command-line options. */
@@ -62,6 +64,7 @@ export function pipelineOptions(o: CompileCommandOptions): PipelineOptions {
     checkpointEvery: o.checkpointEvery,
     perOp: exactBits(o.exact) !== undefined,
     target: nominalTarget(o.adapter ?? "cpu"),
+    sparseFeatures: !!o.sparseFeatures,
   };
 }
 
@@ -157,7 +160,7 @@ export function compileCommand(file: string, o: CompileCommandOptions): number {
       );
     }
     case "passes":
-      return emitText(o, `${m.name}.passes.txt`, printPasses(options));
+      return emitText(o, `${m.name}.passes.txt`, printPasses(options, m));
     case "params":
       return emitText(
         o,

@@ -122,6 +122,11 @@ program
   .option("--weight-decay <x>", weightDecayHelp(), number("--weight-decay", { min: 0 }))
   .option("--store-activations", "stored-activation backprop, even for reversible blocks", false)
   .option(
+    "--sparse-features",
+    "the kernels of a run on mostly-zero node features (train binds them sparse under 4 % non-zeros)",
+    false,
+  )
+  .option(
     "--checkpoint-every <k>",
     "keep every k-th reversible block's input",
     count("--checkpoint-every", 1),
@@ -167,6 +172,11 @@ program
   .option(
     "--store-activations",
     "plain stored-activation backprop, even for reversible blocks",
+    false,
+  )
+  .option(
+    "--dense-features",
+    "keep mostly-zero node features dense on the device (by default under 4 % non-zeros they are bound sparse)",
     false,
   )
   .option(

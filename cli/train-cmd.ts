@@ -57,6 +57,8 @@ export interface TrainCommandOptions {
   resume?: string;
   report?: string;
   storeActivations: boolean;
+  /** Bind the node features dense even when they are sparse (`--dense-features`). */
+  denseFeatures?: boolean;
   quiet?: boolean;
   checkpointEvery?: number;
   /** Fixed-point bits of exact mode (`--exact [bits]`), or false. */
@@ -275,6 +277,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
       maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage,
       checkpointEvery: o.checkpointEvery,
       perOp: bits !== undefined,
+      denseFeatures: o.denseFeatures,
     }));
   // Exact mode: the grid against the data, before training (a state beyond its range cannot train).
   const start = ctx && bits !== undefined ? startingParams(model, dims, o, optimizer) : undefined;
@@ -292,6 +295,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     partitions: o.partitions,
     evalEvery: o.evalEvery,
     storeActivations: o.storeActivations,
+    denseFeatures: o.denseFeatures,
     save: o.save,
     initSave: o.initSave,
     resume: o.resume,

@@ -20,6 +20,8 @@ import { describeOptimizer, type OptimizerConfig } from "./optimizers.js";
 import { buildTrainingStep, evaluationGraph, type EvalGraph, type StepGraph } from "./training.js";
 import type { Target } from "./target.js";
 import type { Program } from "./contract.js";
+import { featurePadding, type Padding } from "./padding.js";
+import { sparseInputEligible } from "./codegen/sparse-input.js";
 
 export interface PipelineOptions {
   optimizer: OptimizerConfig;
@@ -30,6 +32,9 @@ export interface PipelineOptions {
   /** One kernel per op (exact mode: recomputation bitwise identical). */
   perOp?: boolean;
   target: Target;
+  /** Bind the node features as a packed sparse matrix when the model allows it
+   *  (codegen/sparse-input.ts): the session asks for it when the data is mostly zeros. */
+  sparseFeatures?: boolean;
 }
 
 /** What the driver returns: the graphs (the session accounts memory on them) and the programs. */
@@ -38,6 +43,11 @@ export interface CompiledPrograms {
   evalGraph: EvalGraph;
   step: Program;
   eval: Program;
+  /** Dims the device binds rounded up (the feature width; see padding.ts): data and parameters
+   *  are laid out padded with zeros, and the kernels were generated knowing it. */
+  padding: Padding;
+  /** Whether the node features are read as a packed sparse matrix (asked for and possible). */
+  sparseFeatures: boolean;
 }
 
 /** The state the model passes thread: filled in pass by pass. */
@@ -124,7 +134,11 @@ function describeTarget(o: CodegenOptions): string {
     : `${t.adapterClass === "cpu" ? "cpu" : "gpu"} tuning (matmul ${t.matmul.variant} ` +
       `${t.matmul.nn.workgroupSize}×${t.matmul.nn.rows}×${t.matmul.nn.cols}, ` +
       `subgroup ${t.subgroupSize ?? "none"})`;
-  return `${o.perOp ? "one kernel per op" : "fused"}; ${tuning}; ≤ ${o.maxStorageBuffers ?? 8} storage buffers per kernel`;
+  const padded = [...(o.padding ?? new Map())].map(
+    ([d, k]) => `; ${d} padded to a multiple of ${k}`,
+  );
+  const sparse = o.sparseInput ? `; ${o.sparseInput.dim}-wide node features read sparse` : "";
+  return `${o.perOp ? "one kernel per op" : "fused"}; ${tuning}; ≤ ${o.maxStorageBuffers ?? 8} storage buffers per kernel${padded.join("")}${sparse}`;
 }
 
 /** Passes run once per graph (the step, the evaluation, a diagnostic graph), in this order. */
@@ -147,8 +161,12 @@ export const GRAPH_PASSES: readonly Pass<GraphState, CodegenOptions>[] = [
   },
 ];
 
-function codegenOptions(perOp: boolean | undefined, target: Target): CodegenOptions {
-  return { perOp, tuning: target.tuning, maxStorageBuffers: target.maxStorageBuffers };
+function codegenOptions(
+  perOp: boolean | undefined,
+  target: Target,
+  padding?: Padding,
+): CodegenOptions {
+  return { perOp, tuning: target.tuning, maxStorageBuffers: target.maxStorageBuffers, padding };
 }
 
 /** The graph passes over one graph: its kernels and schedule. */
@@ -175,18 +193,53 @@ export function compileGraphs(
 /** The driver: every pass, in order, for a compiled model; the programs a training run executes. */
 export function compileProgram(model: CompiledModel, options: PipelineOptions): CompiledPrograms {
   const { stepGraph, evalGraph } = compileGraphs(model, options);
-  const codegen = codegenOptions(options.perOp, options.target);
+  const codegen = inputCodegen(model, options, [stepGraph.graph, evalGraph.graph]);
+  const padding = codegen.padding ?? new Map<string, number>();
+  const sparse = codegen.sparseInput;
   return {
     stepGraph,
     evalGraph,
     step: compileGraph(stepGraph.graph, codegen),
     eval: compileGraph(evalGraph.graph, codegen),
+    padding,
+    sparseFeatures: sparse !== undefined,
   };
 }
 
+/** Code generation options with the input layout: sparse features (asked for and possible) or
+ *  the feature width padded (see padding.ts). */
+function inputCodegen(
+  model: CompiledModel,
+  options: PipelineOptions,
+  graphs: Graph[],
+): CodegenOptions {
+  const sparse = options.sparseFeatures ? sparseFeatureInput(model, graphs) : undefined;
+  // Sparse features have no dense columns to pad: the padding is for the dense vec4 path.
+  const padding = sparse ? new Map<string, number>() : featurePadding(model, options.optimizer);
+  return { ...codegenOptions(options.perOp, options.target, padding), sparseInput: sparse };
+}
+
+/** The node feature input, when every graph reads it only through the sparse kernel's products. */
+function sparseFeatureInput(
+  model: CompiledModel,
+  graphs: Graph[],
+): { index: number; dim: string } | undefined {
+  const index = model.train.inputs.findIndex((i) => i.role === "features");
+  const dim = model.train.inputs[index]?.shape[1];
+  if (index < 0 || typeof dim !== "string" || dim === "N" || dim === "E") return undefined;
+  const eligible = graphs.every((g) => sparseInputEligible(g, g.inputs[index]!));
+  return eligible ? { index, dim } : undefined;
+}
+
 /** The pass list with the options applied, one line a pass (`revgnn compile --emit passes`). */
-export function printPasses(options: PipelineOptions): string {
-  const codegen = codegenOptions(options.perOp, options.target);
+export function printPasses(options: PipelineOptions, model?: CompiledModel): string {
+  const codegen = model
+    ? inputCodegen(
+        model,
+        options,
+        Object.values(compileGraphs(model, options)).map((g) => g.graph),
+      )
+    : codegenOptions(options.perOp, options.target);
   const rows = [
     ...MODEL_PASSES.map((p) => ({ p, setting: p.setting(options), scope: "model" })),
     ...GRAPH_PASSES.map((p) => ({ p, setting: p.setting(codegen), scope: "graph" })),

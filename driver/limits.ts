@@ -23,6 +23,7 @@ import {
   type PoolLimits,
 } from "../runtime/gpu/memory.js";
 import { bindDims, uploadedShape } from "./session.js";
+import { FEATURE_NONZEROS, sparseFeatureWords, wantsSparse } from "./sparse-features.js";
 
 function check(
   label: string,
@@ -69,6 +70,14 @@ export function checkTensorSizes(
     check(p.name, p.shape, dims, limits, "parameters", advice);
   }
   for (const inp of model.train.inputs) {
+    const f = inp.shape[1];
+    if (inp.role === "features" && typeof f === "string" && wantsSparse(dims, f)) {
+      // Mostly-zero features are bound as one packed sparse buffer (sparse-features.ts), not
+      // N×F floats. (A model that reads x densely anyway is refused by the plan's dry run.)
+      const words = sparseFeatureWords(dims.N!, dims[f]!, dims[FEATURE_NONZEROS]!);
+      check(`${inp.name} (sparse)`, [words], dims, limits, "graph", adviceFor("graph"));
+      continue;
+    }
     // Labels are uploaded as one class id per row, whatever the declared [N, K].
     check(inp.name, uploadedShape(inp), dims, limits, "graph", adviceFor("graph"));
   }

@@ -2,6 +2,7 @@
 // allocates nothing but goes through the same buffer pool, in the same order, as a real run. The
 // plan's peak per category is what a run of these sizes will measure.
 import type { CompiledModel } from "../compiler/compile.js";
+import { FEATURE_NONZEROS } from "./sparse-features.js";
 import { evalShape, numElements } from "../compiler/ir/dims.js";
 import { BufferLimitError, MEMORY_CATEGORIES, type MemoryCategory } from "../runtime/gpu/memory.js";
 import { DryRunBackend } from "../runtime/exec/backend.js";
@@ -22,6 +23,8 @@ export interface PlanOptions {
   maxBufferBytes?: number;
   checkpointEvery?: number;
   perOp?: boolean;
+  /** Node features bound dense even when sparse (the run's `--dense-features`). */
+  denseFeatures?: boolean;
   /** The adapter's kernel tuning (workspace sizes depend on the kernels). */
   tuning?: Tuning;
   /** The adapter's storage-buffer limit per kernel (fusion depends on it). */
@@ -77,12 +80,22 @@ export async function planMemory(
     storeActivations: o.storeActivations,
     checkpointEvery: o.checkpointEvery,
     perOp: o.perOp,
+    denseFeatures: o.denseFeatures,
   });
   const p = Math.max(1, o.partitions ?? 1);
   // A random partition into P parts gives each part about N/P nodes and, since an edge survives
   // when both its endpoints fall in that part, about E/P² edges: an estimate, since parts vary.
+  // A part keeps its nodes' feature rows: about 1/P of the non-zeros (sparse features).
+  const nnz = dims[FEATURE_NONZEROS];
   const partDims =
-    p > 1 ? { ...dims, N: Math.ceil(dims.N! / p), E: Math.ceil(dims.E! / (p * p)) } : dims;
+    p > 1
+      ? {
+          ...dims,
+          N: Math.ceil(dims.N! / p),
+          E: Math.ceil(dims.E! / (p * p)),
+          ...(nnz !== undefined ? { [FEATURE_NONZEROS]: Math.ceil(nnz / p) } : {}),
+        }
+      : dims;
   await session.bindSized(partDims);
   session.setParameters(
     model.train.params.map((spec) => new Float32Array(numElements(evalShape(spec.shape, dims)))),
@@ -154,6 +167,7 @@ async function stepLimit(
     storeActivations: o.storeActivations,
     checkpointEvery: o.checkpointEvery,
     perOp: o.perOp,
+    denseFeatures: o.denseFeatures,
   });
   try {
     await session.bindSized(dims);

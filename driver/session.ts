@@ -18,6 +18,16 @@ import { Executor, type TensorRef, type View } from "../runtime/exec/executor.js
 import { stateTensorNames } from "./checkpoint.js";
 import { FiniteCheck, NonFiniteStateError } from "./finite.js";
 import type { Program } from "../compiler/contract.js";
+import { paddedDims, type Padding } from "../compiler/padding.js";
+import type { CompiledPrograms } from "../compiler/pipeline.js";
+import {
+  FEATURE_NONZEROS,
+  countNonzeros,
+  packSparseFeatures,
+  sparseFeatureWords,
+  wantsSparse,
+} from "./sparse-features.js";
+import { cropArray, padArray } from "./padded-arrays.js";
 
 export class DataShapeError extends Error {}
 
@@ -87,6 +97,9 @@ export function bindDims(inputs: readonly ModelInput[], ds: Dataset): Record<str
     switch (inp.role) {
       case "features":
         bind(inp.shape[1]!, ds.numFeatures, `the width of ${inp.name}`);
+        // For the choice of the sparse input path (sparse-features.ts): not a size of any tensor.
+        // (Size checks bind a dataset without arrays: no count, and the dense path is assumed.)
+        if (ds.features) dims[FEATURE_NONZEROS] = countNonzeros(ds.features);
         break;
       case "edge_features":
         if (!ds.edgeFeatures)
@@ -165,6 +178,8 @@ export interface SessionOptions {
   checkpointEvery?: number;
   /** One kernel per op, so that recomputation is bitwise identical (exact mode). */
   perOp?: boolean;
+  /** Bind the node features dense even when they are sparse (A/B checks of the sparse path). */
+  denseFeatures?: boolean;
 }
 
 /** A fixpoint (DEQ) solve of the last run of a program: its tag (`…_adjoint` for the backward's
@@ -203,7 +218,10 @@ export interface TrainingSession {
 
 /** A graph's data on the device, with executors sized for it. */
 interface Bound<H, K> {
+  /** The data's sizes, as the model declares them (the interpreter's, checkpoints'). */
   dims: DimBindings;
+  /** The sizes the device binds: `dims` with padded dims rounded up (compiler/padding.ts). */
+  deviceDims: DimBindings;
   data: View<H>[];
   valid: View<H>;
   test: View<H>;
@@ -212,10 +230,12 @@ interface Bound<H, K> {
 }
 
 export class Session<H, K> implements TrainingSession {
-  readonly stepGraph: StepGraph;
-  readonly evalGraph: EvalGraph;
-  readonly stepProgram: Program;
-  readonly evalProgram: Program;
+  /** The programs with dense features (what `revgnn compile` emits). */
+  private readonly dense: CompiledPrograms;
+  /** The programs the device runs: the dense ones, or the sparse-feature ones when the first
+   *  bound data is sparse enough (driver/sparse-features.ts) and the model allows it. */
+  private active: CompiledPrograms;
+  private chosen = false;
   params: View<H>[] = [];
   states: View<H>[] = [];
   private scalars?: View<H>;
@@ -230,19 +250,56 @@ export class Session<H, K> implements TrainingSession {
   ) {
     // The one compiler pipeline, for this backend's adapter: `revgnn compile --emit wgsl` runs
     // the same driver, so it writes exactly these kernels for the same options.
-    const compiled = compileProgram(model, {
-      ...options,
-      target: { tuning: backend.tuning, maxStorageBuffers: backend.maxStorageBuffers },
-    });
-    this.stepGraph = compiled.stepGraph;
-    this.evalGraph = compiled.evalGraph;
-    this.stepProgram = compiled.step;
-    this.evalProgram = compiled.eval;
+    this.dense = this.compile(false);
+    this.active = this.dense;
     const names = model.train.params.map((p) => p.name);
     this.finite = new FiniteCheck(backend, [
       ...names,
       ...stateTensorNames(model.train.params, options.optimizer),
     ]);
+  }
+
+  private compile(sparseFeatures: boolean): CompiledPrograms {
+    return compileProgram(this.model, {
+      ...this.options,
+      target: { tuning: this.backend.tuning, maxStorageBuffers: this.backend.maxStorageBuffers },
+      sparseFeatures,
+    });
+  }
+
+  get stepGraph(): StepGraph {
+    return this.active.stepGraph;
+  }
+  get evalGraph(): EvalGraph {
+    return this.active.evalGraph;
+  }
+  get stepProgram(): Program {
+    return this.active.step;
+  }
+  get evalProgram(): Program {
+    return this.active.eval;
+  }
+  /** Dims the device binds padded with zeros (the feature width), from the compiler. */
+  get padding(): Padding {
+    return this.active.padding;
+  }
+  /** Whether the node features are on the device as a packed sparse matrix. */
+  get sparseFeatures(): boolean {
+    return this.active.sparseFeatures;
+  }
+
+  /**
+   * Dense or sparse features, decided once, on the first data bound (parameters and optimizer
+   * state are laid out for one choice; partitions of one graph share its density).
+   */
+  private choosePrograms(dims: Readonly<Record<string, number>>): void {
+    if (this.chosen) return;
+    this.chosen = true;
+    const features = this.model.train.inputs.find((i) => i.role === "features");
+    const dim = features?.shape[1];
+    if (this.options.denseFeatures || typeof dim !== "string" || !wantsSparse(dims, dim)) return;
+    const sparse = this.compile(true);
+    if (sparse.sparseFeatures) this.active = sparse;
   }
 
   get dims(): DimBindings | undefined {
@@ -283,6 +340,8 @@ export class Session<H, K> implements TrainingSession {
    */
   async bindSized(dims: Record<string, number>, ds?: Dataset): Promise<void> {
     this.unbind();
+    this.choosePrograms(dims);
+    const deviceDims = paddedDims(dims, this.padding);
     const graph = ds?.graph ?? { numNodes: dims.N!, numEdges: dims.E!, numGraphs: dims.G };
     // Parameter gradients are their own category; the iteration numbers of loops ([L] scalars)
     // are bookkeeping, not activations.
@@ -291,19 +350,27 @@ export class Session<H, K> implements TrainingSession {
     );
     for (const op of this.stepGraph.graph.ops)
       if (getOp(op.opcode).bookkeeping) categories.set(op.outputs[0]!, "workspace");
-    const step = new Executor(this.backend, this.stepProgram, dims, graph, categories);
-    const evalEx = new Executor(this.backend, this.evalProgram, dims, graph);
+    const step = new Executor(this.backend, this.stepProgram, deviceDims, graph, categories);
+    const evalEx = new Executor(this.backend, this.evalProgram, deviceDims, graph);
     await Promise.all([step.prepare(), evalEx.prepare(), this.finite.prepare()]);
     const arrays = ds ? dataArrays(this.model.train.inputs, ds) : undefined;
     const data = this.model.train.inputs.map((inp, i) => {
-      const elements = numElements(evalShape(uploadedShape(inp), dims));
-      return this.upload(elements, arrays?.[i], "graph", inp.name, step);
+      if (inp.role === "features" && this.sparseFeatures) {
+        const f = dims[inp.shape[1] as string]!;
+        const words = sparseFeatureWords(dims.N!, f, dims[FEATURE_NONZEROS]!);
+        const host = ds && packSparseFeatures(ds.features, dims.N!, f);
+        return this.upload(words, host, "graph", `${inp.name} (sparse)`, step);
+      }
+      const shape = uploadedShape(inp);
+      const [declared, device] = [evalShape(shape, dims), evalShape(shape, deviceDims)];
+      const host = arrays?.[i] && padArray(arrays[i], declared, device);
+      return this.upload(numElements(device), host, "graph", inp.name, step);
     });
     // The masks cover the rows of the targets: nodes, or graphs of a batch.
     const n = numElements(evalShape(trainMaskShape(this.model.train.inputs), dims));
     const valid = this.upload(n, ds && mask(n, ds.split.valid), "graph", "valid_mask", step);
     const test = this.upload(n, ds && mask(n, ds.split.test), "graph", "test_mask", step);
-    this.bound = { dims, data, valid, test, step, eval: evalEx };
+    this.bound = { dims, deviceDims, data, valid, test, step, eval: evalEx };
   }
 
   unbind(): void {
@@ -340,11 +407,24 @@ export class Session<H, K> implements TrainingSession {
     return this.model.train.params.map((p) => evalShape(p.shape, dims));
   }
 
-  /** Uploads parameter values (and optimizer state; zeros when not given). */
+  /** Parameter shapes as the device holds them (padded dims rounded up). */
+  private deviceParamShapes(): number[][] {
+    return this.paramShapes(this.b.deviceDims);
+  }
+
+  /**
+   * Uploads parameter values (and optimizer state; zeros when not given), in their declared
+   * shapes: padded parameters get zero rows on the device.
+   */
   setParameters(values: Float32Array[], states?: Float32Array[]): void {
     const ex = this.b.step;
     this.params.forEach((v) => ex.release(v));
     this.states.forEach((v) => ex.release(v));
+    const declared = this.paramShapes();
+    const device = this.deviceParamShapes();
+    const onDevice = (a: Float32Array, i: number) => padArray(a, declared[i]!, device[i]!);
+    values = values.map(onDevice);
+    states = states?.map((a, j) => onDevice(a, j % Math.max(1, values.length)));
     this.params = values.map((a, i) =>
       this.upload(a.length, a, "parameters", this.model.train.params[i]!.name, ex),
     );
@@ -421,11 +501,16 @@ export class Session<H, K> implements TrainingSession {
     return { loss, validLoss, logits: values[2]! };
   }
 
-  /** Current parameter values and optimizer state, read back (for checkpoints). */
+  /** Current parameter values and optimizer state, read back in their declared shapes (for
+   *  checkpoints and comparisons with the interpreter). */
   async readState(): Promise<{ params: Float32Array[]; states: Float32Array[] }> {
+    const declared = this.paramShapes();
+    const device = this.deviceParamShapes();
+    const np = Math.max(1, this.params.length);
+    const crop = (a: Float32Array, i: number) => cropArray(a, declared[i % np]!, device[i % np]!);
     return {
-      params: await this.readInTurn(this.params),
-      states: await this.readInTurn(this.states),
+      params: (await this.readInTurn(this.params)).map(crop),
+      states: (await this.readInTurn(this.states)).map(crop),
     };
   }
 

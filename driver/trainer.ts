@@ -44,6 +44,8 @@ export interface TrainOptions {
   partitions: number;
   evalEvery: number;
   storeActivations: boolean;
+  /** Bind the node features dense even when they are sparse (A/B checks). */
+  denseFeatures?: boolean;
   save?: string;
   initSave?: string;
   resume?: string;
@@ -146,6 +148,7 @@ const sessionOptions = (opts: TrainOptions): SessionOptions => ({
   storeActivations: opts.storeActivations,
   checkpointEvery: opts.checkpointEvery,
   perOp: opts.perOp,
+  denseFeatures: opts.denseFeatures,
 });
 
 /** A run on a device backend (WGSL kernels). */

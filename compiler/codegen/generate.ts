@@ -17,6 +17,8 @@ import { dotsGraph, mixGraph, residualGraph } from "./fixpoint.js";
 import { fixpointAttrs, isFixpoint, isScan } from "../ir/ops/control.js";
 import type { Block, KernelSpec, Program, Step } from "../contract.js";
 import { matmulKernels } from "./matmul.js";
+import type { Padding } from "../padding.js";
+import { sparseInputMatmul } from "./sparse-input.js";
 import { loweringOf, type KernelContext } from "./context.js";
 import { partition } from "./partition.js";
 import { mapKernel, type InPlaceOffer } from "./maps.js";
@@ -35,7 +37,12 @@ export class CodeGenerator {
   private trial = false;
   private readonly pendingInPlace = new Map<Step, InPlaceOffer>();
 
+  /** The sparse feature input of the graph being generated, when the options name one. */
+  private sparseX?: { value: Value; dim: string };
+
   generate(g: Graph): Program {
+    const sparse = this.options.sparseInput;
+    if (sparse) this.sparseX = { value: g.inputs[sparse.index]!, dim: sparse.dim };
     const main = this.block(expandRevBlocks(g));
     return { main, kernels: [...this.kernels.values()], workspace: this.workspace };
   }
@@ -147,7 +154,16 @@ export class CodeGenerator {
           );
           break;
         case "matmul":
-          steps.push(...matmulKernels(ctx, op, this.options.tuning));
+          if (this.sparseX && op.inputs[0] === this.sparseX.value)
+            steps.push(
+              ...sparseInputMatmul(
+                ctx,
+                op,
+                this.sparseX.dim,
+                this.options.tuning?.maxWorkgroupsPerDim,
+              ),
+            );
+          else steps.push(...matmulKernels(ctx, op, this.options.tuning, this.options.padding));
           break;
         case "view":
           steps.push({ kind: "alias", from: op.inputs[0]!, to: out });
@@ -283,6 +299,11 @@ export interface CodegenOptions {
   tuning?: Tuning;
   /** Storage buffers a kernel may bind (the device's maxStorageBuffersPerShaderStage; 8 when unknown). */
   maxStorageBuffers?: number;
+  /** Symbolic dims the runtime binds rounded up to a multiple (../padding.ts): a known fact. */
+  padding?: Padding;
+  /** The graph input the runtime binds as packed sparse features (./sparse-input.ts): its
+   *  index among the graph's inputs and the symbol of its columns. */
+  sparseInput?: { index: number; dim: string };
 }
 
 export function generateProgram(g: Graph, options: CodegenOptions = {}): Program {

@@ -8,6 +8,7 @@ import { Value, tensorType, type Dim, type Op } from "../ir/types.js";
 import { gridOf, KernelBuilder } from "./kernel-builder.js";
 import { matmul, matmulSplitK, type MatmulDims, type MatmulForm } from "./templates/matmul.js";
 import type { Tuning } from "../target.js";
+import type { Padding } from "../padding.js";
 import type { KernelContext } from "./context.js";
 import type { BindingSpec, CustomLaunch, KernelSpec, LaunchContext, Step } from "../contract.js";
 
@@ -26,14 +27,25 @@ type Workspace = Map<
  * The matmul of one op: the adapter-tuned templates of ./templates when a tuning is given
  * (the subgroup variant on CPU drivers, the tiled one on GPUs), else a portable generated kernel.
  */
-export function matmulKernels(ctx: KernelContext, op: Op, tuning?: Tuning): Step[] {
+export function matmulKernels(
+  ctx: KernelContext,
+  op: Op,
+  tuning?: Tuning,
+  padding: Padding = new Map(),
+): Step[] {
   const register: Register = (k) => ctx.register(k);
   const name: Namer = (kind, hint) => ctx.name(kind, hint);
   const workspace: Workspace = ctx.workspace;
   const tA = !!op.attrs.transA;
   const tB = !!op.attrs.transB;
-  if (tuning && !(tA && tB)) return templateMatmul(op, register, name, workspace, tuning);
+  if (tuning && !(tA && tB)) return templateMatmul(op, register, name, workspace, tuning, padding);
   return generatedMatmul(op, register, name, workspace);
+}
+
+function multipleOf4(d: Dim, padding: Padding): boolean {
+  if (typeof d === "number") return d % 4 === 0;
+  const multiple = padding.get(d);
+  return multiple !== undefined && multiple % 4 === 0;
 }
 
 const isGraphSize = (k: Dim) => typeof k === "string" && /(^|\+)\s*(N|E)\s*($|\+)/.test(k);
@@ -81,14 +93,16 @@ function templateMatmul(
   name: Namer,
   workspace: Workspace,
   tuning: Tuning,
+  padding: Padding,
 ): Step[] {
   const [A, B] = op.inputs as [Value, Value];
   const C = op.outputs[0]!;
   const form: MatmulForm = op.attrs.transA ? "tn" : op.attrs.transB ? "nt" : "nn";
   const [m, n] = C.shape as [Dim, Dim];
   const k: Dim = op.attrs.transA ? A.shape[0]! : A.shape[1]!;
-  // vec4 loads need the leading dimensions and N multiples of 4 (offsets are checked at dispatch).
-  const vec4 = [form === "tn" ? m : k, n].every((d) => typeof d === "number" && d % 4 === 0);
+  // vec4 loads need the leading dimensions and N multiples of 4 (offsets are checked at dispatch):
+  // known for integers, and for symbols the runtime binds padded to a multiple of 4 (F).
+  const vec4 = [form === "tn" ? m : k, n].every((d) => multipleOf4(d, padding));
   const nHint = typeof n === "number" ? n : undefined;
   const opts = { form, vec4, nHint, label: `matmul_${form}` };
   const full = (d: Readonly<Record<string, number>>): MatmulDims => ({

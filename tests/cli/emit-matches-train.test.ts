@@ -43,6 +43,8 @@ interface Case {
   storeActivations?: boolean;
   checkpointEvery?: number;
   exact?: number;
+  /** Train on mostly-zero features (bound sparse); compile with --sparse-features. */
+  sparse?: boolean;
 }
 
 const cases: Case[] = [
@@ -74,6 +76,13 @@ const cases: Case[] = [
     exact: 14,
   },
   { label: "RevGAT, Adam", file: "examples/revgat.gnn", set: {}, optimizer: "adam" },
+  {
+    label: "RevGCN, Adam, sparse features",
+    file: "examples/revgcn.gnn",
+    set: {},
+    optimizer: "adam",
+    sparse: true,
+  },
 ];
 
 const dirs: string[] = [];
@@ -91,6 +100,7 @@ function emitted(c: Case): [string, string][] {
   if (c.storeActivations) args.push("--store-activations");
   if (c.checkpointEvery) args.push("--checkpoint-every", String(c.checkpointEvery));
   if (c.exact !== undefined) args.push("--exact", String(c.exact));
+  if (c.sparse) args.push("--sparse-features");
   const r = runCli(args);
   expect(r.err).toBe("");
   expect(r.code).toBe(0);
@@ -110,7 +120,11 @@ async function trained(c: Case): Promise<Map<string, Set<string>>> {
     exact: c.exact,
   });
   const backend = new RecordingBackend(ctx);
-  const ds = syntheticDataset(40, 160, 6, 3, 5);
+  const dense = syntheticDataset(40, 160, 6, 3, 5);
+  // One non-zero in 40: well under the 4 % at which train binds features sparse.
+  const ds = c.sparse
+    ? { ...dense, features: dense.features.map((v, i) => (i % 40 === 7 ? v : 0)) }
+    : dense;
   const result = await train(
     backend,
     model,
@@ -169,10 +183,11 @@ describe("compile --emit wgsl writes the kernels train dispatches", () => {
   }
 
   it("the comparison is not vacuous: the options change the kernels", () => {
-    const [adam, sgd, , exact] = cases.map((c) => results.get(c.label));
-    if (!adam || !sgd || !exact) return; // a case above failed and says why
+    const [adam, sgd, , exact, , sparse] = cases.map((c) => results.get(c.label));
+    if (!adam || !sgd || !exact || !sparse) return; // a case above failed and says why
     expect(sgd).not.toEqual(adam);
     expect(exact).not.toEqual(adam);
+    expect(sparse).not.toEqual(adam);
   });
 });
 

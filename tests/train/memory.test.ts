@@ -13,13 +13,26 @@ import { gpu } from "../helpers/gpu.js";
 import type { Dataset } from "../../runtime/data/types.js";
 import { defaultOptimizer } from "../../compiler/optimizers.js";
 
-async function measuredStep(file: string, set: Record<string, string>, ds: Dataset, store = false) {
+async function measuredStep(
+  file: string,
+  set: Record<string, string>,
+  ds: Dataset,
+  store = false,
+  /** Continue as a run does (and as the plan's dry run does): read the state, step again. */
+  asRun = false,
+) {
   const m = model(file, set);
   const { backend, session: s } = await session(m, ds, "adam", store);
   s.setParameters(initParameters(m.train.params, s.dims!, 3));
   backend.memory.resetPeak();
   const loss = await s.step(0.01, 1, 3);
   await s.evaluate();
+  if (asRun) {
+    // The second step runs beside what the evaluation left allocated: a run's peak. (With Cora's
+    // features bound sparse the input layer's split-K workspace no longer hides the difference.)
+    await s.readState();
+    await s.step(0.01, 2, 3);
+  }
   const snap = backend.memory.snapshot();
   s.unbind();
   backend.stream.destroy();
@@ -63,7 +76,7 @@ describe("static memory plan", () => {
   ] as const) {
     it(`${file}${store ? " (stored activations)" : ""}: measured peak within 10 % of the plan on Cora`, async () => {
       const ds = await loadDataset("data/cora");
-      const { snap, m } = await measuredStep(file, { L: "4", D: "32" }, ds, store);
+      const { snap, m } = await measuredStep(file, { L: "4", D: "32" }, ds, store, true);
       const plan = await planMemory(m, bindDims(m.train.inputs, ds), {
         optimizer: defaultOptimizer("adam", 0),
         storeActivations: store,
