@@ -364,6 +364,12 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
         lr,
         optimizer: optimizer.kind,
         weight_decay: optimizer.weightDecay,
+        // The parameters declared with their own decay (`param W: … = glorot, decay = 0.01`).
+        own_weight_decay: Object.fromEntries(
+          model.train.params.flatMap((p) =>
+            p.weightDecay !== undefined ? [[p.name, p.weightDecay]] : [],
+          ),
+        ),
         seed: o.seed,
         partitions: o.partitions,
         eval_every: o.evalEvery,

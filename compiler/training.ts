@@ -9,6 +9,7 @@ import { Builder } from "./ir/builder.js";
 import { Graph, Value, tensorType, type Dim } from "./ir/types.js";
 import { lowerLoss } from "./lower/builtins.js";
 import type { LoweredModel } from "./lower/lower.js";
+import type { ParamSpec } from "./lower/scope.js";
 import { optimizerNamed, type OptimizerConfig } from "./optimizers.js";
 
 export interface StepGraph {
@@ -55,13 +56,12 @@ export function buildTrainingStep(
   const newP: Value[] = [];
   const newStates: Value[][] = optimizer.states.map(() => []);
   p.forEach((param, i) => {
-    const block = m.params[i]!.blockShape;
     const updated = optimizer.update({
       b,
       config: opt,
       param,
       grad: grads[i] ?? b.zerosLike(param.shape),
-      weightDecay: opt.decay === "matrices" && block.length < 2 ? 0 : opt.weightDecay,
+      weightDecay: paramDecay(opt, m.params[i]!),
       states: states.map((s) => s[i]!),
       scalars,
     });
@@ -81,6 +81,15 @@ export function buildTrainingStep(
     statesPerParam: optimizer.states.length,
     gradients: grads.filter((v): v is Value => !!v),
   };
+}
+
+/**
+ * The weight decay of one parameter: its own (`param W: … = glorot, decay = 0.01`), else the
+ * run's, which skips vectors when only matrices decay.
+ */
+export function paramDecay(opt: OptimizerConfig, spec: ParamSpec): number {
+  if (spec.weightDecay !== undefined) return spec.weightDecay;
+  return opt.decay === "matrices" && spec.blockShape.length < 2 ? 0 : opt.weightDecay;
 }
 
 export interface EvalGraph {

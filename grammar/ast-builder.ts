@@ -239,8 +239,25 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<Loc, 
       name,
       type,
       init: { name: initName, args, span: initSpan },
+      ...this.paramOption(c),
       span: this.span(loc),
     };
+  }
+
+  /** `, decay = e` after the initialiser; any other option name is reported here. */
+  private paramOption(c: cst.ParamStmtCstChildren): { decay?: ast.Expr } {
+    const option = this.ident(c.option?.[0]);
+    const value = this.sub(c.optionValue?.[0], this.expression);
+    if (!option || !value) return {};
+    if (option.name !== "decay") {
+      this.diagnostics.error(
+        `unknown parameter option \`${option.name}\``,
+        option.span,
+        "a parameter's one option is its weight decay: `param W: [d, d] = glorot, decay = 0.01`",
+      );
+      return {};
+    }
+    return { decay: value };
   }
 
   letStmt(c: cst.LetStmtCstChildren, loc: Loc): ast.LetStmt | undefined {

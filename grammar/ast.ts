@@ -93,12 +93,17 @@ export interface ModelDecl {
 export type Stmt =
   ParamStmt | LetStmt | AssignStmt | UpdateStmt | RepeatStmt | ReturnStmt | LossStmt | OutputStmt;
 
-/** `param W: [d, d] = glorot` ; init is a name with optional numeric arguments: normal(0.02). */
+/**
+ * `param W: [d, d] = glorot` ; init is a name with optional numeric arguments: normal(0.02).
+ * `param W: [d, d] = glorot, decay = 0.01` gives the parameter its own weight decay.
+ */
 export interface ParamStmt {
   kind: "param";
   name: Ident;
   type: TensorTypeExpr;
   init: { name: Ident; args: Literal[]; span: Span };
+  /** This parameter's weight decay (a compile-time number), instead of the run's. */
+  decay?: Expr;
   span: Span;
 }
 

@@ -197,12 +197,14 @@ export type ParamStmtCstChildren = {
   Identifier: IToken[];
   Colon: IToken[];
   tensorType: TensorTypeCstNode[];
-  Equals: IToken[];
+  Equals: (IToken)[];
   init: IToken[];
   LParen?: IToken[];
   literal?: (LiteralCstNode)[];
-  Comma?: IToken[];
+  Comma?: (IToken)[];
   RParen?: IToken[];
+  option?: IToken[];
+  optionValue?: ExpressionCstNode[];
 };
 
 export interface LetStmtCstNode extends CstNode {

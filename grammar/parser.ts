@@ -239,6 +239,13 @@ export class GnnParser extends RecoveringParser {
         this.CONSUME(t.RParen);
       },
     });
+    // `, decay = 0.01`: an option of this parameter (the builder checks its name).
+    this.OPTION2(() => {
+      this.CONSUME2(t.Comma);
+      this.CONSUME3(t.Identifier, { LABEL: "option" });
+      this.CONSUME2(t.Equals);
+      this.SUBRULE(this.expression, { LABEL: "optionValue" });
+    });
   });
 
   /** `let`/`var` bindings; also the only statements allowed in aggregate and fixpoint bodies. */

@@ -49,6 +49,10 @@ export interface SyntaxDiagnostic {
 
 const tokenTypeByName = new Map(t.allTokens.map((tt) => [tt.name, tt]));
 
+/** The one option a parameter takes after its initializer. */
+const PARAM_DECAY_HINT =
+  "a parameter's own weight decay is written `param W: [d, d] = glorot, decay = 0.01`";
+
 const statementKeywords = [t.Param, t.Let, t.Var, t.Repeat, t.Return, t.Loss, t.Output];
 const statementForms =
   "a statement assigns (`h = …`), updates (`h += …`), or starts with `let`, `var`, `param`, " +
@@ -358,13 +362,17 @@ export class SyntaxErrorReporter {
       case "block.LBrace":
         return this.blockExpectation(parent, tok);
       case "paramStmt.Identifier":
+        if (is(prev, t.Comma)) return ["an option such as `decay = 0.01`", PARAM_DECAY_HINT];
         return is(prev, t.Equals)
           ? ["an initializer such as `glorot`, `zeros` or `normal(0.02)`", undefined]
           : ["a name for the parameter after `param`", undefined];
       case "paramStmt.Colon":
         return [`\`:\` and a shape${after}`, "parameters are written `param W: [d, d] = glorot`"];
       case "paramStmt.Equals":
-        return ["`=` and an initializer", "parameters are written `param W: [d, d] = glorot`"];
+        // After the option's name (`, decay 0.01`) or after the shape (`param W: [d, d] glorot`).
+        return is(prev, t.Identifier)
+          ? [`\`=\` and a value${after}`, PARAM_DECAY_HINT]
+          : ["`=` and an initializer", "parameters are written `param W: [d, d] = glorot`"];
       case "tupleAssignStmt.Equals":
         return ["`=` after the tuple pattern", undefined];
       case "tuplePattern.Identifier":

@@ -26,6 +26,8 @@ export interface ParamSpec {
   /** Counts of the enclosing non-shared repeats, outermost first. */
   stacked: number[];
   init: InitSpec;
+  /** Its own weight decay (`param W: … = glorot, decay = 0.01`); absent: the run's. */
+  weightDecay?: number;
   loc?: Span;
 }
 

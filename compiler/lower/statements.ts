@@ -1,6 +1,6 @@
 // Statements: parameters and their initialisers, `let` / `var`, assignment and updates, blocks
 // with their `return`, and `repeat` (one scan over a body compiled once).
-import type { Ident, LetStmt, Span, Stmt } from "../../grammar/ast.js";
+import type { Expr, Ident, LetStmt, Span, Stmt } from "../../grammar/ast.js";
 import { suggest } from "../../grammar/spelling.js";
 import { shapeEquals, shapeToString } from "../ir/dims.js";
 import type { Value } from "../ir/types.js";
@@ -85,15 +85,30 @@ function lowerParam(cx: LowerContext, stmt: Extract<Stmt, { kind: "param" }>, f:
   if (stmt.type.role !== "tensor")
     throw new LowerError("a parameter is a plain tensor type", stmt.type.span);
   const init = initSpec(stmt.init);
+  const weightDecay = stmt.decay && lowerDecay(cx, stmt.decay, f);
   const v = f.scope.param({
     name: f.path + stmt.name.name,
     shape,
     blockShape: shape,
     stacked: [],
     init,
+    ...(weightDecay !== undefined ? { weightDecay } : {}),
     loc: stmt.span,
   });
   f.vars.declare(stmt.name.name, { value: v, mutable: false, declaredAt: stmt.span });
+}
+
+/** A parameter's own weight decay: a compile-time number ≥ 0 (a literal or hyperparameters). */
+function lowerDecay(cx: LowerContext, e: Expr, f: Frame): number {
+  const hint =
+    "a weight decay is a number ≥ 0 known when the model compiles, e.g. `decay = 0.01` or a float hyperparameter";
+  const v = cx.lowerExpr(e, f);
+  if (v.kind !== "number")
+    throw new LowerError(`a parameter's decay must be a number, not a ${v.kind}`, e.span, hint);
+  if (!Number.isFinite(v.n) || v.n < 0) {
+    throw new LowerError(`a parameter's decay must be ≥ 0, got ${v.n}`, e.span, hint);
+  }
+  return v.n;
 }
 
 function initSpec(init: Extract<Stmt, { kind: "param" }>["init"]): InitSpec {

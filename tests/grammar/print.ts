@@ -101,7 +101,8 @@ function printStmt(s: ast.Stmt, indent: string): string {
   switch (s.kind) {
     case "param": {
       const args = s.init.args.length > 0 ? `(${s.init.args.map(printLiteral).join(", ")})` : "";
-      return `param ${s.name.name}: ${printType(s.type)} = ${s.init.name.name}${args}`;
+      const decay = s.decay ? `, decay = ${expr(s.decay)}` : "";
+      return `param ${s.name.name}: ${printType(s.type)} = ${s.init.name.name}${args}${decay}`;
     }
     case "let":
       return `${s.mutable ? "var" : "let"} ${printPattern(s.targets, s.tuple)} = ${expr(s.value)}`;
