@@ -14,6 +14,7 @@
 // The float64 interpreter runs unpadded; the session pads and crops at the device boundary.
 import { Builder } from "./ir/builder.js";
 import { interpret } from "./ir/interp.js";
+import { getOp } from "./ir/registry.js";
 import { scalar, tensor } from "./ir/tensor.js";
 import { Graph, Value, tensorType, type Dim, type Op } from "./ir/types.js";
 import type { CompiledModel } from "./compile.js";
@@ -65,7 +66,7 @@ function onlyContracted(g: Graph, d: string): boolean {
     if (op.outputs.some((v) => shapeMentions(v, d))) return false;
     const readsD = op.inputs.some((v) => shapeMentions(v, d));
     if (readsD) {
-      if (op.opcode !== "matmul") return false;
+      if (getOp(op.opcode).lowering.kind !== "matmul") return false;
       const ok = op.inputs.every((v, i) =>
         v.shape.every((x, axis) => !mentions(x, d) || (x === d && axis === contractedAxis(op, i))),
       );

@@ -10,6 +10,7 @@
 // The packed buffer (32-bit words; values stored as f32 bits):
 //   rowPtr[N+1] | col[nnz] | val[nnz] | colPtr[F+1] | row[nnz] | valT[nnz]
 import { evalDim, shapeToString } from "../ir/dims.js";
+import { getOp } from "../ir/registry.js";
 import type { Value, Op, Graph } from "../ir/types.js";
 import type { BindingSpec, KernelSpec, LaunchContext, Step } from "../contract.js";
 import type { KernelContext } from "./context.js";
@@ -54,7 +55,10 @@ export function sparseInputEligible(g: Graph, x: Value): boolean {
   return g.ops.every(
     (op) =>
       !op.inputs.includes(x) ||
-      (op.opcode === "matmul" && op.inputs[0] === x && op.inputs[1] !== x && !op.attrs.transB),
+      (getOp(op.opcode).lowering.kind === "matmul" &&
+        op.inputs[0] === x &&
+        op.inputs[1] !== x &&
+        !op.attrs.transB),
   );
 }
 
