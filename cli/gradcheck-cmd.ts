@@ -2,7 +2,7 @@
 // on the reference interpreter, on a small random graph — what a researcher runs after writing a
 // new operator or layer, before trusting any GPU number (`check` compares two derived backwards
 // with each other; this compares the derivation with the mathematics). No GPU is used.
-import { gradcheck } from "../compiler/gradcheck/finite-differences.js";
+import { gradcheck, sampleEntries } from "../compiler/gradcheck/finite-differences.js";
 import { randomModelCase } from "../compiler/gradcheck/model-case.js";
 import { rng } from "../compiler/gradcheck/random.js";
 import { compileForRun } from "./train-cmd.js";
@@ -23,17 +23,6 @@ export interface GradcheckCommandOptions {
 }
 
 const e = (x: number) => (Number.isNaN(x) ? "NaN" : x.toExponential(2));
-
-/** `count` distinct entries of [0, size), or all of them: a deterministic sample. */
-function sampleEntries(size: number, count: number, rand: () => number): number[] {
-  const all = [...Array(size).keys()];
-  if (size <= count) return all;
-  for (let i = 0; i < count; i++) {
-    const j = i + Math.floor(rand() * (size - i));
-    [all[i], all[j]] = [all[j]!, all[i]!];
-  }
-  return all.slice(0, count).sort((a, b) => a - b);
-}
 
 export function gradcheckCommand(file: string, o: GradcheckCommandOptions): number {
   const { model } = compileForRun(file, o);

@@ -95,3 +95,14 @@ export function gradcheck(
   const maxRelError = errors.some(Number.isNaN) ? NaN : Math.max(0, ...errors);
   return { derived, numeric, perInput, maxRelError };
 }
+
+/** `count` distinct entries of [0, size), or all of them: a deterministic sample. */
+export function sampleEntries(size: number, count: number, rand: () => number): number[] {
+  const all = [...Array(size).keys()];
+  if (size <= count) return all;
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(rand() * (size - i));
+    [all[i], all[j]] = [all[j]!, all[i]!];
+  }
+  return all.slice(0, count).sort((a, b) => a - b);
+}
