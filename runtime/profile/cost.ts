@@ -5,6 +5,9 @@
 //    For C = op(A)·op(B), in any transposition, |A|·|B| / |C| = (M·K)(K·N)/(M·N) = K², so K comes
 //    from the element counts alone. A split-K partial writes slabs instead of C; its K is the
 //    dimension A and B share (the graph size N or E: split-K is only used along those).
+//  - The sparse input kernel ("matmul_sparse_input": x·W or xᵀ·G from x packed as CSR and CSC,
+//    compiler/codegen/sparse-input.ts): 2·nnz·n FLOPs, nnz from the packed buffer's size
+//    (N + F + 2 + 4·nnz words; N + F are the row counts of B and C).
 //  - Everything else (fused elementwise, row/column reductions, graph kernels, the matmul's
 //    split-K sum): no FLOPs are counted (they are bound by memory, not arithmetic).
 //  - Bytes, for every kernel: each tensor it binds counted once (read, or written), graph arrays
@@ -30,7 +33,11 @@ const MATMUL_KINDS = new Set(["matmul", "matmul_splitk_partials"]);
 
 export function dispatchCost(kind: string, operands: readonly OperandSize[]): DispatchCost {
   const bytes = 4 * operands.reduce((sum, o) => sum + o.elements, 0);
-  const flops = MATMUL_KINDS.has(kind) ? matmulFlops(kind, operands) : 0;
+  const flops = MATMUL_KINDS.has(kind)
+    ? matmulFlops(kind, operands)
+    : kind === "matmul_sparse_input"
+      ? sparseInputFlops(operands)
+      : 0;
   return { flops, bytes };
 }
 
@@ -46,6 +53,16 @@ export function matmulFlops(kind: string, operands: readonly OperandSize[]): num
   // Split-K partials: M·K·K·N / K² needs K, the dimension A and B share.
   const k = sharedDimSize(a, b);
   return k > 0 ? (2 * a.elements * b.elements) / k : 0;
+}
+
+/** 2·nnz·n of the sparse input kernel, whose operands are the packed x, B and C; 0 where it cannot tell. */
+export function sparseInputFlops(operands: readonly OperandSize[]): number {
+  const [x, b, c] = operands;
+  if (!x || !b?.shape || !c?.shape) return 0;
+  const rows = b.shape.sizes[0]! + c.shape.sizes[0]!;
+  const nnz = (x.elements - rows - 2) / 4;
+  const cols = c.shape.sizes[c.shape.sizes.length - 1]!;
+  return nnz > 0 && Number.isInteger(nnz) ? 2 * nnz * cols : 0;
 }
 
 /**

@@ -38,6 +38,25 @@ describe("cost model", () => {
     expect(nt.flops).toBe(2 * M * K * N);
   });
 
+  it("the sparse input kernel is 2·nnz·n FLOPs, nnz read from the packed buffer's size", () => {
+    const [N, F, D, nnz] = [2708, 1433, 64, 49216];
+    // rowPtr (N+1) | col | val (nnz each) | colPtr (F+1) | row | valT (nnz each)
+    const packed = { elements: N + F + 2 + 4 * nnz, written: false };
+    const forward = dispatchCost("matmul_sparse_input", [
+      packed,
+      mat(["F", 64], [F, D]),
+      mat(["N", 64], [N, D], true),
+    ]);
+    expect(forward.flops).toBe(2 * nnz * D);
+    // xᵀ·G, W_in's gradient: B = G [N, 64], C = [F, 64].
+    const gradient = dispatchCost("matmul_sparse_input", [
+      packed,
+      mat(["N", 64], [N, D]),
+      mat(["F", 64], [F, D], true),
+    ]);
+    expect(gradient.flops).toBe(2 * nnz * D);
+  });
+
   it("a split-K partial's K is the shared graph dimension, even for a square weight", () => {
     const [n, d] = [300, 32];
     const slabs = { elements: Math.ceil(n / 64) * d * d, written: true, shape: undefined };
