@@ -12,9 +12,8 @@ import { basename, join, resolve } from "node:path";
 import { buildBatch } from "./batch.js";
 import { type CsvTable, readCsvGz, readCsvGzSync } from "./csv.js";
 import { DataError } from "./errors.js";
-import { resolveSplit, type OgbLoadOptions } from "./ogb.js";
-import { checkTrainSplit } from "./split-check.js";
-import type { Dataset, Labels, Split } from "./types.js";
+import { labelsFromTable, readSplit, resolveSplit, type OgbLoadOptions } from "./ogb.js";
+import type { Dataset, Labels } from "./types.js";
 
 export const GRAPH_LABEL_FILE = "raw/graph-label.csv.gz";
 const REQUIRED = [
@@ -23,7 +22,6 @@ const REQUIRED = [
   "raw/edge.csv.gz",
   GRAPH_LABEL_FILE,
 ];
-const MAX_CLASSES = 1 << 16;
 
 /** Whether a directory holds a graph-property dataset (graph labels rather than node labels). */
 export function isOgbGraphDataset(dir: string): boolean {
@@ -97,7 +95,7 @@ export async function loadOgbGraphDataset(
     featureNormalization: "none",
     targets: "graphs",
     labels,
-    split: await readGraphSplit(dir, scheme, numGraphs, labels, labelFile),
+    split: await readSplit(dir, scheme, numGraphs, labels, labelFile, "graph"),
     edgeStats: built.stats,
   };
 }
@@ -149,69 +147,5 @@ function checkRows(t: CsvTable<Float32Array>, want: number, what: string, file: 
 /** One column: a class id per graph; several: 0/1 targets per graph (missing = NaN). */
 function graphLabels(t: CsvTable<Float32Array>, numGraphs: number, file: string): Labels {
   checkRows(t, numGraphs, "graph (raw/num-node-list.csv.gz lists that many)", file);
-  const where = (i: number) => ({ file, line: Math.floor(i / t.cols) + 1, field: (i % t.cols) + 1 });
-  if (t.cols === 1) {
-    const y = new Int32Array(numGraphs);
-    let max = -1;
-    for (let i = 0; i < numGraphs; i++) {
-      const v = t.data[i]!;
-      if (Number.isNaN(v)) {
-        y[i] = -1;
-        continue;
-      }
-      if (!Number.isInteger(v) || v < 0 || v >= MAX_CLASSES) {
-        throw new DataError(`class label ${v} is not an integer in [0, ${MAX_CLASSES})`, where(i));
-      }
-      y[i] = v;
-      max = Math.max(max, v);
-    }
-    if (max < 0) throw new DataError("no graph has a label", { file });
-    return { kind: "single", numClasses: max + 1, y };
-  }
-  for (let i = 0; i < t.data.length; i++) {
-    const v = t.data[i]!;
-    if (v !== 0 && v !== 1 && !Number.isNaN(v)) {
-      throw new DataError(`target ${v} must be 0, 1 or missing`, where(i));
-    }
-  }
-  return { kind: "multi", numTasks: t.cols, y: t.data };
-}
-
-/** The split's graph ids: in range, and each graph in at most one set. */
-async function readGraphSplit(
-  dir: string,
-  scheme: string,
-  numGraphs: number,
-  labels: Labels,
-  labelFile: string,
-): Promise<Split> {
-  const owner = new Uint8Array(numGraphs); // 0 = unused, else 1 + index of the set that took it
-  const parts = ["train", "valid", "test"] as const;
-  const out: Uint32Array[] = [];
-  for (let p = 0; p < parts.length; p++) {
-    const rel = `split/${scheme}/${parts[p]}.csv.gz`;
-    const file = join(dir, rel);
-    if (!existsSync(file)) throw new DataError(`missing file: ${rel}`, { file });
-    const t = await readCsvGz(file, { file, kind: "uint", columns: 1, what: "graph id" });
-    for (let i = 0; i < t.rows; i++) {
-      const g = t.data[i]!;
-      const at = { file, line: i + 1, field: 1 };
-      if (g >= numGraphs) {
-        throw new DataError(`graph id ${g} is out of range: the dataset has ${numGraphs} graphs`, at);
-      }
-      if (owner[g]) {
-        const prev = parts[owner[g]! - 1];
-        throw new DataError(
-          prev === parts[p]
-            ? `graph ${g} is listed twice in the ${prev} set`
-            : `graph ${g} is in both the ${prev} and the ${parts[p]} set`,
-          at,
-        );
-      }
-      owner[g] = p + 1;
-    }
-    if (p === 0) checkTrainSplit(t.data, labels, (i) => ({ file, line: i + 1, field: 1 }), labelFile, "graph");
-    out.push(t.data);
-  }
-  return { name: scheme, train: out[0]!, valid: out[1]!, test: out[2]! };
+  return labelsFromTable(t, numGraphs, file, "graph");
 }

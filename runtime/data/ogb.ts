@@ -255,13 +255,29 @@ function requireNonNegative(t: CsvTable<Float32Array>, file: string): void {
   }
 }
 
+/** What a target or split file indexes: the nodes of one graph, or the graphs of a batch. */
+export type IndexedItem = "node" | "graph";
+
 function toLabels(t: CsvTable<Float32Array>, numNodes: number, file: string): Labels {
   checkRowCount(t, numNodes, file);
+  return labelsFromTable(t, numNodes, file, "node");
+}
+
+/**
+ * Targets from a label table (its row count already checked): one column is a class id per item
+ * (missing = NaN → −1), several are 0/1 targets per item (missing = NaN).
+ */
+export function labelsFromTable(
+  t: CsvTable<Float32Array>,
+  count: number,
+  file: string,
+  item: IndexedItem,
+): Labels {
   const where = (i: number) => ({ file, line: Math.floor(i / t.cols) + 1, field: (i % t.cols) + 1 });
   if (t.cols === 1) {
-    const y = new Int32Array(numNodes);
+    const y = new Int32Array(count);
     let max = -1;
-    for (let i = 0; i < numNodes; i++) {
+    for (let i = 0; i < count; i++) {
       const v = t.data[i]!;
       if (Number.isNaN(v)) {
         y[i] = -1;
@@ -276,7 +292,7 @@ function toLabels(t: CsvTable<Float32Array>, numNodes: number, file: string): La
       y[i] = v;
       if (v > max) max = v;
     }
-    if (max < 0) throw new DataError("no node has a label", { file });
+    if (max < 0) throw new DataError(`no ${item} has a label`, { file });
     return { kind: "single", numClasses: max + 1, y };
   }
   for (let i = 0; i < t.data.length; i++) {
@@ -288,35 +304,45 @@ function toLabels(t: CsvTable<Float32Array>, numNodes: number, file: string): La
   return { kind: "multi", numTasks: t.cols, y: t.data };
 }
 
-async function readSplit(
+/**
+ * The split's ids (nodes of the graph, or graphs of a batch): in range, each in at most one set,
+ * and a train set that has labels.
+ */
+export async function readSplit(
   dir: string,
   scheme: string,
-  numNodes: number,
+  count: number,
   labels: Labels,
   labelFile: string,
+  item: IndexedItem = "node",
 ): Promise<Split> {
-  const seen = new Uint8Array(numNodes); // 0 = unused, else 1 + index of the part that took it
+  const seen = new Uint8Array(count); // 0 = unused, else 1 + index of the part that took it
   const parts = ["train", "valid", "test"] as const;
   const out: Uint32Array[] = [];
+  const outOfRange = (v: number) =>
+    item === "node"
+      ? `node id ${v} is out of range: the graph has ${count} nodes (${NUM_NODES_FILE})`
+      : `graph id ${v} is out of range: the dataset has ${count} graphs`;
   for (let p = 0; p < parts.length; p++) {
     const rel = `split/${scheme}/${parts[p]}.csv.gz`;
     const file = join(dir, rel);
     if (!existsSync(file)) throw new DataError(`missing file: ${rel}`, { file });
-    const t = await readCsvGz(file, { file, kind: "uint", columns: 1, what: "node id" });
-    checkNodeIds(t, numNodes, file);
+    const t = await readCsvGz(file, { file, kind: "uint", columns: 1, what: `${item} id` });
     for (let i = 0; i < t.rows; i++) {
       const v = t.data[i]!;
+      const at = { file, line: i + 1, field: 1 };
+      if (v >= count) throw new DataError(outOfRange(v), at);
       if (seen[v]) {
         const prev = parts[seen[v]! - 1];
         const detail =
           prev === parts[p]
-            ? `node ${v} is listed twice in the ${prev} set`
-            : `node ${v} is in both the ${prev} and the ${parts[p]} set`;
-        throw new DataError(detail, { file, line: i + 1, field: 1 });
+            ? `${item} ${v} is listed twice in the ${prev} set`
+            : `${item} ${v} is in both the ${prev} and the ${parts[p]} set`;
+        throw new DataError(detail, at);
       }
       seen[v] = p + 1;
     }
-    if (p === 0) checkTrainSplit(t.data, labels, (i) => ({ file, line: i + 1, field: 1 }), labelFile);
+    if (p === 0) checkTrainSplit(t.data, labels, (i) => ({ file, line: i + 1, field: 1 }), labelFile, item);
     out.push(t.data);
   }
   return { name: scheme, train: out[0]!, valid: out[1]!, test: out[2]! };
