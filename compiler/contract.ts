@@ -128,6 +128,29 @@ export interface KernelSpec {
    * generated kernels leave this undefined and use `params` and `grid`.
    */
   custom?: CustomLaunch;
+  /**
+   * How the kernel runs on a range of rows of one operand, for an operand the runtime holds in
+   * row chunks (a dense feature matrix over the binding limit): one dispatch per chunk, with the
+   * row symbol bound to the chunk's rows, the chunk bound at offset 0 and the other operands'
+   * offsets moved to the range. Absent: the kernel reads its operands whole.
+   */
+  rowRange?: RowRangeLaunch;
+}
+
+export interface RowRangeLaunch {
+  /** The operand (index into `operands`) read by rows. */
+  operand: number;
+  /** The symbol of its rows (e.g. "N"): bound to the range's row count for each dispatch. */
+  dim: string;
+  /** Ranges must start at a multiple of this many rows (a split-K matmul's chunk of rows). */
+  align: number;
+  /**
+   * Element offsets to add to each operand's view (operand order) for a range starting at row
+   * `start`; the entry of the chunked operand itself is not used.
+   */
+  shift(dims: Readonly<Record<string, number>>, start: number): number[];
+  /** What the kernel does with the range, for the plan and error messages ("x·W by rows"). */
+  describe: string;
 }
 
 export interface LaunchContext {

@@ -13,7 +13,13 @@
 // ceil(tensors / MAX_PER_DISPATCH) dispatches, each reading the weights and state once; each
 // invocation accumulates in registers and touches the counters only when it found something.
 import type { Backend } from "../runtime/exec/backend.js";
-import type { Executor, TensorRef, View } from "../runtime/exec/executor.js";
+import {
+  chunkElements,
+  elementsOfRef,
+  type Executor,
+  type TensorRef,
+  type View,
+} from "../runtime/exec/executor.js";
 import {
   declareBindings,
   paramsStruct,
@@ -134,10 +140,10 @@ function parts<H>(refs: readonly TensorRef<H>[]): Part<H>[] {
       out.push({ handle: r.buf.handle, offset: r.offset, elements: r.elements, tensor });
       return;
     }
-    r.chunks.forEach((c, i) => {
-      const slices = Math.min(r.perChunk, r.count - i * r.perChunk);
-      out.push({ handle: c.handle, offset: 0, elements: slices * r.slot, tensor });
-    });
+    const sizes = chunkElements(r);
+    r.chunks.forEach((c, i) =>
+      out.push({ handle: c.handle, offset: 0, elements: sizes[i]!, tensor }),
+    );
   });
   return out;
 }
@@ -212,7 +218,7 @@ export class FiniteCheck<H, K> {
     be.copy(loss.buf.handle, loss.offset * 4, counts.buf.handle, counts.offset * 4, 4);
     const read = await be.read(counts.buf.handle, words, counts.offset * 4);
     const u = new Uint32Array(read.buffer, read.byteOffset, words);
-    const elements = tensors.map((r) => (r.kind === "view" ? r.elements : r.count * r.slot));
+    const elements = tensors.map(elementsOfRef);
     const bad: NonFiniteTensor[] = [];
     this.names.forEach((name, i) => {
       const nan = u[1 + 2 * i]!;

@@ -24,6 +24,7 @@ import {
 } from "../runtime/gpu/memory.js";
 import { bindDims, uploadedShape } from "./session.js";
 import { FEATURE_NONZEROS, sparseFeatureWords, wantsSparse } from "./sparse-features.js";
+import { readByRowRanges } from "../compiler/codegen/row-ranges.js";
 
 function check(
   label: string,
@@ -78,9 +79,20 @@ export function checkTensorSizes(
       check(`${inp.name} (sparse)`, [words], dims, limits, "graph", adviceFor("graph"));
       continue;
     }
+    if (inp.role === "features" && splitByRows(model, model.train.inputs.indexOf(inp))) {
+      // Dense features over the binding limit are held in chunks of rows (feature-chunks.ts):
+      // a row must fit; the session sizes the chunks for the kernels that read them.
+      check(`${inp.name} (one row)`, [1, f!], dims, limits, "graph", adviceFor("graph"));
+      continue;
+    }
     // Labels are uploaded as one class id per row, whatever the declared [N, K].
     check(inp.name, uploadedShape(inp), dims, limits, "graph", adviceFor("graph"));
   }
+}
+
+/** Whether every graph of the model reads its input `index` only where row chunks serve. */
+function splitByRows(model: CompiledModel, index: number): boolean {
+  return [model.train.graph, model.eval.graph].every((g) => readByRowRanges(g, g.inputs[index]!));
 }
 
 /**

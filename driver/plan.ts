@@ -25,6 +25,8 @@ export interface PlanOptions {
   perOp?: boolean;
   /** Node features bound dense even when sparse (the run's `--dense-features`). */
   denseFeatures?: boolean;
+  /** Largest buffer of dense features before they go in row chunks (default: the binding limit). */
+  featureChunkBytes?: number;
   /** The adapter's kernel tuning (workspace sizes depend on the kernels). */
   tuning?: Tuning;
   /** The adapter's storage-buffer limit per kernel (fusion depends on it). */
@@ -81,6 +83,7 @@ export async function planMemory(
     checkpointEvery: o.checkpointEvery,
     perOp: o.perOp,
     denseFeatures: o.denseFeatures,
+    featureChunkBytes: o.featureChunkBytes,
   });
   const p = Math.max(1, o.partitions ?? 1);
   // A random partition into P parts gives each part about N/P nodes and, since an edge survives
@@ -168,6 +171,7 @@ async function stepLimit(
     checkpointEvery: o.checkpointEvery,
     perOp: o.perOp,
     denseFeatures: o.denseFeatures,
+    featureChunkBytes: o.featureChunkBytes,
   });
   try {
     await session.bindSized(dims);

@@ -3,7 +3,7 @@
 // on. Generic over the backend, so the same code either trains on the GPU or, on the dry-run
 // backend, replays exactly the same allocations to produce the static memory plan.
 import type { CompiledModel } from "../compiler/compile.js";
-import { evalShape, numElements, type DimBindings } from "../compiler/ir/dims.js";
+import { evalShape, numElements, shapeToString, type DimBindings } from "../compiler/ir/dims.js";
 import type { ModelInput } from "../compiler/lower/signature.js";
 import { compileProgram } from "../compiler/pipeline.js";
 import { optimizerNamed, stepScalars, type OptimizerConfig } from "../compiler/optimizers.js";
@@ -15,6 +15,7 @@ import { GRAPHS_DIM } from "../compiler/ir/ops/pool.js";
 import type { MemoryCategory } from "../runtime/gpu/memory.js";
 import type { Backend } from "../runtime/exec/backend.js";
 import { Executor, type TensorRef, type View } from "../runtime/exec/executor.js";
+import { featureChunks, type FeatureChunks } from "./feature-chunks.js";
 import { stateTensorNames } from "./checkpoint.js";
 import { FiniteCheck, NonFiniteStateError } from "./finite.js";
 import type { Program } from "../compiler/contract.js";
@@ -180,6 +181,11 @@ export interface SessionOptions {
   perOp?: boolean;
   /** Bind the node features dense even when they are sparse (A/B checks of the sparse path). */
   denseFeatures?: boolean;
+  /**
+   * Largest buffer of dense node features before they are split into row chunks (default: the
+   * device's binding limit). Tests lower it to split small graphs' features.
+   */
+  featureChunkBytes?: number;
 }
 
 /** A fixpoint (DEQ) solve of the last run of a program: its tag (`…_adjoint` for the backward's
@@ -222,7 +228,9 @@ interface Bound<H, K> {
   dims: DimBindings;
   /** The sizes the device binds: `dims` with padded dims rounded up (compiler/padding.ts). */
   deviceDims: DimBindings;
-  data: View<H>[];
+  data: TensorRef<H>[];
+  /** Dense features held in row chunks (over one binding), if they are. */
+  featureChunks?: FeatureChunks;
   valid: View<H>;
   test: View<H>;
   step: Executor<H, K>;
@@ -354,7 +362,8 @@ export class Session<H, K> implements TrainingSession {
     const evalEx = new Executor(this.backend, this.evalProgram, deviceDims, graph);
     await Promise.all([step.prepare(), evalEx.prepare(), this.finite.prepare()]);
     const arrays = ds ? dataArrays(this.model.train.inputs, ds) : undefined;
-    const data = this.model.train.inputs.map((inp, i) => {
+    let chunked: FeatureChunks | undefined;
+    const data = this.model.train.inputs.map((inp, i): TensorRef<H> => {
       if (inp.role === "features" && this.sparseFeatures) {
         const f = dims[inp.shape[1] as string]!;
         const words = sparseFeatureWords(dims.N!, f, dims[FEATURE_NONZEROS]!);
@@ -364,13 +373,72 @@ export class Session<H, K> implements TrainingSession {
       const shape = uploadedShape(inp);
       const [declared, device] = [evalShape(shape, dims), evalShape(shape, deviceDims)];
       const host = arrays?.[i] && padArray(arrays[i], declared, device);
+      if (inp.role === "features") {
+        chunked = this.featureChunksFor(
+          i,
+          device,
+          `${shapeToString(shape)} = [${device.join(", ")}]`,
+        );
+        if (chunked) return this.uploadRows(device, chunked.rowsPerChunk, host, inp.name, step);
+      }
       return this.upload(numElements(device), host, "graph", inp.name, step);
     });
     // The masks cover the rows of the targets: nodes, or graphs of a batch.
     const n = numElements(evalShape(trainMaskShape(this.model.train.inputs), dims));
     const valid = this.upload(n, ds && mask(n, ds.split.valid), "graph", "valid_mask", step);
     const test = this.upload(n, ds && mask(n, ds.split.test), "graph", "test_mask", step);
-    this.bound = { dims, deviceDims, data, valid, test, step, eval: evalEx };
+    this.bound = {
+      dims,
+      deviceDims,
+      data,
+      ...(chunked ? { featureChunks: chunked } : {}),
+      valid,
+      test,
+      step,
+      eval: evalEx,
+    };
+  }
+
+  /** Row chunks of the bound dense features, when they exceed one binding (else undefined). */
+  get featureChunks(): FeatureChunks | undefined {
+    return this.bound?.featureChunks;
+  }
+
+  /** Whether (and how) the dense features of device shape `device` are split into row chunks. */
+  private featureChunksFor(
+    input: number,
+    device: number[],
+    shape: string,
+  ): FeatureChunks | undefined {
+    const [rows, ...rest] = device;
+    return featureChunks(
+      [this.stepProgram, this.evalProgram],
+      input,
+      rows!,
+      numElements(rest),
+      this.options.featureChunkBytes ?? this.backend.maxBindingBytes,
+      this.model.train.inputs[input]!.name,
+      shape,
+    );
+  }
+
+  /** Uploads a [rows, …] matrix in chunks of `rowsPerChunk` rows, one buffer each. */
+  private uploadRows(
+    device: number[],
+    rowsPerChunk: number,
+    data: Float32Array | undefined,
+    label: string,
+    ex: Executor<H, K>,
+  ): TensorRef<H> {
+    const rowElements = numElements(device.slice(1));
+    const r = ex.allocateRows(device[0]!, rowElements, rowsPerChunk, "graph", label);
+    if (data && data.length > 0) {
+      const per = rowsPerChunk * rowElements;
+      r.chunks.forEach((c, k) =>
+        this.backend.write(c.handle, data.subarray(k * per, (k + 1) * per)),
+      );
+    }
+    return r;
   }
 
   unbind(): void {

@@ -68,6 +68,7 @@ export class CodeGenerator {
       inPlace: new Map(),
       custom: spec.custom,
       grid: spec.grid,
+      ...(spec.rowRange ? { rowRange: spec.rowRange } : {}),
     };
   }
 

@@ -11,6 +11,7 @@ import type { Tuning } from "../target.js";
 import type { Padding } from "../padding.js";
 import type { KernelContext } from "./context.js";
 import type { BindingSpec, CustomLaunch, KernelSpec, LaunchContext, Step } from "../contract.js";
+import { outputRowsRange, splitKRowsRange } from "./row-ranges.js";
 
 const T = 4;
 const CHUNK_K = 1024;
@@ -127,6 +128,9 @@ function templateMatmul(
       { params: (ctx) => t.params(dimsOf(ctx)), dispatch: (ctx) => t.dispatch(dimsOf(ctx)) },
       desc,
     );
+    // By ranges of A's rows (dense features in row chunks): C's rows follow A's.
+    const rows = form === "tn" ? undefined : outputRowsRange(A, B, C);
+    if (rows) spec.rowRange = rows;
     return [{ kind: "kernel", kernel: register(spec), writes: [C] }];
   }
   // Split along the long inner dimension: partial slabs in a workspace, then their in-order sum.
@@ -154,6 +158,9 @@ function templateMatmul(
     },
     `${desc}, in chunks of ${tuning.splitKRows} rows`,
   );
+  // Aᵀ·B by ranges of A's rows that start on a chunk boundary: the same slabs, bitwise.
+  const rows = form === "tn" ? splitKRowsRange(A, B, m, n, tuning.splitKRows) : undefined;
+  if (rows) partial.rowRange = rows;
   const reduce = templateSpec(
     plan.reduce,
     name("matmul_splitk_sum", C.hint),
@@ -252,15 +259,23 @@ function generatedMatmul(op: Op, register: Register, name: Namer, workspace: Wor
           Math.ceil(gridOf([k]).threads(d) / CHUNK_K) * tiles(d),
       }
     : { formula: `ceil(${m}/${T})*ceil(${n}/${T})`, threads: tiles };
-  const k1 = register(
-    kb.finish(
-      name(splitK ? "matmul_splitk" : "matmul", C.hint),
-      lines.join("\n"),
-      WORKGROUP,
-      [desc, `${T}×${T} register block per invocation`],
-      grid,
-    ),
+  const spec1 = kb.finish(
+    name(splitK ? "matmul_splitk" : "matmul", C.hint),
+    lines.join("\n"),
+    WORKGROUP,
+    [desc, `${T}×${T} register block per invocation`],
+    grid,
   );
+  // By ranges of A's rows (dense features in row chunks): see row-ranges.ts.
+  const rows = splitK
+    ? tA && !tB
+      ? splitKRowsRange(A, B, m, n, CHUNK_K)
+      : undefined
+    : tA
+      ? undefined
+      : outputRowsRange(A, B, C);
+  if (rows) spec1.rowRange = rows;
+  const k1 = register(spec1);
   const steps: Step[] = [{ kind: "kernel", kernel: k1, writes: [out] }];
   if (!splitK) return steps;
 

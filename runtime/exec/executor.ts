@@ -50,7 +50,35 @@ export interface Stack<H> {
   count: number;
 }
 
-export type TensorRef<H> = View<H> | Stack<H>;
+/**
+ * A matrix [rows, rowElements] split by rows over several buffers, each within the binding limit
+ * (dense node features larger than one binding). Only kernels that can run on a range of rows
+ * (KernelSpec.rowRange) read it: once per chunk.
+ */
+export interface RowChunks<H> {
+  kind: "rows";
+  chunks: Buf<H>[];
+  /** Rows of every chunk but the last. */
+  rowsPerChunk: number;
+  rowElements: number;
+  rows: number;
+}
+
+export type TensorRef<H> = View<H> | Stack<H> | RowChunks<H>;
+
+/** Elements held by each chunk of a chunked tensor, in order. */
+export function chunkElements<H>(r: Stack<H> | RowChunks<H>): number[] {
+  return r.chunks.map((_, i) =>
+    r.kind === "stack"
+      ? Math.min(r.perChunk, r.count - i * r.perChunk) * r.slot
+      : Math.min(r.rowsPerChunk, r.rows - i * r.rowsPerChunk) * r.rowElements,
+  );
+}
+
+/** Elements of a tensor, whole. */
+export function elementsOfRef<H>(r: TensorRef<H>): number {
+  return r.kind === "view" ? r.elements : chunkElements(r).reduce((a, b) => a + b, 0);
+}
 
 export interface RunOptions {
   seed: number;
@@ -132,6 +160,27 @@ export class Executor<H, K> {
     };
   }
 
+  /**
+   * A new [rows, rowElements] matrix from the pool in chunks of `rowsPerChunk` rows, one buffer
+   * each, owned by the reference returned.
+   */
+  allocateRows(
+    rows: number,
+    rowElements: number,
+    rowsPerChunk: number,
+    category: MemoryCategory,
+    label: string,
+  ): RowChunks<H> {
+    const chunks: Buf<H>[] = [];
+    for (let start = 0; start < rows; start += rowsPerChunk) {
+      const bytes = Math.max(4, Math.min(rowsPerChunk, rows - start) * rowElements * 4);
+      const handle = this.backend.memory.acquire(bytes, category, `${label}[rows ${start}..]`);
+      if (this.poison) this.backend.write(handle, new Float32Array(bytes / 4).fill(NaN));
+      chunks.push({ handle, bytes, refs: 1, owned: true, category });
+    }
+    return { kind: "rows", chunks, rowsPerChunk, rowElements, rows };
+  }
+
   retain(r: TensorRef<H>): TensorRef<H> {
     if (r.kind === "view") r.buf.refs++;
     else r.chunks.forEach((c) => c.refs++);
@@ -173,6 +222,7 @@ export class Executor<H, K> {
   }
 
   private slice(r: TensorRef<H>, i: number, slot: number): View<H> {
+    if (r.kind === "rows") throw new ExecutionError("internal: a loop iterates over row chunks");
     if (r.kind === "view")
       return { kind: "view", buf: r.buf, offset: r.offset + i * slot, elements: slot };
     const c = Math.floor(i / r.perChunk);
@@ -374,26 +424,77 @@ export class Executor<H, K> {
     const kernel = this.kernels.get(spec.code);
     if (!kernel) throw new ExecutionError(`kernel ${spec.name} was not prepared`);
     const buffers: H[] = [];
-    const offsets: number[] = [0];
+    const offsets: number[] = [];
     const elements: number[] = []; // of each operand, for the profiler's cost model
-    for (const operand of spec.operands) {
+    let byRows: { operand: number; ref: RowChunks<H> } | undefined;
+    spec.operands.forEach((operand, i) => {
       if (operand.kind === "graph") {
         const g = this.graphBuffer(operand.name);
         buffers.push(g.handle);
         offsets.push(0);
         elements.push(g.bytes / 4);
-        continue;
+        return;
       }
       const r = this.get(env, operand.value);
-      if (r.kind !== "view") {
+      if (r.kind === "stack") {
         throw new ExecutionError(
           `kernel ${spec.name} reads the whole of a stacked tensor that was split into chunks`,
         );
       }
+      if (r.kind === "rows") {
+        // Bound chunk by chunk below.
+        byRows = { operand: i, ref: r };
+        buffers.push(r.chunks[0]!.handle);
+        offsets.push(0);
+        elements.push(r.rows * r.rowElements);
+        return;
+      }
       buffers.push(r.buf.handle);
       offsets.push(r.offset);
       elements.push(r.elements);
+    });
+    if (!byRows) {
+      this.launch(spec, kernel, buffers, offsets, elements, this.dims, this.dimsWithSums);
+      return;
     }
+    const { operand, ref } = byRows;
+    const range = spec.rowRange;
+    if (range?.operand !== operand) {
+      throw new ExecutionError(
+        `kernel ${spec.name} (${spec.kind}) reads ${describeOperand(spec, operand)} whole, but it is held in ${ref.chunks.length} row chunks (it exceeds one storage binding); only matmuls with it on the left run by chunks of rows`,
+      );
+    }
+    if (ref.rowsPerChunk % range.align !== 0) {
+      throw new ExecutionError(
+        `kernel ${spec.name} runs on ranges of rows starting at multiples of ${range.align}; the chunks hold ${ref.rowsPerChunk} rows each`,
+      );
+    }
+    // One dispatch per chunk: its rows bound as the row symbol, the other views moved to them.
+    ref.chunks.forEach((chunk, c) => {
+      const start = c * ref.rowsPerChunk;
+      const rows = Math.min(ref.rowsPerChunk, ref.rows - start);
+      const shift = range.shift(this.dims, start);
+      const moved = offsets.map((o, i) => (i === operand ? 0 : o + (shift[i] ?? 0)));
+      const bufs = buffers.map((b, i) => (i === operand ? chunk.handle : b));
+      const sizes = elements.map((e, i) => (i === operand ? rows * ref.rowElements : e));
+      const dims = { ...this.dims, [range.dim]: rows };
+      const withSums = { ...this.dimsWithSums, [range.dim]: rows };
+      this.launch(spec, kernel, bufs, moved, sizes, dims, withSums);
+    });
+  }
+
+  /** One dispatch of `spec` with its operands at these element offsets and these sizes bound. */
+  private launch(
+    spec: KernelSpec,
+    kernel: K,
+    buffers: H[],
+    operandOffsets: number[],
+    elements: number[],
+    dims: DimBindings,
+    dimsWithSums: DimBindings,
+  ): void {
+    // Binding 0 is the parameter block: offset words name bindings from 1.
+    const offsets = [0, ...operandOffsets];
     const note = this.backend.timing?.method ? this.noteFor(spec, elements) : undefined;
     let params = this.params.get(spec);
     if (!params) {
@@ -403,7 +504,7 @@ export class Executor<H, K> {
     spec.params.forEach((w, i) => {
       switch (w.kind) {
         case "dim":
-          params![i] = evalDim(w.dim, this.dimsWithSums);
+          params![i] = evalDim(w.dim, dimsWithSums);
           break;
         case "offset":
           params![i] = offsets[w.binding]!;
@@ -417,13 +518,13 @@ export class Executor<H, K> {
       }
     });
     if (spec.custom) {
-      const ctx = { dims: this.dims, offsets: offsets.slice(1) };
+      const ctx = { dims, offsets: operandOffsets };
       const [x, y, z] = spec.custom.dispatch(ctx);
       if (x * y * z > 0)
         this.backend.dispatch(kernel, buffers, spec.custom.params(ctx), x, y, z, note);
       return;
     }
-    const threads = spec.grid.threads(this.dims);
+    const threads = spec.grid.threads(dims);
     const groups = Math.ceil(threads / spec.workgroupSize);
     if (groups === 0) return;
     const maxX = this.backend.maxWorkgroupsPerDimension;
@@ -608,6 +709,13 @@ export class Executor<H, K> {
     env.set(step.output, z);
     if (prev) this.release(prev);
   }
+}
+
+/** An operand for messages: its value's name and shape. */
+function describeOperand(spec: KernelSpec, operand: number): string {
+  const o = spec.operands[operand]!;
+  if (o.kind === "graph") return o.name;
+  return `${o.value.hint ?? `t${o.value.id}`} ${shapeToString(o.value.shape)}`;
 }
 
 function readsOf(s: Step): Value[] {
