@@ -35,12 +35,12 @@ const SPLIT_K_ROWS = 512;
 const ROW_BYTES = 1436 * 4;
 const CHUNK_BUDGET = 1100 * ROW_BYTES;
 
-/** The lavapipe context with split-K chunks of SPLIT_K_ROWS rows. */
-async function context(): Promise<GpuContext> {
+/** The lavapipe context with split-K chunks of SPLIT_K_ROWS rows, or without a tuning (the
+ *  portable generated kernels: split-K chunks of 1024 rows). */
+async function context(portable = false): Promise<GpuContext> {
   const ctx = await gpu();
-  return Object.create(ctx, {
-    tuning: { value: { ...ctx.tuning, splitKRows: SPLIT_K_ROWS } },
-  }) as GpuContext;
+  const tuning = portable ? undefined : { ...ctx.tuning, splitKRows: SPLIT_K_ROWS };
+  return Object.create(ctx, { tuning: { value: tuning } }) as GpuContext;
 }
 
 async function cora(): Promise<Dataset> {
@@ -52,9 +52,10 @@ async function session(
   optimizer: OptimizerConfig,
   featureChunkBytes?: number,
   D = "16",
+  portable = false,
 ) {
   const m = model("examples/revgcn.gnn", { L: "2", D });
-  const backend = new GpuBackend(await context());
+  const backend = new GpuBackend(await context(portable));
   // Cora is 1.3 % non-zero: bound dense on purpose (the sparse path has no N×F buffer).
   const s = new Session(backend, m, {
     optimizer,
@@ -85,6 +86,20 @@ describe("dense features in row chunks (Cora, RevGCN)", () => {
     const [want, got] = [await whole.session.readState(), await split.session.readState()];
     got.params.forEach((p, i) => expect(p, whole.m.train.params[i]!.name).toEqual(want.params[i]));
     got.states.forEach((p, i) => expect(p, `state ${i}`).toEqual(want.states[i]));
+  }, 300_000);
+
+  it("the portable generated kernels too (split-K chunks of 1024 rows): bitwise the unsplit run", async () => {
+    const ds = await cora();
+    const whole = await session(ds, adam, undefined, "8", true);
+    const split = await session(ds, adam, CHUNK_BUDGET, "8", true);
+    expect(split.session.featureChunks).toEqual({ rowsPerChunk: 1024, chunks: 3 });
+    const init = initParameters(whole.m.train.params, whole.session.dims!, 5);
+    whole.session.setParameters(init);
+    split.session.setParameters(init);
+    expect(await split.session.evaluate()).toEqual(await whole.session.evaluate());
+    expect(await split.session.step(0.01, 1, 7)).toBe(await whole.session.step(0.01, 1, 7));
+    const [want, got] = [await whole.session.readState(), await split.session.readState()];
+    got.params.forEach((p, i) => expect(p, whole.m.train.params[i]!.name).toEqual(want.params[i]));
   }, 300_000);
 
   it("one SGD step of every parameter (W_in's gradient xᵀ·G summed over the chunks) = the interpreter", async () => {
