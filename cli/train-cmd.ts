@@ -12,7 +12,8 @@ import type { Dataset } from "../runtime/data/types.js";
 import { acquireGpu } from "../runtime/gpu/device.js";
 import { GpuBackend } from "../runtime/exec/backend.js";
 import { MEMORY_CATEGORIES, poolLimitsOf } from "../runtime/gpu/memory.js";
-import { planDims, planMemory, type CategoryPlan } from "../driver/plan.js";
+import { planDims, planLayout, planMemory, type CategoryPlan } from "../driver/plan.js";
+import type { FeatureChunks } from "../driver/feature-chunks.js";
 import { bindDims } from "../driver/session.js";
 import { nominalTarget } from "../compiler/target.js";
 import {
@@ -431,13 +432,22 @@ export interface PlanCommandOptions {
   adapter: "cpu" | "gpu";
 }
 
+/** What the plan did with dense features over one binding: row chunks, and who reads them. */
+function featureChunksLine(model: CompiledModel, c: FeatureChunks): string {
+  const x = model.train.inputs.find((i) => i.role === "features")?.name ?? "x";
+  return (
+    `${x} exceeds one storage binding: held in ${c.chunks} chunks of ${c.rowsPerChunk} rows ` +
+    `(one buffer each); ${x}·W and ${x}ᵀ·G run chunk by chunk`
+  );
+}
+
 export async function planCommand(file: string, o: PlanCommandOptions): Promise<number> {
   if (o.partitions > o.nodes)
     throw new UsageError(`--partitions ${o.partitions} is more than --nodes ${o.nodes}`);
   const { bits, model } = compileForRun(file, o);
   const dims = planDims(model, o);
   const optimizer = defaultOptimizer(o.optimizer, defaultWeightDecay(o.optimizer));
-  const plan = await planMemory(model, dims, {
+  const { plan, featureChunks } = await planLayout(model, dims, {
     optimizer,
     storeActivations: o.storeActivations,
     partitions: o.partitions,
@@ -456,5 +466,6 @@ export async function planCommand(file: string, o: PlanCommandOptions): Promise<
       `${o.storeActivations ? ", stored activations" : ""}: predicted peak GPU memory`,
   );
   console.log(memoryTable({ plan }));
+  if (featureChunks) console.log(featureChunksLine(model, featureChunks));
   return 0;
 }

@@ -85,8 +85,13 @@ export function checkTensorSizes(
       check(`${inp.name} (one row)`, [1, f!], dims, limits, "graph", adviceFor("graph"));
       continue;
     }
+    const advice =
+      inp.role === "features"
+        ? `the model reads ${inp.name} other than by matmuls with it on the left (dropout, or an ` +
+          `elementwise use), so it cannot be held in chunks of rows; ${adviceFor("graph")}`
+        : adviceFor("graph");
     // Labels are uploaded as one class id per row, whatever the declared [N, K].
-    check(inp.name, uploadedShape(inp), dims, limits, "graph", adviceFor("graph"));
+    check(inp.name, uploadedShape(inp), dims, limits, "graph", advice);
   }
 }
 

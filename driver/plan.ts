@@ -8,6 +8,7 @@ import { BufferLimitError, MEMORY_CATEGORIES, type MemoryCategory } from "../run
 import { DryRunBackend } from "../runtime/exec/backend.js";
 import { checkTensorSizes, refusePerNodeParameters } from "./limits.js";
 import { Session } from "./session.js";
+import type { FeatureChunks } from "./feature-chunks.js";
 import type { Tuning } from "../compiler/target.js";
 import type { OptimizerConfig } from "../compiler/optimizers.js";
 
@@ -73,6 +74,15 @@ export async function planMemory(
   dims: Record<string, number>,
   o: PlanOptions,
 ): Promise<CategoryPlan> {
+  return (await planLayout(model, dims, o)).plan;
+}
+
+/** The plan, and how the data is laid out for it: dense features in row chunks, if they are. */
+export async function planLayout(
+  model: CompiledModel,
+  dims: Record<string, number>,
+  o: PlanOptions,
+): Promise<{ plan: CategoryPlan; featureChunks?: FeatureChunks }> {
   const backend = dryRunBackend(o);
   // Before any host array is made: a parameter of 1e9 blocks is refused, not a RangeError.
   checkTensorSizes(model, dims, backend.memory.limits);
@@ -127,7 +137,8 @@ export async function planMemory(
   const snap = backend.memory.snapshot();
   const out = { total: snap.peakTotal } as CategoryPlan;
   for (const c of MEMORY_CATEGORIES) out[c] = snap.peak[c];
-  return out;
+  const chunks = session.featureChunks;
+  return { plan: out, ...(chunks ? { featureChunks: chunks } : {}) };
 }
 
 /** A node-sized tensor of a step or an evaluation over a buffer limit (not a parameter's). */

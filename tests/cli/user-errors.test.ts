@@ -68,21 +68,41 @@ describe("usage errors exit 2", () => {
 });
 
 describe("resource limits name the tensor, the size, the limit and what helps", () => {
-  it("plan --nodes 1e8 --edges 1e9: the features exceed a buffer; --partitions cannot help", () => {
+  it("plan --nodes 1e8 --edges 1e9: the labels exceed a buffer (x would go in row chunks); --partitions cannot help", () => {
     const r = revgnn([...PLAN, "--nodes", "1e8", "--edges", "1e9"]);
     refused(
       r,
       1,
-      /tensor "x" \(\[N, F\] = \[100000000, 128\]\) needs 47\.68 GiB \(51200000000 bytes\)/,
+      /tensor "y" \(\[N, 1\] = \[100000000, 1\]\) needs 381\.47 MiB \(400000000 bytes\)/,
       /more than this device's maxStorageBufferBindingSize/,
       /--partitions does not help/,
     );
   });
 
+  it("plan: features read by dropout cannot go in row chunks, and the message says so", () => {
+    const r = revgnn(["plan", "examples/revgcnii.gnn", "--nodes", "1e6", "--edges", "1e6"]);
+    refused(
+      r,
+      1,
+      /tensor "x" \(\[N, F\] = \[1000000, 128\]\) needs 488\.28 MiB/,
+      /more than this device's maxStorageBufferBindingSize/,
+      /reads x other than by matmuls with it on the left .* cannot be held in chunks of rows/,
+    );
+  });
+
+  it("plan: dense features over one binding go in row chunks, and the plan says so", () => {
+    const r = revgnn([
+      ...PLAN,
+      ...["--nodes", "400000", "--edges", "2000000", "--features", "512"],
+    ]);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toMatch(/x exceeds one storage binding: held in 7 chunks of 65536 rows/);
+  });
+
   it("train on a synthetic 1e8-node, 1e9-edge graph: refused before generating it", () => {
     const spec = "synthetic:100000000:1000000000:128:40";
     const r = revgnn(["train", "examples/revgcn.gnn", "--data", spec, "--epochs", "1"]);
-    refused(r, 1, /tensor "x" \(\[N, F\] = \[100000000, 128\]\) needs 47\.68 GiB/);
+    refused(r, 1, /tensor "y" \(\[N, 1\] = \[100000000, 1\]\) needs 381\.47 MiB/);
     const edges = revgnn([
       "train",
       "examples/revgcn.gnn",
