@@ -6,7 +6,10 @@ import { evalShape, numElements, type DimBindings } from "../compiler/ir/dims.js
 import type { Graph } from "../compiler/ir/types.js";
 import type { Graph as GraphData } from "../runtime/data/types.js";
 import type { Backend } from "../runtime/exec/backend.js";
-import { Executor, type View } from "../runtime/exec/executor.js";
+import { Executor, type TensorRef, type View } from "../runtime/exec/executor.js";
+import { featureChunks, type FeatureChunks } from "./feature-chunks.js";
+import type { Program } from "../compiler/contract.js";
+import { BufferLimitError } from "../runtime/gpu/memory.js";
 
 export interface RunOnceOptions extends CodegenOptions {
   seed?: number;
@@ -39,10 +42,31 @@ export async function runOnce<H, K>(
   const ex = new Executor(backend, program, dims, graph);
   ex.poison = !!opts.poison;
   await ex.prepare();
-  const refs = inputs.map((data, i) => {
-    const n = numElements(evalShape(g.inputs[i]!.shape, dims));
-    const v = ex.allocate(n, "activations", g.inputs[i]!.hint ?? `input${i}`);
-    backend.write(v.buf.handle, Float32Array.from(data));
+  const refs = inputs.map((data, i): TensorRef<H> => {
+    const shape = evalShape(g.inputs[i]!.shape, dims);
+    const label = g.inputs[i]!.hint ?? `input${i}`;
+    const host = Float32Array.from(data);
+    // A matrix over one binding that only row-range kernels read (dense node features) goes in
+    // row chunks, as a training session holds it; anything else over the limit is refused here.
+    const [rows, ...rest] = shape;
+    const chunks =
+      shape.length === 2
+        ? rowChunksIfServed(program, i, rows!, numElements(rest), backend.maxBindingBytes, label)
+        : undefined;
+    if (chunks) {
+      const r = ex.allocateRows(
+        rows!,
+        numElements(rest),
+        chunks.rowsPerChunk,
+        "activations",
+        label,
+      );
+      const per = chunks.rowsPerChunk * numElements(rest);
+      r.chunks.forEach((c, k) => backend.write(c.handle, host.subarray(k * per, (k + 1) * per)));
+      return r;
+    }
+    const v = ex.allocate(numElements(shape), "activations", label);
+    backend.write(v.buf.handle, host);
     return v;
   });
   const before = backend.stats.dispatches;
@@ -61,4 +85,24 @@ export async function runOnce<H, K>(
     kernels: program.kernels.length,
     fixpoints: ex.fixpointStats,
   };
+}
+
+/**
+ * Row chunks for input `input` when it exceeds the binding limit and every kernel reading it runs
+ * by rows; undefined otherwise (allocating it whole then names the limit it exceeds).
+ */
+function rowChunksIfServed(
+  program: Program,
+  input: number,
+  rows: number,
+  rowElements: number,
+  limitBytes: number,
+  label: string,
+): FeatureChunks | undefined {
+  try {
+    return featureChunks([program], input, rows, rowElements, limitBytes, label, "");
+  } catch (err) {
+    if (err instanceof BufferLimitError) return undefined;
+    throw err;
+  }
 }

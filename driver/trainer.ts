@@ -456,7 +456,7 @@ async function sampleDrift(
     if (!(err instanceof BufferLimitError || err instanceof DeviceAllocationError)) throw err;
     return {
       ...drift,
-      skipped: `drift sampling stopped: measuring it keeps every block's input, which does not fit this device (${err.message})`,
+      skipped: `drift sampling stopped: its measurement (which keeps every block's input) does not fit this device (${err.message})`,
     };
   }
   if (loops.length === 0) return drift;

@@ -20,6 +20,8 @@ export interface ScaleContext {
   /** The depth section's points: RevGCN step times on the arxiv-sized graph predict ours. */
   depthPoints: DepthPoint[];
   log: (msg: string) => void;
+  /** The input width (default ogbn-arxiv's 128): wider dense features bind sooner. */
+  features?: number;
 }
 
 /** Undirected edges per node of ogbn-arxiv; the synthetic graph has exactly twice as many directed. */
@@ -36,7 +38,7 @@ export async function scaleSection(c: ScaleContext): Promise<ScaleSection> {
   const largest: ScaleCandidate[] = [];
 
   const tryN = async (n: number, p: number, scope: ScaleCandidate["scope"]) => {
-    const dims = { N: n, E: 2 * undirected(n), F: ARXIV.features, K: ARXIV.classes };
+    const dims = { N: n, E: 2 * undirected(n), F: c.features ?? ARXIV.features, K: ARXIV.classes };
     // "part": one partition's step and evaluation, planned as a full-batch run on a graph of a
     // part's expected size (N/P nodes, E/P² edges, as planMemory's own partition estimate).
     const planDims =
