@@ -12,10 +12,11 @@ import { defaultOptimizer, type OptimizerConfig } from "../../compiler/optimizer
 import { initParameters } from "../../driver/init.js";
 import { InterpreterSession } from "../../driver/interpreter-session.js";
 import { planMemory } from "../../driver/plan.js";
-import { bindDims, Session } from "../../driver/session.js";
+import { bindDims, dataArrays, Session } from "../../driver/session.js";
 import { checkTensorSizes } from "../../driver/limits.js";
 import { featureChunks, kernelsReadingInput } from "../../driver/feature-chunks.js";
-import { compileProgram } from "../../compiler/pipeline.js";
+import { compileGraph, compileProgram, gradientGraph } from "../../compiler/pipeline.js";
+import { runOnce } from "../../driver/run-once.js";
 import { nominalTarget } from "../../compiler/target.js";
 import { loadDataset } from "../../runtime/data/load.js";
 import { syntheticDataset } from "../../runtime/data/synthetic.js";
@@ -41,6 +42,14 @@ async function context(portable = false): Promise<GpuContext> {
   const ctx = await gpu();
   const tuning = portable ? undefined : { ...ctx.tuning, splitKRows: SPLIT_K_ROWS };
   return Object.create(ctx, { tuning: { value: tuning } }) as GpuContext;
+}
+
+/** `ctx` with a smaller maxStorageBufferBindingSize (the limits are getters: copied one by one). */
+function withBindingLimit(ctx: GpuContext, bytes: number): GpuContext {
+  const limits: Record<string, unknown> = {};
+  for (const k in ctx.limits) limits[k] = ctx.limits[k as keyof GPUSupportedLimits];
+  limits.maxStorageBufferBindingSize = bytes;
+  return Object.create(ctx, { limits: { value: limits } }) as GpuContext;
 }
 
 async function cora(): Promise<Dataset> {
@@ -150,6 +159,30 @@ describe("dense features in row chunks (Cora, RevGCN)", () => {
       maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage,
     });
     for (const c of MEMORY_CATEGORIES) expect(snap.peak[c], c).toBe(plan[c]);
+  }, 300_000);
+});
+
+describe("runOnce (revgnn check, drift samples) holds x in row chunks too", () => {
+  it("RevGCN's loss and gradients from a 256 KiB binding limit (x 750 KiB, 3 chunks) = from the real one, bitwise", async () => {
+    const m = model("examples/revgcn.gnn", { L: "2", D: "8" });
+    const ds = syntheticDataset(3000, 6000, 64, 4, 7);
+    const g = gradientGraph(m, { storeActivations: false });
+    const dims = bindDims(m.train.inputs, ds);
+    const init = initParameters(m.train.params, dims, 2);
+    const inputs = [...dataArrays(m.train.inputs, ds), ...init, [1]]; // [1]: the loss seed
+    const ctx = await context();
+    const small = withBindingLimit(ctx, 256 * 1024);
+    const run = async (c: GpuContext) =>
+      (await runOnce(new GpuBackend(c), g, inputs, dims, ds.graph, { seed: 3, step: 1 })).outputs;
+    const [whole, split] = [await run(ctx), await run(small)];
+    // 1024 rows of 64 floats fit 256 KiB: chunks of two 512-row split-K chunks.
+    expect(
+      featureChunks([compileGraph(g, { tuning: ctx.tuning })], 0, 3000, 64, 256 * 1024, "x", ""),
+    ).toEqual({
+      rowsPerChunk: 1024,
+      chunks: 3,
+    });
+    expect(split).toEqual(whole);
   }, 300_000);
 });
 
