@@ -495,7 +495,7 @@ export class Executor<H, K> {
   ): void {
     // Binding 0 is the parameter block: offset words name bindings from 1.
     const offsets = [0, ...operandOffsets];
-    const note = this.backend.timing?.method ? this.noteFor(spec, elements) : undefined;
+    const note = this.backend.timing?.method ? this.noteFor(spec, elements, dims) : undefined;
     let params = this.params.get(spec);
     if (!params) {
       params = new Uint32Array(Math.max(1, spec.params.length));
@@ -534,21 +534,25 @@ export class Executor<H, K> {
   }
 
   /** A value's shape, symbolic and evaluated, where the bound sizes determine it. */
-  private shapeIfBound(v: Value): { symbolic: readonly Dim[]; sizes: number[] } | undefined {
+  private shapeIfBound(
+    v: Value,
+    dims: DimBindings,
+  ): { symbolic: readonly Dim[]; sizes: number[] } | undefined {
     try {
-      return { symbolic: v.shape, sizes: evalShape(v.shape, this.dims) };
+      return { symbolic: v.shape, sizes: evalShape(v.shape, dims) };
     } catch {
       return undefined; // a size bound only inside a loop: the cost model does without it
     }
   }
 
   /** What one dispatch of `spec` computes, for the profiler (runtime/profile/cost.ts). */
-  private noteFor(spec: KernelSpec, elements: readonly number[]): DispatchNote {
+  private noteFor(spec: KernelSpec, elements: readonly number[], dims: DimBindings): DispatchNote {
     const storage = spec.bindings.filter((b) => b.kind !== "uniform");
     const operands = spec.operands.map((o, i) => ({
       elements: elements[i]!,
       written: storage[i]?.kind === "read_write",
-      shape: o.kind === "value" ? this.shapeIfBound(o.value) : undefined,
+      // The shapes this dispatch covers: one chunk's rows, for a kernel run by row ranges.
+      shape: o.kind === "value" ? this.shapeIfBound(o.value, dims) : undefined,
     }));
     return {
       kernel: spec.name,
