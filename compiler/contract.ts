@@ -149,8 +149,6 @@ export interface RowRangeLaunch {
    * `start`; the entry of the chunked operand itself is not used.
    */
   shift(dims: Readonly<Record<string, number>>, start: number): number[];
-  /** What the kernel does with the range, for the plan and error messages ("x·W by rows"). */
-  describe: string;
 }
 
 export interface LaunchContext {

@@ -41,7 +41,6 @@ export function outputRowsRange(A: Value, B: Value, C: Value): RowRangeLaunch | 
     dim: rows,
     align: 1,
     shift: (dims, start) => [0, 0, start * evalDim(cols, dims)],
-    describe: `rows of the product follow the rows of ${A.hint ?? "its left operand"}`,
   };
 }
 
@@ -68,7 +67,6 @@ export function splitKRowsRange(
       const [mm, nn] = [evalDim(m, dims), evalDim(n, dims)];
       return [0, start * nn, (start / chunkRows) * mm * nn];
     },
-    describe: `partial products over chunks of ${chunkRows} rows, summed in order by the next kernel`,
   };
 }
 
