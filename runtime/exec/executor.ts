@@ -457,7 +457,23 @@ export class Executor<H, K> {
       this.launch(spec, kernel, buffers, offsets, elements, this.dims, this.dimsWithSums);
       return;
     }
-    const { operand, ref } = byRows;
+    this.launchByRows(spec, kernel, byRows.operand, byRows.ref, buffers, offsets, elements);
+  }
+
+  /**
+   * The dispatches of a kernel reading `ref` (row chunks) as operand `operand`: one per chunk,
+   * with the chunk bound at offset 0, the row symbol bound to its rows and the other operands'
+   * views moved to them as the kernel's rowRange says.
+   */
+  private launchByRows(
+    spec: KernelSpec,
+    kernel: K,
+    operand: number,
+    ref: RowChunks<H>,
+    buffers: H[],
+    offsets: number[],
+    elements: number[],
+  ): void {
     const range = spec.rowRange;
     if (range?.operand !== operand) {
       throw new ExecutionError(
@@ -469,7 +485,6 @@ export class Executor<H, K> {
         `kernel ${spec.name} runs on ranges of rows starting at multiples of ${range.align}; the chunks hold ${ref.rowsPerChunk} rows each`,
       );
     }
-    // One dispatch per chunk: its rows bound as the row symbol, the other views moved to them.
     ref.chunks.forEach((chunk, c) => {
       const start = c * ref.rowsPerChunk;
       const rows = Math.min(ref.rowsPerChunk, ref.rows - start);
