@@ -358,11 +358,12 @@ export class Session<H, K> implements TrainingSession {
     );
     for (const op of this.stepGraph.graph.ops)
       if (getOp(op.opcode).bookkeeping) categories.set(op.outputs[0]!, "workspace");
+    // Dense features over one binding go in row chunks, or are refused — before compiling kernels.
+    const chunked = this.featureChunksFor(deviceDims);
     const step = new Executor(this.backend, this.stepProgram, deviceDims, graph, categories);
     const evalEx = new Executor(this.backend, this.evalProgram, deviceDims, graph);
     await Promise.all([step.prepare(), evalEx.prepare(), this.finite.prepare()]);
     const arrays = ds ? dataArrays(this.model.train.inputs, ds) : undefined;
-    let chunked: FeatureChunks | undefined;
     const data = this.model.train.inputs.map((inp, i): TensorRef<H> => {
       if (inp.role === "features" && this.sparseFeatures) {
         const f = dims[inp.shape[1] as string]!;
@@ -373,14 +374,8 @@ export class Session<H, K> implements TrainingSession {
       const shape = uploadedShape(inp);
       const [declared, device] = [evalShape(shape, dims), evalShape(shape, deviceDims)];
       const host = arrays?.[i] && padArray(arrays[i], declared, device);
-      if (inp.role === "features") {
-        chunked = this.featureChunksFor(
-          i,
-          device,
-          `${shapeToString(shape)} = [${device.join(", ")}]`,
-        );
-        if (chunked) return this.uploadRows(device, chunked.rowsPerChunk, host, inp.name, step);
-      }
+      if (i === chunked?.input)
+        return this.uploadRows(device, chunked.rowsPerChunk, host, inp.name, step);
       return this.upload(numElements(device), host, "graph", inp.name, step);
     });
     // The masks cover the rows of the targets: nodes, or graphs of a batch.
@@ -391,7 +386,9 @@ export class Session<H, K> implements TrainingSession {
       dims,
       deviceDims,
       data,
-      ...(chunked ? { featureChunks: chunked } : {}),
+      ...(chunked
+        ? { featureChunks: { rowsPerChunk: chunked.rowsPerChunk, chunks: chunked.chunks } }
+        : {}),
       valid,
       test,
       step,
@@ -404,22 +401,25 @@ export class Session<H, K> implements TrainingSession {
     return this.bound?.featureChunks;
   }
 
-  /** Whether (and how) the dense features of device shape `device` are split into row chunks. */
+  /** Whether (and how) dense features of these device sizes are split into row chunks, with
+   *  the features' input index. */
   private featureChunksFor(
-    input: number,
-    device: number[],
-    shape: string,
-  ): FeatureChunks | undefined {
-    const [rows, ...rest] = device;
-    return featureChunks(
+    deviceDims: DimBindings,
+  ): (FeatureChunks & { input: number }) | undefined {
+    const input = this.model.train.inputs.findIndex((i) => i.role === "features");
+    if (input < 0 || this.sparseFeatures) return undefined;
+    const inp = this.model.train.inputs[input]!;
+    const [rows, ...rest] = evalShape(inp.shape, deviceDims);
+    const chunks = featureChunks(
       [this.stepProgram, this.evalProgram],
       input,
       rows!,
       numElements(rest),
       this.options.featureChunkBytes ?? this.backend.maxBindingBytes,
-      this.model.train.inputs[input]!.name,
-      shape,
+      inp.name,
+      `${shapeToString(inp.shape)} = [${[rows, ...rest].join(", ")}]`,
     );
+    return chunks && { ...chunks, input };
   }
 
   /** Uploads a [rows, …] matrix in chunks of `rowsPerChunk` rows, one buffer each. */
