@@ -36,13 +36,22 @@ const SPLIT_K_ROWS = 512;
 const ROW_BYTES = 1436 * 4;
 const CHUNK_BUDGET = 1100 * ROW_BYTES;
 
-/** The lavapipe context with split-K chunks of SPLIT_K_ROWS rows, or without a tuning (the
- *  portable generated kernels: split-K chunks of 1024 rows). */
-async function context(portable = false): Promise<GpuContext> {
+/**
+ * The lavapipe context with split-K chunks of SPLIT_K_ROWS rows; or with the GPU tuning (the
+ * tiled matmul templates, split-K chunks of 512 rows); or without a tuning (the portable
+ * generated kernels: split-K chunks of 1024 rows).
+ */
+async function context(kernels: Kernels = "cpu"): Promise<GpuContext> {
   const ctx = await gpu();
-  const tuning = portable ? undefined : { ...ctx.tuning, splitKRows: SPLIT_K_ROWS };
+  const tuning = {
+    cpu: { ...ctx.tuning, splitKRows: SPLIT_K_ROWS },
+    gpu: nominalTarget("gpu").tuning,
+    portable: undefined,
+  }[kernels];
   return Object.create(ctx, { tuning: { value: tuning } }) as GpuContext;
 }
+
+type Kernels = "cpu" | "gpu" | "portable";
 
 /** `ctx` with a smaller maxStorageBufferBindingSize (the limits are getters: copied one by one). */
 function withBindingLimit(ctx: GpuContext, bytes: number): GpuContext {
@@ -61,10 +70,10 @@ async function session(
   optimizer: OptimizerConfig,
   featureChunkBytes?: number,
   D = "16",
-  portable = false,
+  kernels: Kernels = "cpu",
 ) {
   const m = model("examples/revgcn.gnn", { L: "2", D });
-  const backend = new GpuBackend(await context(portable));
+  const backend = new GpuBackend(await context(kernels));
   // Cora is 1.3 % non-zero: bound dense on purpose (the sparse path has no N×F buffer).
   const s = new Session(backend, m, {
     optimizer,
@@ -97,19 +106,24 @@ describe("dense features in row chunks (Cora, RevGCN)", () => {
     got.states.forEach((p, i) => expect(p, `state ${i}`).toEqual(want.states[i]));
   }, 300_000);
 
-  it("the portable generated kernels too (split-K chunks of 1024 rows): bitwise the unsplit run", async () => {
-    const ds = await cora();
-    const whole = await session(ds, adam, undefined, "8", true);
-    const split = await session(ds, adam, CHUNK_BUDGET, "8", true);
-    expect(split.session.featureChunks).toEqual({ rowsPerChunk: 1024, chunks: 3 });
-    const init = initParameters(whole.m.train.params, whole.session.dims!, 5);
-    whole.session.setParameters(init);
-    split.session.setParameters(init);
-    expect(await split.session.evaluate()).toEqual(await whole.session.evaluate());
-    expect(await split.session.step(0.01, 1, 7)).toBe(await whole.session.step(0.01, 1, 7));
-    const [want, got] = [await whole.session.readState(), await split.session.readState()];
-    got.params.forEach((p, i) => expect(p, whole.m.train.params[i]!.name).toEqual(want.params[i]));
-  }, 300_000);
+  for (const kernels of ["gpu", "portable"] as const) {
+    it(`the ${kernels === "gpu" ? "tiled GPU templates" : "portable generated kernels"} too: bitwise the unsplit run`, async () => {
+      const ds = await cora();
+      const whole = await session(ds, adam, undefined, "8", kernels);
+      const split = await session(ds, adam, CHUNK_BUDGET, "8", kernels);
+      // Split-K chunks of 512 (GPU tuning) or 1024 rows (portable): chunks of 1024 either way.
+      expect(split.session.featureChunks).toEqual({ rowsPerChunk: 1024, chunks: 3 });
+      const init = initParameters(whole.m.train.params, whole.session.dims!, 5);
+      whole.session.setParameters(init);
+      split.session.setParameters(init);
+      expect(await split.session.evaluate()).toEqual(await whole.session.evaluate());
+      expect(await split.session.step(0.01, 1, 7)).toBe(await whole.session.step(0.01, 1, 7));
+      const [want, got] = [await whole.session.readState(), await split.session.readState()];
+      got.params.forEach((p, i) =>
+        expect(p, whole.m.train.params[i]!.name).toEqual(want.params[i]),
+      );
+    }, 300_000);
+  }
 
   it("one SGD step of every parameter (W_in's gradient xᵀ·G summed over the chunks) = the interpreter", async () => {
     const ds = await cora();
