@@ -35,7 +35,7 @@ import { UsageError } from "./errors.js";
 import { exactJson, exactReport, startingParams } from "./exact-report.js";
 import { checkOutputPaths } from "./output-paths.js";
 import { compileProgress } from "./compile-progress.js";
-import { checkSyntheticFits } from "../driver/limits.js";
+import { checkSyntheticFits, syntheticDims } from "../driver/limits.js";
 import { profileOptions, printProfile, profileJson } from "./profile-output.js";
 import { formatDiagnostics } from "../grammar/diagnostics.js";
 import { loopsKeepingActivations, storedLoopDiagnostic } from "../compiler/stored-loops.js";
@@ -248,11 +248,28 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
   );
   const { bits, model } = compileForRun(file, o);
   const ctx = interpreted ? undefined : await acquireGpu();
+  const optimizer = defaultOptimizer(o.optimizer, o.weightDecay ?? defaultWeightDecay(o.optimizer));
+  const planOptions = ctx && {
+    optimizer,
+    storeActivations: o.storeActivations,
+    partitions: o.partitions,
+    maxBindingBytes: ctx.limits.maxStorageBufferBindingSize,
+    maxBufferBytes: ctx.limits.maxBufferSize,
+    tuning: ctx.tuning,
+    maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage,
+    checkpointEvery: o.checkpointEvery,
+    perOp: bits !== undefined,
+    denseFeatures: o.denseFeatures,
+  };
   if (ctx) {
     ctx.onCompileProgress = compileProgress(!!o.quiet);
-    // A synthetic graph too big for this device is refused before it is generated.
-    if (o.data.startsWith("synthetic:"))
+    // A synthetic graph too big for this device is refused before it is generated: its data
+    // inputs first, then (dense features can go in row chunks, so x no longer bounds N) every
+    // tensor of a step and an evaluation, from the plan of the spec's sizes.
+    if (o.data.startsWith("synthetic:")) {
       checkSyntheticFits(model, o.data, poolLimitsOf(ctx.limits));
+      await planMemory(model, syntheticDims(model, o.data), planOptions!);
+    }
   }
   const ds = await loadData(o);
   if (o.partitions > ds.graph.numNodes)
@@ -261,25 +278,11 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
         `every part needs a node: use at most ${ds.graph.numNodes}`,
     );
   const dims = bindDims(model.train.inputs, ds);
-  const optimizer = defaultOptimizer(o.optimizer, o.weightDecay ?? defaultWeightDecay(o.optimizer));
   const lr = o.lr ?? optimizerNamed(o.optimizer).defaults.lr;
   // The memory plan first: its dry run meets every tensor of a step and an evaluation under the
   // device's limits, so one too big for a buffer is refused (saying whether --partitions helps)
   // before any GPU work; the report compares it with the measured peak.
-  const plan =
-    ctx &&
-    (await planMemory(model, dims, {
-      optimizer,
-      storeActivations: o.storeActivations,
-      partitions: o.partitions,
-      maxBindingBytes: ctx.limits.maxStorageBufferBindingSize,
-      maxBufferBytes: ctx.limits.maxBufferSize,
-      tuning: ctx.tuning,
-      maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage,
-      checkpointEvery: o.checkpointEvery,
-      perOp: bits !== undefined,
-      denseFeatures: o.denseFeatures,
-    }));
+  const plan = planOptions && (await planMemory(model, dims, planOptions));
   // Exact mode: the grid against the data, before training (a state beyond its range cannot train).
   const start = ctx && bits !== undefined ? startingParams(model, dims, o, optimizer) : undefined;
   const exact =

@@ -106,11 +106,15 @@ function splitByRows(model: CompiledModel, index: number): boolean {
  * the host's memory long before a buffer limit was met.
  */
 export function checkSyntheticFits(model: CompiledModel, source: string, limits: PoolLimits): void {
-  const sized = syntheticShapes(source);
-  const dims = bindDims(model.train.inputs, sized);
+  const dims = syntheticDims(model, source);
   checkTensorSizes(model, dims, limits);
   // The CSR edge list: one u32 per directed edge (the spec counts undirected ones).
   check("csr_src", ["E"], dims, limits, "graph", adviceFor("graph"));
+}
+
+/** The sizes (N, E, F, K, …) a synthetic spec binds for this model, without generating it. */
+export function syntheticDims(model: CompiledModel, source: string): Record<string, number> {
+  return bindDims(model.train.inputs, syntheticShapes(source));
 }
 
 /** A dataset with a synthetic spec's sizes and no contents, for sizing the model's tensors. */

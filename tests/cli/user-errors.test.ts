@@ -112,6 +112,13 @@ describe("resource limits name the tensor, the size, the limit and what helps", 
     refused(edges, 1, /tensor "csr_src" \(\[E\] = \[2000000000\]\) needs 7\.45 GiB/);
   });
 
+  it("train on a synthetic 2e7-node graph: x could go in row chunks, but the plan refuses a step's tensor before the 10 GB of features are made", () => {
+    const spec = "synthetic:20000000:10000000:128:40";
+    const r = revgnn(["train", "examples/revgcn.gnn", "--data", spec, "--epochs", "1"]);
+    refused(r, 1, /\[N, 64\] = \[20000000, 64\]/, /4\.77 GiB/, /maxStorageBufferBindingSize/);
+    expect(r.out).not.toContain("epoch");
+  });
+
   it("plan --set L=1e9: a stacked parameter, fewer blocks help", () => {
     const r = revgnn([...PLAN, "--nodes", "100", "--edges", "100", "--set", "L=1e9"]);
     refused(r, 1, /\[1000000000, 32\]/, /weights of 1000000000 blocks/, /--set L=/);
