@@ -28,6 +28,16 @@ export function readVar(id: Ident, f: Frame): Value {
   if (b.value === "poison") throw new Poisoned();
   if (Array.isArray(b.value))
     throw new LowerError(`\`${id.name}\` is a tuple, not a tensor`, id.span);
+  const updated = b.state?.updatedAt;
+  if (updated) {
+    throw new LowerError(
+      `state \`${id.name}\` is read after its update (line ${updated.line})`,
+      id.span,
+      "the update is written after the training step; read the state before `" +
+        id.name +
+        " = …` (its value before the step) or name the new value with a `let`",
+    );
+  }
   return f.scope.import(b.value);
 }
 
