@@ -377,9 +377,9 @@ function reversibleScanBackward(
   const body = op.regions[0]!;
   const nC = a.numCarry;
   const constStart = nC + a.numXs;
-  // The per-iteration outputs of a reversible loop are model state, which has no gradient.
-  if (douts.slice(nC).some((d) => d !== undefined))
-    throw new Error("internal: a gradient reached a reversible loop's model-state outputs");
+  // The per-iteration outputs of a reversible loop are model state (scanStoreReason allows no
+  // others), which only the step's outputs read: no loss depends on them. Their cotangents are
+  // zeros where an enclosing stored loop passes one for every output (--checkpoint-every).
   const rb = revBackwardBody(body, nC, a.numXs, { anchored: true });
   const carryInit = [
     ...outputs.slice(0, nC),

@@ -170,7 +170,10 @@ function lowerStateUpdate(
   }
   if (cx.opts.training) {
     try {
-      f.scope.updateState({ name: state.path, value });
+      // No loss reads a new state, so nothing flows back through it: said to autodiff, so that
+      // no backward (a stored loop's included) computes the update's VJP only to multiply by 0.
+      const detached = f.scope.b.unary("stop_gradient", value);
+      f.scope.updateState({ name: state.path, value: detached });
     } catch (e) {
       if (e instanceof StateUpdateRefused) throw new LowerError(e.message, span);
       throw e;
