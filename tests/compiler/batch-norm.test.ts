@@ -13,26 +13,7 @@ import { initParameters } from "../../driver/init.js";
 import { bindDims, dataArrays } from "../../driver/session.js";
 import { syntheticDataset } from "../../runtime/data/synthetic.js";
 import { evalShape } from "../../compiler/ir/dims.js";
-
-// A reversible GCN whose group function normalises with batch_norm: L blocks of C = 2 groups,
-// each group with its own running mean and variance per block.
-export const BN_SOURCE = `
-layer bn_group(h: [N, d]; p: float = 0.0) -> [N, d] {
-  param W: [d, d] = glorot
-  let z = dropout(relu(batch_norm(h)), p)
-  return gcn(z @ W)
-}
-
-model RevBN(x: [N, F], y: labels[N, K]; D: int = 6, L: int = 3, p: float = 0.0) {
-  param W_in: [F, D] = glorot
-  param W_out: [D, K] = glorot
-  var h = x @ W_in
-  repeat L as blocks {
-    h = reversible groups 2 bn_group(p = p) (h)
-  }
-  loss cross_entropy(h @ W_out, y)
-}
-`;
+import { BN_SOURCE } from "../helpers/batch-norm.js";
 
 const MOMENTUM = 0.1;
 const ds = syntheticDataset(40, 120, 5, 3, 11);
