@@ -13,6 +13,8 @@ import { initParameters } from "../../driver/init.js";
 import { bindDims, dataArrays } from "../../driver/session.js";
 import { syntheticDataset } from "../../runtime/data/synthetic.js";
 import { evalShape } from "../../compiler/ir/dims.js";
+import { gradcheck } from "../../compiler/gradcheck/finite-differences.js";
+import { randomModelCase } from "../helpers/model.js";
 import { BN_SOURCE } from "../helpers/batch-norm.js";
 
 const MOMENTUM = 0.1;
@@ -120,5 +122,18 @@ describe("batch_norm's running statistics", () => {
       expect(after[0]![c]).toBeCloseTo(MOMENTUM * mean, 5);
       expect(after[1]![c]).toBeCloseTo((1 - MOMENTUM) * 1 + MOMENTUM * unbiased, 5);
     }
+  });
+
+  it("training-mode gradients are the true batch-norm gradients (finite differences), reversible = stored", () => {
+    // Dropout on: the hash masks are the same in every evaluation of the loss.
+    const mp = compileBn({ L: "2", p: "0.2" }).train;
+    const c = randomModelCase(mp, 5);
+    const opts = { dims: c.dims, graph: c.graph, seed: 3, step: 2 };
+    const lossOnly = { ...mp.graph, outputs: [mp.graph.outputs[0]!] } as typeof mp.graph;
+    const wrt = mp.params.map((_, i) => c.numData + i);
+    for (const scanPolicy of ["auto", "store"] as const)
+      expect(gradcheck(lossOnly, c.inputs, wrt, opts, { scanPolicy }).maxRelError).toBeLessThan(
+        1e-6,
+      );
   });
 });
