@@ -119,6 +119,7 @@ export class InterpreterSession implements TrainingSession {
     this.stateNames = [
       ...model.train.params.map((p) => p.name),
       ...stateTensorNames(model.train.params, options.optimizer),
+      ...model.train.states.map((s) => s.name),
     ];
   }
 
@@ -203,7 +204,7 @@ export class InterpreterSession implements TrainingSession {
     this.states = outs.slice(1 + np, outs.length - nm);
     this.modelStates = outs.slice(outs.length - nm);
     const loss = outs[0]!.data[0]!;
-    const bad = [...this.params, ...this.states]
+    const bad = [...this.params, ...this.states, ...this.modelStates]
       .map((x, i) => nonFinite(this.stateNames[i]!, x))
       .filter((x): x is NonFiniteTensor => x !== undefined);
     if (bad.length > 0) return Promise.reject(new NonFiniteStateError(bad, t, loss));
