@@ -2,7 +2,8 @@
 // reversible model with batch_norm in its group functions leave the same parameters and running
 // statistics; evaluation normalises with the running statistics (its loss differs from the
 // batch-statistics forward at the same weights) and agrees with the interpreter's; checkpoints
-// keep the running statistics and `resume` restores them.
+// keep the running statistics and `resume` restores them; a loop segmented by --checkpoint-every
+// writes the same statistics.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -80,5 +81,19 @@ describe("batch_norm on the device", () => {
     ck.modelStates!.forEach((a, k) => expect(maxAbsDiff(a, d.modelStates[k]!)).toBe(0));
     device.setParameters(ck.params, ck.states, ck.modelStates);
     expect((await device.evaluate()).loss).toBe(de.loss);
+  }, 900_000);
+
+  it("--checkpoint-every 1: the segmented loop writes the same running statistics", async () => {
+    const params = initParameters(m.train.params, dims, 2);
+    const opts = { optimizer, storeActivations: false, checkpointEvery: 1 };
+    const device = new Session(new GpuBackend(await gpu()), m, opts);
+    const oracle = new InterpreterSession(m, { optimizer, storeActivations: false });
+    for (const s of [device, oracle]) {
+      await s.bind(ds);
+      s.setParameters(params);
+      for (let t = 1; t <= STEPS; t++) await s.step(0.01, t, 7);
+    }
+    const [d, o] = [await device.readState(), await oracle.readState()];
+    d.modelStates.forEach((a, k) => expect(maxAbsDiff(a, o.modelStates[k]!)).toBeLessThan(1e-4));
   }, 900_000);
 });
