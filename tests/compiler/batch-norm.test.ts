@@ -13,6 +13,8 @@ import { initParameters } from "../../driver/init.js";
 import { bindDims, dataArrays } from "../../driver/session.js";
 import { syntheticDataset } from "../../runtime/data/synthetic.js";
 import { evalShape } from "../../compiler/ir/dims.js";
+import { scanAttrs } from "../../compiler/ir/ops/control.js";
+import { compileGraphs } from "../../compiler/pipeline.js";
 import { gradcheck } from "../../compiler/gradcheck/finite-differences.js";
 import { randomModelCase } from "../helpers/model.js";
 import { BN_SOURCE } from "../helpers/batch-norm.js";
@@ -57,6 +59,25 @@ describe("batch_norm's running statistics", () => {
     ]);
     expect(m.train.states.every((s) => s.stacked[0] === 3 && s.shape.join() === "3,3")).toBe(true);
     expect(m.train.params.some((p) => p.name.includes("running"))).toBe(false);
+  });
+
+  it("the step's new states come out of the forward loop, not the backward's recompute", () => {
+    const { stepGraph } = compileGraphs(m, {
+      optimizer: defaultOptimizer("sgd", 0),
+      storeActivations: false,
+      target: {},
+    });
+    const g = stepGraph.graph;
+    const producer = new Map(g.ops.flatMap((op) => op.outputs.map((v) => [v, op] as const)));
+    const newStates = g.outputs.slice(g.outputs.length - stepGraph.numModelStates);
+    expect(newStates.length).toBe(4);
+    for (const v of newStates) {
+      const op = producer.get(v)!;
+      expect(op.opcode).toBe("scan");
+      expect(scanAttrs(op.attrs).reverse).toBe(false);
+    }
+    // And there is a backward loop that recomputes the blocks (batch_norm included).
+    expect(g.ops.some((op) => op.opcode === "scan" && scanAttrs(op.attrs).reverse)).toBe(true);
   });
 
   it("one step moves them exactly one momentum step, as the forward pass alone computes them", async () => {
