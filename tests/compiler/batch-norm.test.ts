@@ -1,8 +1,8 @@
 // Model state and batch_norm on the float64 interpreter: the running statistics are outputs of the
 // training step's forward pass, so a reversible loop's backward — which recomputes every block's
-// batch_norm from the rebuilt input — does not move them again, with or without checkpoints; the
-// batch statistics are the true ones (checked by hand for the first block); evaluation reads the
-// running statistics.
+// batch_norm from the rebuilt input — does not move them again, with or without checkpoints or
+// stored activations; the batch statistics are the true ones (checked by hand for the first
+// block); training-mode gradients match finite differences.
 import { describe, expect, it } from "vitest";
 import { compileSource, expectModel, type CompiledModel } from "../../compiler/compile.js";
 import { interpret, graphView } from "../../compiler/ir/interp.js";
@@ -26,11 +26,15 @@ function compileBn(set: Record<string, string> = {}): CompiledModel {
   return expectModel(compileSource(BN_SOURCE, "bn.gnn", { set }));
 }
 
-async function interpreterSession(m: CompiledModel, checkpointEvery?: number) {
+/** How the step's backward gets each block's activations: the three schedules a run can use. */
+type Schedule = { checkpointEvery?: number; storeActivations?: boolean };
+const SCHEDULES: Schedule[] = [{}, { checkpointEvery: 1 }, { storeActivations: true }];
+
+async function interpreterSession(m: CompiledModel, schedule: Schedule = {}) {
   const s = new InterpreterSession(m, {
     optimizer: defaultOptimizer("sgd", 0),
     storeActivations: false,
-    ...(checkpointEvery ? { checkpointEvery } : {}),
+    ...schedule,
   });
   await s.bind(ds);
   return s;
@@ -81,8 +85,9 @@ describe("batch_norm's running statistics", () => {
   });
 
   it("one step moves them exactly one momentum step, as the forward pass alone computes them", async () => {
-    for (const checkpointEvery of [undefined, 1]) {
-      const s = await interpreterSession(m, checkpointEvery);
+    // Rebuilt from outputs, rebuilt between checkpoints, stored: the same single update.
+    for (const schedule of SCHEDULES) {
+      const s = await interpreterSession(m, schedule);
       const start = randomStates(m, dims, 9);
       s.setParameters(params, undefined, start);
       await s.step(0.05, 1, 4);
@@ -105,7 +110,7 @@ describe("batch_norm's running statistics", () => {
       });
       // Linear in the old state with slope 1 − momentum: a second update in the backward's
       // recomputation would make it (1 − momentum)².
-      const s2 = await interpreterSession(m, checkpointEvery);
+      const s2 = await interpreterSession(m, schedule);
       const other = randomStates(m, dims, 17);
       s2.setParameters(params, undefined, other);
       await s2.step(0.05, 1, 4);
