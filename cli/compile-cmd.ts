@@ -80,6 +80,8 @@ function summary(m: CompiledModel, ms: number, o: PipelineOptions): string {
     `  inputs: ${t.inputs.map((i) => `${i.name} ${i.role} ${shapeToString(i.shape)}`).join("; ")}`,
   );
   lines.push(`  parameters: ${t.params.length} tensors`);
+  if (t.states.length > 0)
+    lines.push(`  model state: ${t.states.length} tensors (not trained; updated by each step)`);
   for (const r of t.repeats)
     lines.push(`  repeat ${r.label} × ${r.count}${r.shared ? " (weights tied)" : ""}`);
   const loops: string[] = [];
@@ -165,9 +167,13 @@ export function compileCommand(file: string, o: CompileCommandOptions): number {
       return emitText(
         o,
         `${m.name}.params.txt`,
-        m.train.params
-          .map((p) => `${p.name}\t${shapeToString(p.shape)}\t${p.init.kind}`)
-          .join("\n") + "\n",
+        [
+          ...m.train.params.map((p) => `${p.name}\t${shapeToString(p.shape)}\t${p.init.kind}`),
+          // Model state (running statistics) after the parameters, marked: it is not trained.
+          ...m.train.states.map(
+            (p) => `${p.name}\t${shapeToString(p.shape)}\t${p.init.kind}\tstate`,
+          ),
+        ].join("\n") + "\n",
       );
     case "wgsl": {
       if (!o.out) throw new UsageError("--emit wgsl writes one file per kernel: give --out DIR");

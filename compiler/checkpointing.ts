@@ -48,7 +48,10 @@ export function segmentReversibleScans(g: Graph, every: number): Graph {
     const outs = b.emit("scan", [...carryIn, ...xs, ...consts], { ...op.attrs, count: segments }, [
       segment,
     ]);
-    op.outputs.forEach((v, i) => env.set(v, outs[i]!));
+    // Per-iteration outputs (model state) come back as [segments, k, …]: one row per block again.
+    op.outputs.forEach((v, i) =>
+      env.set(v, i < nc ? outs[i]! : b.op("reshape", [outs[i]!], { shape: [...v.shape] })),
+    );
   }
   out.outputs = g.outputs.map((v) => env.get(v)!);
   return out;

@@ -82,8 +82,10 @@ export function driftGraph(model: Graph): DriftGraph {
     kept.ops.push(...body.ops);
     kept.outputs = [...body.outputs, ...body.inputs.slice(0, nc), ...body.outputs.slice(0, nc)];
     const fwd = b.emit("scan", ins, op.attrs, [kept]);
-    const statesIn = fwd.slice(nc, 2 * nc);
-    const statesOut = fwd.slice(2 * nc, 3 * nc);
+    // After the loop's own outputs (carried, then per-block model states): the kept ones.
+    const own = body.outputs.length;
+    const statesIn = fwd.slice(own, own + nc);
+    const statesOut = fwd.slice(own + nc, own + 2 * nc);
 
     // Backward walk with the derived inverse.
     const inv = inverseBody(body, nc);

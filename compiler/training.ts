@@ -14,13 +14,17 @@ import { optimizerNamed, type OptimizerConfig } from "./optimizers.js";
 
 export interface StepGraph {
   /**
-   * inputs  [model inputs…, params…, states…, host scalars…]
-   * outputs [loss, params'…, states'…]
-   * where states are every parameter's first state (Adam's m), then every second one, and so on.
+   * inputs  [model inputs…, params…, states…, host scalars…, model states…]
+   * outputs [loss, params'…, states'…, model states'…]
+   * where states are every parameter's first state (Adam's m), then every second one, and so on,
+   * and model states are the model's `state` tensors (running statistics), whose new values are
+   * outputs of the forward pass: the backward never produces them.
    */
   graph: Graph;
   numData: number;
   numParams: number;
+  /** Model-state tensors (`LoweredModel.states`), the last inputs and outputs. */
+  numModelStates: number;
   /** Optimizer state tensors per parameter (0 for SGD, 2 for Adam/AdamW). */
   statesPerParam: number;
   /** The parameters' gradients (values of `graph`), for memory accounting. */
@@ -41,17 +45,32 @@ export function buildTrainingStep(
   ad: AdOptions,
 ): StepGraph {
   const numData = m.inputs.length;
-  const params = m.graph.inputs.slice(numData);
+  const numParams = m.params.length;
+  const params = m.graph.inputs.slice(numData, numData + numParams);
   const data = m.graph.inputs.slice(0, numData).map((v) => fresh(v.shape, v.hint ?? "data"));
   const p = params.map((v) => fresh(v.shape, v.hint ?? "param"));
+  const modelStates = m.graph.inputs
+    .slice(numData + numParams)
+    .map((v) => fresh(v.shape, v.hint ?? "state"));
   const optimizer = optimizerNamed(opt.kind);
   // states[s][i]: state s of parameter i.
   const states = optimizer.states.map((s) => params.map((v) => fresh(v.shape, `${s}.${v.hint}`)));
   const scalars = optimizer.scalars.map((h) => fresh([], h));
-  const g = new Graph(`${m.name}_train_step`, [...data, ...p, ...states.flat(), ...scalars]);
+  const g = new Graph(`${m.name}_train_step`, [
+    ...data,
+    ...p,
+    ...states.flat(),
+    ...scalars,
+    ...modelStates,
+  ]);
   const b = new Builder(g);
-  const fwd = emitForward(b, model, [...data, ...p], ad);
-  const grads = emitBackward(b, model, fwd, [b.fill(1), undefined], ad).slice(numData);
+  const fwd = emitForward(b, model, [...data, ...p, ...modelStates], ad);
+  // Only the loss is differentiated: the prediction and the new model states get no cotangent,
+  // so the backward (a reversible loop's recomputation included) drops the state updates.
+  const grads = emitBackward(b, model, fwd, [b.fill(1), undefined], ad).slice(
+    numData,
+    numData + numParams,
+  );
 
   const newP: Value[] = [];
   const newStates: Value[][] = optimizer.states.map(() => []);
@@ -73,11 +92,14 @@ export function buildTrainingStep(
   newStates.forEach((vs, s) =>
     vs.forEach((v, i) => (v.hint = `${optimizer.states[s]}.${name(i)}`)),
   );
-  g.outputs = [fwd.outputs[0]!, ...newP, ...newStates.flat()];
+  const newModelStates = fwd.outputs.slice(2);
+  newModelStates.forEach((v, i) => (v.hint = `state.${m.states[i]!.name}`));
+  g.outputs = [fwd.outputs[0]!, ...newP, ...newStates.flat(), ...newModelStates];
   return {
     graph: g,
     numData,
     numParams: p.length,
+    numModelStates: modelStates.length,
     statesPerParam: optimizer.states.length,
     gradients: grads.filter((v): v is Value => !!v),
   };
@@ -93,7 +115,7 @@ export function paramDecay(opt: OptimizerConfig, spec: ParamSpec): number {
 }
 
 export interface EvalGraph {
-  /** inputs [model inputs…, params…, valid_mask, test_mask]; outputs: see `outputs`. */
+  /** inputs [model inputs…, params…, model states…, valid_mask, test_mask]; outputs: see `outputs`. */
   graph: Graph;
   /**
    * "counts": [train loss, valid loss, correct train, correct valid, correct test];

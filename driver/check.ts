@@ -8,7 +8,7 @@ import { gradientGraph } from "../compiler/pipeline.js";
 import type { Dataset } from "../runtime/data/types.js";
 import type { Backend } from "../runtime/exec/backend.js";
 import { asRunner, type GraphRunner } from "./graph-runner.js";
-import { initParameters } from "./init.js";
+import { initModelStates, initParameters } from "./init.js";
 import { bindDims, dataArrays } from "./session.js";
 
 export interface CheckOptions {
@@ -53,7 +53,7 @@ export async function measureDrift<H, K>(
   const run = { seed: o.seed, step: 1, perOp: o.perOp };
   const d = await asRunner(engine).run(
     drift.graph,
-    [...dataArrays(m.inputs, ds), ...params, ...flags],
+    [...dataArrays(m.inputs, ds), ...params, ...initModelStates(m.states, dims), ...flags],
     dims,
     ds.graph,
     run,
@@ -95,8 +95,11 @@ export async function checkReversibility<H, K>(
   const stored = gradientGraph(model, { storeActivations: true });
   const run = { seed: o.seed, step: 1, perOp: o.perOp };
   const runner = asRunner(engine);
-  const a = await runner.run(rebuilt, [...data, ...params, [1]], dims, ds.graph, run);
-  const b = await runner.run(stored, [...data, ...params, [1]], dims, ds.graph, run);
+  // Model states (running statistics) at their initial values: the training forward reads them
+  // only to update them.
+  const states = initModelStates(m.states, dims);
+  const a = await runner.run(rebuilt, [...data, ...params, ...states, [1]], dims, ds.graph, run);
+  const b = await runner.run(stored, [...data, ...params, ...states, [1]], dims, ds.graph, run);
   return {
     loops,
     loss: a.outputs[0]![0]!,

@@ -18,6 +18,11 @@ export interface CheckpointState {
   params: Float32Array[];
   /** [first moments…, second moments…] (empty for SGD) */
   states: Float32Array[];
+  /**
+   * The model's `state` tensors (running statistics), stored under their own names; absent
+   * where the caller keeps none (then a model with states saves their initial values).
+   */
+  modelStates?: Float32Array[];
   epoch: number;
   step: number;
   log: EpochLog[];
@@ -79,8 +84,13 @@ export async function saveCheckpoint(
   // A checkpoint is the run's last good state: writing non-finite weights over it would lose that
   // state. The trainer stops before it gets here; this is the guard for every other caller.
   const stateNames = stateTensorNames(params, optimizer);
-  const names = [...params.map((p) => p.name), ...stateNames];
-  [...s.params, ...s.states].forEach((data, i) => {
+  const modelStates = s.modelStates ?? [];
+  const names = [
+    ...params.map((p) => p.name),
+    ...stateNames,
+    ...model.train.states.map((m) => m.name),
+  ];
+  [...s.params, ...s.states, ...modelStates].forEach((data, i) => {
     const bad = describeNonFinite(data);
     if (bad)
       throw new CheckpointError(
@@ -94,6 +104,10 @@ export async function saveCheckpoint(
   s.states.forEach((data, k) =>
     tensors.set(stateNames[k]!, { shape: shapeOf(k % params.length, data), data }),
   );
+  modelStates.forEach((data, k) => {
+    const spec = model.train.states[k]!;
+    tensors.set(spec.name, { shape: inferShape(spec.shape, data.length), data });
+  });
   await saveSafetensors(path, tensors, {
     format: CHECKPOINT_FORMAT,
     model: model.name,
@@ -224,5 +238,21 @@ export function loadCheckpoint(
   const states = stateTensorNames(model.train.params, optimizer).map((name, k) =>
     get(name, shapes[k % shapes.length]!),
   );
-  return { params, states, epoch, step, log, best: best ?? undefined, seed, data: meta.data ?? "" };
+  // Model states: shapes from the declaration, the stored size fixing a symbolic one.
+  const modelStates = model.train.states.map((spec) => {
+    const stored = file.tensors.get(spec.name);
+    const elements = stored ? stored.shape.reduce((a, b) => a * b, 1) : 0;
+    return get(spec.name, inferShape(spec.shape, elements));
+  });
+  return {
+    params,
+    states,
+    modelStates,
+    epoch,
+    step,
+    log,
+    best: best ?? undefined,
+    seed,
+    data: meta.data ?? "",
+  };
 }

@@ -6,6 +6,7 @@ import type { CompiledModel } from "../compiler/compile.js";
 import { exactChangeGraph, exactRange, exactRangeGraph } from "../compiler/exact.js";
 import type { Dataset } from "../runtime/data/types.js";
 import type { Backend } from "../runtime/exec/backend.js";
+import { initModelStates } from "./init.js";
 import { runOnce } from "./run-once.js";
 import { bindDims, dataArrays } from "./session.js";
 
@@ -55,6 +56,8 @@ export async function measureExact<H, K>(
 ): Promise<ExactMeasurement> {
   const dims = bindDims(float.train.inputs, ds);
   const data = dataArrays(float.train.inputs, ds);
+  // Model states (running statistics) at their initial values follow the parameters.
+  params = [...params, ...initModelStates(float.train.states, dims)];
   const range = exactRangeGraph(float.train.graph);
   const r = await runOnce(backend, range.graph, [...data, ...params], dims, ds.graph, {
     seed,

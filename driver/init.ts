@@ -1,7 +1,7 @@
 // Parameter initialisation on the host, from the specs the compiler collected. Stacked parameters
 // (one block per iteration of a `repeat`) are initialised block by block with the fan-in and
 // fan-out of one block, exactly as L separate layers would be.
-import type { InitSpec, ParamSpec } from "../compiler/lower/scope.js";
+import type { InitSpec, ParamSpec, StateSpec } from "../compiler/lower/scope.js";
 import { evalShape, numElements, type DimBindings } from "../compiler/ir/dims.js";
 import { Rng } from "../runtime/data/rng.js";
 
@@ -58,4 +58,13 @@ export function initParameters(
     for (let k = 0; k < blocks; k++) fillBlock(out, k * size, size, block, p.init, rng);
     return out;
   });
+}
+
+/**
+ * The model's state tensors (`state` declarations: running statistics) at their declared
+ * initial values, as a fresh run starts them.
+ */
+export function initModelStates(specs: readonly StateSpec[], dims: DimBindings): Float32Array[] {
+  // A state's initialiser is usually zeros or ones; a random one draws from its own stream.
+  return initParameters(specs, dims, 0x5747e);
 }

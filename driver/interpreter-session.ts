@@ -16,6 +16,7 @@ import { optimizerNamed, stepScalars } from "../compiler/optimizers.js";
 import type { EvalGraph, StepGraph } from "../compiler/training.js";
 import type { Dataset } from "../runtime/data/types.js";
 import { stateTensorNames } from "./checkpoint.js";
+import { initModelStates } from "./init.js";
 import { NonFiniteStateError, type NonFiniteTensor } from "./finite.js";
 import {
   bindDims,
@@ -24,6 +25,7 @@ import {
   type Evaluation,
   type FixpointStat,
   type SessionOptions,
+  type SessionState,
   type TrainingSession,
 } from "./session.js";
 
@@ -101,6 +103,8 @@ export class InterpreterSession implements TrainingSession {
   readonly fixpoints: { step: FixpointStat[]; eval: FixpointStat[] } = { step: [], eval: [] };
   private params: Tensor[] = [];
   private states: Tensor[] = [];
+  /** The model's `state` tensors (running statistics): read by both graphs, written by the step. */
+  private modelStates: Tensor[] = [];
   private bound?: Bound;
   private readonly stateNames: string[];
 
@@ -115,6 +119,7 @@ export class InterpreterSession implements TrainingSession {
     this.stateNames = [
       ...model.train.params.map((p) => p.name),
       ...stateTensorNames(model.train.params, options.optimizer),
+      ...model.train.states.map((s) => s.name),
     ];
   }
 
@@ -158,9 +163,12 @@ export class InterpreterSession implements TrainingSession {
     return this.model.train.params.map((p) => evalShape(p.shape, dims));
   }
 
-  setParameters(values: Float32Array[], states?: Float32Array[]): void {
+  setParameters(values: Float32Array[], states?: Float32Array[], modelStates?: Float32Array[]) {
     const shapes = this.paramShapes();
     this.params = values.map((a, i) => tensor(shapes[i]!, a));
+    const specs = this.model.train.states;
+    const initial = modelStates ?? initModelStates(specs, this.b.dims);
+    this.modelStates = specs.map((s, i) => tensor(evalShape(s.shape, this.b.dims), initial[i]));
     const k = optimizerNamed(this.options.optimizer.kind).states.length;
     this.states = [];
     for (let s = 0; s < k; s++)
@@ -185,16 +193,18 @@ export class InterpreterSession implements TrainingSession {
     const scalars = [...stepScalars(this.options.optimizer, lr, t)].map((x) => tensor([], [x]));
     const outs = this.run(
       this.stepGraph.graph,
-      [...b.data, ...this.params, ...this.states, ...scalars],
+      [...b.data, ...this.params, ...this.states, ...scalars, ...this.modelStates],
       seed,
       t,
       this.fixpoints.step,
     );
     const np = this.params.length;
+    const nm = this.modelStates.length;
     this.params = outs.slice(1, 1 + np);
-    this.states = outs.slice(1 + np);
+    this.states = outs.slice(1 + np, outs.length - nm);
+    this.modelStates = outs.slice(outs.length - nm);
     const loss = outs[0]!.data[0]!;
-    const bad = [...this.params, ...this.states]
+    const bad = [...this.params, ...this.states, ...this.modelStates]
       .map((x, i) => nonFinite(this.stateNames[i]!, x))
       .filter((x): x is NonFiniteTensor => x !== undefined);
     if (bad.length > 0) return Promise.reject(new NonFiniteStateError(bad, t, loss));
@@ -205,7 +215,7 @@ export class InterpreterSession implements TrainingSession {
     const b = this.b;
     const v = this.run(
       this.evalGraph.graph,
-      [...b.data, ...this.params, b.valid, b.test],
+      [...b.data, ...this.params, ...this.modelStates, b.valid, b.test],
       0,
       0,
       this.fixpoints.eval,
@@ -222,7 +232,11 @@ export class InterpreterSession implements TrainingSession {
 
   /** Rounded to float32: checkpoints hold float32 (resuming in the interpreter is therefore not
    *  bit for bit, unlike on the device). */
-  readState(): Promise<{ params: Float32Array[]; states: Float32Array[] }> {
-    return Promise.resolve({ params: this.params.map(toF32), states: this.states.map(toF32) });
+  readState(): Promise<SessionState> {
+    return Promise.resolve({
+      params: this.params.map(toF32),
+      states: this.states.map(toF32),
+      modelStates: this.modelStates.map(toF32),
+    });
   }
 }

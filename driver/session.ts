@@ -17,6 +17,7 @@ import type { Backend } from "../runtime/exec/backend.js";
 import { Executor, type TensorRef, type View } from "../runtime/exec/executor.js";
 import { featureChunks, type FeatureChunks } from "./feature-chunks.js";
 import { stateTensorNames } from "./checkpoint.js";
+import { initModelStates } from "./init.js";
 import { FiniteCheck, NonFiniteStateError } from "./finite.js";
 import type { Program } from "../compiler/contract.js";
 import { paddedDims, type Padding } from "../compiler/padding.js";
@@ -216,10 +217,25 @@ export interface TrainingSession {
   bind(ds: Dataset): Promise<void>;
   unbind(): void;
   paramShapes(dims?: DimBindings): number[][];
-  setParameters(values: Float32Array[], states?: Float32Array[]): void;
+  /**
+   * Parameters, optimizer states (zeros when absent) and model states (`state` tensors: running
+   * statistics; their declared initial values when absent).
+   */
+  setParameters(
+    values: Float32Array[],
+    states?: Float32Array[],
+    modelStates?: Float32Array[],
+  ): void;
   step(lr: number, t: number, seed: number): Promise<number>;
   evaluate(): Promise<Evaluation>;
-  readState(): Promise<{ params: Float32Array[]; states: Float32Array[] }>;
+  readState(): Promise<SessionState>;
+}
+
+/** What a checkpoint keeps of a session: parameters, optimizer states, model states. */
+export interface SessionState {
+  params: Float32Array[];
+  states: Float32Array[];
+  modelStates: Float32Array[];
 }
 
 /** A graph's data on the device, with executors sized for it. */
@@ -246,6 +262,11 @@ export class Session<H, K> implements TrainingSession {
   private chosen = false;
   params: View<H>[] = [];
   states: View<H>[] = [];
+  /**
+   * The model's `state` tensors (running statistics): inputs of both programs, replaced by the
+   * step's outputs. Small; accounted as parameters.
+   */
+  modelStates: View<H>[] = [];
   private scalars?: View<H>;
   private bound?: Bound<H, K>;
   /** Counts NaN/±Infinity in the updated parameters and optimizer state after every step. */
@@ -264,6 +285,7 @@ export class Session<H, K> implements TrainingSession {
     this.finite = new FiniteCheck(backend, [
       ...names,
       ...stateTensorNames(model.train.params, options.optimizer),
+      ...model.train.states.map((s) => s.name),
     ]);
   }
 
@@ -457,10 +479,10 @@ export class Session<H, K> implements TrainingSession {
   release(): void {
     const ex = this.bound?.step;
     if (ex) {
-      this.params.forEach((v) => ex.release(v));
-      this.states.forEach((v) => ex.release(v));
+      [...this.params, ...this.states, ...this.modelStates].forEach((v) => ex.release(v));
       this.params = [];
       this.states = [];
+      this.modelStates = [];
     }
     this.unbind();
   }
@@ -484,10 +506,10 @@ export class Session<H, K> implements TrainingSession {
    * Uploads parameter values (and optimizer state; zeros when not given), in their declared
    * shapes: padded parameters get zero rows on the device.
    */
-  setParameters(values: Float32Array[], states?: Float32Array[]): void {
+  setParameters(values: Float32Array[], states?: Float32Array[], modelStates?: Float32Array[]) {
     const ex = this.b.step;
-    this.params.forEach((v) => ex.release(v));
-    this.states.forEach((v) => ex.release(v));
+    [...this.params, ...this.states, ...this.modelStates].forEach((v) => ex.release(v));
+    this.uploadModelStates(modelStates);
     const declared = this.paramShapes();
     const device = this.deviceParamShapes();
     const onDevice = (a: Float32Array, i: number) => padArray(a, declared[i]!, device[i]!);
@@ -517,6 +539,23 @@ export class Session<H, K> implements TrainingSession {
     this.finite.allocate(ex);
   }
 
+  /** Model-state shapes under the data's sizes (`dims`) or the device's (padded). */
+  private modelStateShapes(dims: DimBindings): number[][] {
+    return this.model.train.states.map((s) => evalShape(s.shape, dims));
+  }
+
+  private uploadModelStates(given?: Float32Array[]): void {
+    const ex = this.b.step;
+    const specs = this.model.train.states;
+    const declared = this.modelStateShapes(this.b.dims);
+    const device = this.modelStateShapes(this.b.deviceDims);
+    const values = given ?? initModelStates(specs, this.b.dims);
+    this.modelStates = values.map((a, i) => {
+      const padded = padArray(a, declared[i]!, device[i]!);
+      return this.upload(padded.length, padded, "parameters", `state.${specs[i]!.name}`, ex);
+    });
+  }
+
   /**
    * One optimizer step at optimizer time t (1-based): forward, backward, update in place.
    * Returns the training loss, read back together with the counts of non-finite values in the
@@ -533,20 +572,35 @@ export class Session<H, K> implements TrainingSession {
       offset: i,
       elements: 1,
     }));
-    const inputs: TensorRef<H>[] = [...b.data, ...this.params, ...this.states, ...scalarViews];
+    const nm = this.modelStates.length;
+    const inputs: TensorRef<H>[] = [
+      ...b.data,
+      ...this.params,
+      ...this.states,
+      ...scalarViews,
+      ...this.modelStates,
+    ];
+    // The step replaces parameters, optimizer and model states: their old buffers die in it.
+    const trained = b.data.length + np + this.states.length;
     const consume = inputs.map(
-      (_, i) => i >= b.data.length && i < b.data.length + np + this.states.length,
+      (_, i) => (i >= b.data.length && i < trained) || i >= inputs.length - nm,
     );
+    const numOuts = 1 + np + this.states.length + nm;
     const outs = await ex.run(inputs, {
       seed,
       step: t,
       consume,
-      outputCategory: (i) => (i === 0 ? "activations" : i <= np ? "parameters" : "optimizer"),
+      outputCategory: (i) =>
+        i === 0 ? "activations" : i <= np || i >= numOuts - nm ? "parameters" : "optimizer",
     });
     this.params = outs.slice(1, 1 + np) as View<H>[];
-    this.states = outs.slice(1 + np) as View<H>[];
+    this.states = outs.slice(1 + np, outs.length - nm) as View<H>[];
+    this.modelStates = outs.slice(outs.length - nm) as View<H>[];
     const lossRef = outs[0]! as View<H>;
-    const { loss, bad } = await this.finite.run([...this.params, ...this.states], lossRef);
+    const { loss, bad } = await this.finite.run(
+      [...this.params, ...this.states, ...this.modelStates],
+      lossRef,
+    );
     ex.release(lossRef);
     if (bad.length > 0) throw new NonFiniteStateError(bad, t, loss);
     return loss;
@@ -556,10 +610,13 @@ export class Session<H, K> implements TrainingSession {
    *  counts (single-label) or the logits (multi-label). */
   async evaluate(): Promise<Evaluation> {
     const b = this.b;
-    const outs = await b.eval.run([...b.data, ...this.params, b.valid, b.test], {
-      seed: 0,
-      step: 0,
-    });
+    const outs = await b.eval.run(
+      [...b.data, ...this.params, ...this.modelStates, b.valid, b.test],
+      {
+        seed: 0,
+        step: 0,
+      },
+    );
     const values = await this.readInTurn(outs as View<H>[]);
     outs.forEach((r) => b.eval.release(r));
     const [loss, validLoss] = [values[0]![0]!, values[1]![0]!];
@@ -571,14 +628,19 @@ export class Session<H, K> implements TrainingSession {
 
   /** Current parameter values and optimizer state, read back in their declared shapes (for
    *  checkpoints and comparisons with the interpreter). */
-  async readState(): Promise<{ params: Float32Array[]; states: Float32Array[] }> {
+  async readState(): Promise<SessionState> {
     const declared = this.paramShapes();
     const device = this.deviceParamShapes();
     const np = Math.max(1, this.params.length);
     const crop = (a: Float32Array, i: number) => cropArray(a, declared[i % np]!, device[i % np]!);
+    const stateDeclared = this.modelStateShapes(this.b.dims);
+    const stateDevice = this.modelStateShapes(this.b.deviceDims);
     return {
       params: (await this.readInTurn(this.params)).map(crop),
       states: (await this.readInTurn(this.states)).map(crop),
+      modelStates: (await this.readInTurn(this.modelStates)).map((a, i) =>
+        cropArray(a, stateDeclared[i]!, stateDevice[i]!),
+      ),
     };
   }
 

@@ -228,7 +228,7 @@ async function runTraining(
       throw new CheckpointError(
         `${opts.resume}: the checkpoint is at epoch ${ck.epoch}; --epochs ${opts.epochs} leaves nothing to train (ask for more epochs)`,
       );
-    session.setParameters(ck.params, ck.states);
+    session.setParameters(ck.params, ck.states, ck.modelStates);
     startEpoch = ck.epoch + 1;
     t = ck.step;
     log = ck.log;

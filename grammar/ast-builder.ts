@@ -236,6 +236,7 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<Loc, 
     const args = this.subAll(c.literal, this.literal);
     return {
       kind: "param",
+      state: !!c.State?.length,
       name,
       type,
       init: { name: initName, args, span: initSpan },

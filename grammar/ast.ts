@@ -99,6 +99,11 @@ export type Stmt =
  */
 export interface ParamStmt {
   kind: "param";
+  /**
+   * `state mu: [d] = zeros`: model state, not a trained parameter — no gradient, no optimizer
+   * state, no decay; its one update (`mu = …`) is an output of the training step's forward pass.
+   */
+  state: boolean;
   name: Ident;
   type: TensorTypeExpr;
   init: { name: Ident; args: Literal[]; span: Span };

@@ -193,7 +193,8 @@ export interface ParamStmtCstNode extends CstNode {
 }
 
 export type ParamStmtCstChildren = {
-  Param: IToken[];
+  Param?: IToken[];
+  State?: IToken[];
   Identifier: IToken[];
   Colon: IToken[];
   tensorType: TensorTypeCstNode[];

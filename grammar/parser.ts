@@ -220,8 +220,9 @@ export class GnnParser extends RecoveringParser {
     ]);
   });
 
+  /** `param W: … = init` and `state mu: … = init` (model state: not trained, see the README). */
   paramStmt = this.RULE("paramStmt", () => {
-    this.CONSUME(t.Param);
+    this.OR([{ ALT: () => this.CONSUME(t.Param) }, { ALT: () => this.CONSUME(t.State) }]);
     this.CONSUME(t.Identifier);
     this.CONSUME(t.Colon);
     this.SUBRULE(this.tensorType);

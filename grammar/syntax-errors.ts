@@ -53,10 +53,10 @@ const tokenTypeByName = new Map(t.allTokens.map((tt) => [tt.name, tt]));
 const PARAM_DECAY_HINT =
   "a parameter's own weight decay is written `param W: [d, d] = glorot, decay = 0.01`";
 
-const statementKeywords = [t.Param, t.Let, t.Var, t.Repeat, t.Return, t.Loss, t.Output];
+const statementKeywords = [t.Param, t.State, t.Let, t.Var, t.Repeat, t.Return, t.Loss, t.Output];
 const statementForms =
   "a statement assigns (`h = …`), updates (`h += …`), or starts with `let`, `var`, `param`, " +
-  "`repeat`, `return`, `loss` or `output`";
+  "`state`, `repeat`, `return`, `loss` or `output`";
 
 const is = (tok: IToken | undefined, ...types: TokenType[]): boolean =>
   tok !== undefined && types.some((tt) => tokenMatcher(tok, tt));

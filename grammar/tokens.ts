@@ -87,6 +87,7 @@ function keyword(word: string): TokenType {
 export const Layer = keyword("layer");
 export const Model = keyword("model");
 export const Param = keyword("param");
+export const State = keyword("state");
 export const Let = keyword("let");
 export const Var = keyword("var");
 export const Repeat = keyword("repeat");

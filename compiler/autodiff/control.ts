@@ -34,7 +34,10 @@ function fresh(v: Value, hint?: string): Value {
 
 // ---- rev_block ---------------------------------------------------------------------------------
 
-/** The block as plain statements: g = region(reads, consts); x_target = x_target ⊕ g. */
+/**
+ * The block as plain statements: g = region(reads, consts); x_target = x_target ⊕ g. Outputs: the
+ * variables, then the regions' model-state values.
+ */
 export function expandRevBlock(op: Op): Graph {
   const inputs = op.inputs.map((v) => fresh(v));
   const g = new Graph("rev_block_expanded", inputs);
@@ -42,13 +45,16 @@ export function expandRevBlock(op: Op): Graph {
   const numVars = op.attrs.numVars as number;
   const vars = inputs.slice(0, numVars);
   const consts = inputs.slice(numVars);
+  const states: Value[] = [];
   revStatements(op.attrs).forEach((s, k) => {
     const values = inlineGraph(b, op.regions[k]!, [...s.reads.map((r) => vars[r]!), ...consts]);
-    statementUpdates(s).forEach((u, j) => {
+    const updates = statementUpdates(s);
+    updates.forEach((u, j) => {
       vars[u.target] = b.op(u.combine, [vars[u.target]!, values[j]!]);
     });
+    states.push(...values.slice(updates.length));
   });
-  g.outputs = vars;
+  g.outputs = [...vars, ...states];
   return g;
 }
 
@@ -191,9 +197,11 @@ export const scanVjp: RegionVjpRule = {
         { ...op.attrs, numCarry: 2 * nC, numXs: a.numXs + 1 },
         [countingBody(op.regions[0]!, nC, a.numXs)],
       );
-      outs.slice(nC).forEach((v) => (v.hint = "unchanged"));
-      const saved: ReversibleSaved = { policy, index, unchanged: outs.slice(nC) };
-      return { outputs: outs.slice(0, nC), saved };
+      const unchanged = outs.slice(nC, 2 * nC);
+      unchanged.forEach((v) => (v.hint = "unchanged"));
+      const saved: ReversibleSaved = { policy, index, unchanged };
+      // After the carried values: the per-iteration model-state values (running statistics).
+      return { outputs: [...outs.slice(0, nC), ...outs.slice(2 * nC)], saved };
     }
     const a = scanAttrs(op.attrs);
     const body = op.regions[0]!;
@@ -369,6 +377,9 @@ function reversibleScanBackward(
   const body = op.regions[0]!;
   const nC = a.numCarry;
   const constStart = nC + a.numXs;
+  // The per-iteration outputs of a reversible loop are model state (scanStoreReason allows no
+  // others), which only the step's outputs read: no loss depends on them. Their cotangents are
+  // zeros where an enclosing stored loop passes one for every output (--checkpoint-every).
   const rb = revBackwardBody(body, nC, a.numXs, { anchored: true });
   const carryInit = [
     ...outputs.slice(0, nC),

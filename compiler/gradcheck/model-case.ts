@@ -64,5 +64,11 @@ export function randomModelCase(
   }
   for (const p of m.params)
     inputs.push(randomTensor(evalShape(p.shape, dims), rand, { scale: 0.6 }));
+  // Model state at its initial value (the training step's forward reads it only to update it).
+  for (const s of m.states) {
+    const t = tensor(evalShape(s.shape, dims));
+    t.data.fill(s.init.kind === "ones" ? 1 : s.init.kind === "constant" ? s.init.value : 0);
+    inputs.push(t);
+  }
   return { dims, graph, inputs, numData: m.inputs.length };
 }

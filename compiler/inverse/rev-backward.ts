@@ -53,9 +53,32 @@ function sliceRangeOf(op: Op): ColumnRange | undefined {
 function carryDependent(body: Graph, numCarry: number): Set<Value> {
   const dep = new Set<Value>(body.inputs.slice(0, numCarry));
   for (const op of body.ops) {
-    if (op.inputs.some((v) => dep.has(v))) for (const v of op.outputs) dep.add(v);
+    if (op.inputs.some((v) => dep.has(v))) for (const v of carriedOutputs(op)) dep.add(v);
   }
   return dep;
+}
+
+/**
+ * The outputs of an op that carry the state: all of them, except a rev_block's model-state
+ * values (running statistics), which leave the loop as per-iteration outputs that the backward
+ * neither rebuilds nor differentiates.
+ */
+function carriedOutputs(op: Op): Value[] {
+  const inv = inverseOf(op);
+  return inv?.kind === "block" ? op.outputs.slice(0, inv.numVars(op.attrs)) : op.outputs;
+}
+
+/**
+ * The body's per-iteration outputs that are model state: each the direct state output of a
+ * rev_block. A loop whose other outputs are all carried can still run reversibly.
+ */
+function stateOutputs(body: Graph): Set<Value> {
+  const out = new Set<Value>();
+  for (const op of body.ops) {
+    const inv = inverseOf(op);
+    if (inv?.kind === "block") op.outputs.slice(inv.numVars(op.attrs)).forEach((v) => out.add(v));
+  }
+  return out;
 }
 
 /**
@@ -106,7 +129,9 @@ export function carryPathError(body: Graph, numCarry: number): string | undefine
 export function scanStoreReason(scan: Op): string | undefined {
   const body = scan.regions[0]!;
   const numCarry = scan.attrs.numCarry as number;
-  if (body.outputs.length !== numCarry) return "the loop also returns per-iteration values";
+  const states = stateOutputs(body);
+  if (body.outputs.slice(numCarry).some((v) => !states.has(v)))
+    return "the loop also returns per-iteration values";
   return carryPathError(body, numCarry);
 }
 
@@ -263,9 +288,9 @@ function walkReverse(
       pieces.set(x, [...(pieces.get(x) ?? []), { start, piece: out }]);
     } else {
       const numVars = inv.numVars(op.attrs);
-      const post = op.outputs.map(resolve);
+      const post = op.outputs.slice(0, numVars).map(resolve);
       const consts = op.inputs.slice(numVars).map(value);
-      const dPost = withVjp ? op.outputs.map((v) => cot.get(v)) : undefined;
+      const dPost = withVjp ? op.outputs.slice(0, numVars).map((v) => cot.get(v)) : undefined;
       const varAnchor = anchored
         ? (j: number, rebuilt: Value) => anchorOf(op.inputs[j]!, rebuilt)
         : undefined;
@@ -369,7 +394,9 @@ export function reverseRevBlock(
     // The statement reads none of its targets, so one evaluation of its region serves every
     // update's rebuild (undone last to first) and every VJP.
     const fwd = dVarsPost ? emitForward(b, region, regionInputs) : undefined;
-    const gs = fwd ? fwd.outputs : inlineGraph(b, region, regionInputs);
+    // Model-state values after the update values are recomputed only to be dropped: the state
+    // was written from the forward pass's outputs, once.
+    const gs = (fwd ? fwd.outputs : inlineGraph(b, region, regionInputs)).slice(0, updates.length);
     recomputed?.splice(0, 0, ...gs);
     const dgs: (Value | undefined)[] = gs.map(() => undefined);
     for (let j = updates.length - 1; j >= 0; j--) {
@@ -431,7 +458,7 @@ export function inverseRevBlock(op: Op): Graph {
  * each carried value a count of the leading iterations after which it still equals the loop's
  * input — it stays at k while the entry changed in iteration k, and becomes k + 1 otherwise.
  *   inputs  [carry…, counts…, xs slices…, iteration index, invariants…, the loop's input…]
- *   outputs [carry…, counts…]
+ *   outputs [carry…, counts…, model-state values…]
  */
 export function countingBody(body: Graph, numCarry: number, numXs: number): Graph {
   const ins = body.inputs.map((v) => fresh(v));
@@ -454,7 +481,7 @@ export function countingBody(body: Graph, numCarry: number, numXs: number): Grap
     const stillEqual = b.mul(b.op("eq", [count, index]), b.op("eq", [outs[i]!, kept[i]!]));
     return b.op("select", [stillEqual, next, count]);
   });
-  g.outputs = [...outs, ...newCounts];
+  g.outputs = [...outs.slice(0, numCarry), ...newCounts, ...outs.slice(numCarry)];
   return g;
 }
 

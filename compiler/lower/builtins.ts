@@ -1,6 +1,6 @@
 // Built-in functions of the language and their lowering to IR ops. Everything else a user calls is
 // a layer, in their file or in the prelude (compiler/prelude.gnn), itself written in the language.
-import { shapeToString } from "../ir/dims.js";
+import { shapeEquals, shapeToString } from "../ir/dims.js";
 import type { Value } from "../ir/types.js";
 import type { Span } from "../../grammar/ast.js";
 import type { Builder } from "../ir/builder.js";
@@ -272,6 +272,38 @@ export const builtins: Builtin[] = [
     tensors: [1, 1],
     options: [],
     lower: (c) => tensorResult(c.b.fill(1, c.tensor(0).shape)),
+  },
+  {
+    name: "rows",
+    signature: "rows(x)",
+    doc: "the number of rows of x (N for a node tensor) as a scalar: Bessel's n / (n − 1) for a running variance",
+    tensors: [1, 1],
+    options: [],
+    lower: (c) => {
+      const rows = c.tensor(0).shape[0];
+      if (rows === undefined) throw new LowerError("rows(x) needs a tensor with rows", c.span);
+      return tensorResult(
+        typeof rows === "number" ? c.b.fill(rows) : c.b.op("size", [], { dim: rows }),
+      );
+    },
+  },
+  {
+    name: "train_eval",
+    signature: "train_eval(t, e)",
+    doc: "t in the training step, e in evaluation (batch_norm: batch statistics while training, the running ones at evaluation); only the chosen one is computed",
+    tensors: [2, 2],
+    options: [],
+    lower: (c) => {
+      const [t, e] = [c.tensor(0), c.tensor(1)];
+      if (!shapeEquals(t.shape, e.shape)) {
+        throw new LowerError(
+          `train_eval's two values have different shapes: ${shapeToString(t.shape)} and ${shapeToString(e.shape)}`,
+          c.span,
+          "the value a layer returns must have one shape in training and evaluation",
+        );
+      }
+      return tensorResult(c.training ? t : e);
+    },
   },
   ...poolBuiltins,
 ];

@@ -9,7 +9,7 @@ import { builtinByName } from "./builtins.js";
 import { lowerCall } from "./calls.js";
 import { shaped, tensorOf } from "./coerce.js";
 import type { LowerContext } from "./context.js";
-import { visibleNames } from "./frame.js";
+import { refuseReadAfterUpdate, visibleNames } from "./frame.js";
 import { edgeMatmul, edgeTensorOutsideAggregate } from "./edge-values.js";
 import { lowerFixpoint } from "./fixpoint.js";
 import { lowerGroups } from "./reversible.js";
@@ -92,6 +92,7 @@ function lowerName(cx: LowerContext, name: string, span: Span, f: Frame): LVal {
   const binding = f.vars.lookup(name);
   if (binding) {
     if (binding.value === "poison") throw new Poisoned();
+    refuseReadAfterUpdate(binding, name, span);
     if (Array.isArray(binding.value))
       return { kind: "tuple", items: binding.value.map((v) => f.scope.import(v)) };
     const v = f.scope.import(binding.value);

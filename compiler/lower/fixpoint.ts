@@ -32,7 +32,10 @@ export function lowerFixpoint(cx: LowerContext, e: FixpointExpr, f: Frame): LVal
   if (!(options.max_iter >= 1) || !Number.isInteger(options.max_iter)) {
     throw new LowerError("max_iter must be a positive whole number", e.span);
   }
-  const region = new RegionScope(f.scope, "cell", e.span);
+  const region = new RegionScope(f.scope, "cell", e.span, {
+    refused:
+      "a state cannot be updated inside a fixpoint: its body runs until convergence, so no one batch's statistics are the update",
+  });
   const z = region.arg(init.shape, e.variable.name);
   const vars = new VarEnv(f.vars);
   vars.declare(e.variable.name, { value: z, mutable: false, declaredAt: e.variable.span });

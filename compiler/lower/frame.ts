@@ -3,7 +3,7 @@
 import type { Ident, Span } from "../../grammar/ast.js";
 import { suggest } from "../../grammar/spelling.js";
 import type { Value } from "../ir/types.js";
-import { LowerError, Poisoned, VarEnv, type Frame } from "./values.js";
+import { LowerError, Poisoned, VarEnv, type Frame, type VarBinding } from "./values.js";
 
 export function visibleNames(f: Frame): string[] {
   const names: string[] = [...f.hypers.keys()];
@@ -28,7 +28,22 @@ export function readVar(id: Ident, f: Frame): Value {
   if (b.value === "poison") throw new Poisoned();
   if (Array.isArray(b.value))
     throw new LowerError(`\`${id.name}\` is a tuple, not a tensor`, id.span);
+  refuseReadAfterUpdate(b, id.name, id.span);
   return f.scope.import(b.value);
+}
+
+/**
+ * A state's update is written after the step, so a read after it in the same body would see the
+ * value before the step while looking like the new one: refused.
+ */
+export function refuseReadAfterUpdate(b: VarBinding, name: string, span: Span): void {
+  const updated = b.state?.updatedAt;
+  if (!updated) return;
+  throw new LowerError(
+    `state \`${name}\` is read after its update (line ${updated.line})`,
+    span,
+    `the update takes effect after the training step: read \`${name}\` before \`${name} = …\` (its value before the step), or name the new value with a \`let\``,
+  );
 }
 
 export function unknownDim(name: string, span: Span, f: Frame): never {

@@ -16,17 +16,22 @@ import { callLayer, checkHyperType } from "./calls.js";
 import { tensorOf } from "./coerce.js";
 import { guard, type LowerContext, type LowerOptions, type RepeatInfo } from "./context.js";
 import { lowerExpr } from "./expressions.js";
-import { ModelScope, type ParamSpec } from "./scope.js";
+import { ModelScope, type ParamSpec, type StateSpec } from "./scope.js";
 import { lowerLossStmt, lowerSignature, type LoweredLoss, type ModelInput } from "./signature.js";
 import { lowerBlock, lowerLet, lowerStmt } from "./statements.js";
 import { LowerError, VarEnv, type Frame, type LVal } from "./values.js";
 
 export interface LoweredModel {
   name: string;
-  /** inputs [model inputs…, params…]; outputs [loss, prediction] */
+  /**
+   * inputs [model inputs…, params…, states…]; outputs [loss, prediction], then in the training
+   * model each state's new value (in `states` order)
+   */
   graph: Graph;
   inputs: ModelInput[];
   params: ParamSpec[];
+  /** Model state (`state` declarations: running statistics), not trained. */
+  states: StateSpec[];
   lossKind: "cross_entropy" | "bce_with_logits";
   hypers: Record<string, number | boolean>;
   /** Source spans of the `repeat`s, in order, with their counts (for reports). */
@@ -97,7 +102,7 @@ export class Lowerer implements LowerContext {
     const prediction = output ?? loss.prediction;
     // Exact mode: reversible stacks carry their input's grid part and add its residual back where
     // the state is read, so that the grid does not change the stack's input (compiler/exact.ts).
-    const finished = scope.finish([loss.value, prediction]);
+    const finished = scope.finish([loss.value, prediction], this.opts.training);
     const graph = this.opts.exact ? exactResiduals(finished) : finished;
     graph.outputs[0]!.hint = "loss";
     return {
@@ -105,6 +110,7 @@ export class Lowerer implements LowerContext {
       graph,
       inputs,
       params: scope.params,
+      states: scope.states,
       lossKind: loss.kind,
       hypers: Object.fromEntries(hypers),
       repeats: this.repeats,

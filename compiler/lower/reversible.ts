@@ -68,25 +68,33 @@ function emitRevBlock(
   });
   const consts: Value[] = [];
   for (const r of regions) for (const o of r.capturedOuter) if (!consts.includes(o)) consts.push(o);
-  const graphs = regions.map((r, k) => r.finish(outputs[k]!, consts));
-  return shaped(span, () =>
+  // A statement's region returns its new model-state values (running statistics) after its
+  // update values; the block passes them on after its variables.
+  const graphs = regions.map((r, k) =>
+    r.finish([...outputs[k]!, ...r.newStates.map((u) => u.value)], consts),
+  );
+  const outs = shaped(span, () =>
     f.scope.b.emit(
       "rev_block",
       [...vars, ...consts],
       {
         numVars: vars.length,
-        stmts: stmts.map(({ reads, updates: [first, ...rest] }) => ({
+        stmts: stmts.map(({ reads, updates: [first, ...rest] }, k) => ({
           target: first!.target,
           combine: first!.combine,
           reads,
           ...(rest.length
             ? { then: rest.map(({ target, combine }) => ({ target, combine })) }
             : {}),
+          ...(regions[k]!.newStates.length ? { states: regions[k]!.newStates.length } : {}),
         })) as never,
       },
       graphs,
     ),
   );
+  const newStates = regions.flatMap((r) => r.newStates);
+  newStates.forEach((u, i) => f.scope.updateState({ name: u.name, value: outs[vars.length + i]! }));
+  return outs.slice(0, vars.length);
 }
 
 /**

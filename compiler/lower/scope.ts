@@ -3,7 +3,10 @@
 // closed, so a value from an enclosing scope reaches an inner one as an input, threaded through
 // every scope in between ("captures"). Parameters declared inside a `repeat` are stacked along a
 // new leading axis of size L and reach the body as per-iteration slices; in `repeat L shared` and
-// in regions they pass through unchanged.
+// in regions they pass through unchanged. Model state (`state mu: [d] = zeros`) travels the same
+// way inwards; its new value travels back out: a region returns it after its update values (the
+// rev_block's state outputs), a loop body as a per-iteration output (stacked like the state), and
+// the model's graph returns it after the loss and prediction.
 import { Builder } from "../ir/builder.js";
 import { Graph, Value, tensorType, type Dim } from "../ir/types.js";
 import type { Span } from "../../grammar/ast.js";
@@ -29,6 +32,16 @@ export interface ParamSpec {
   /** Its own weight decay (`param W: … = glorot, decay = 0.01`); absent: the run's. */
   weightDecay?: number;
   loc?: Span;
+}
+
+/** A model-state tensor: declared like a parameter, never trained (see grammar/README.md). */
+export type StateSpec = Omit<ParamSpec, "weightDecay">;
+
+/** A state's new value, as one scope hands it to its parent. */
+export interface StateUpdate {
+  /** The state's dotted path (its StateSpec's name at the model's top level). */
+  name: string;
+  value: Value;
 }
 
 type InputRole = "carry" | "xs" | "const";
@@ -87,6 +100,15 @@ export abstract class Scope {
   /** Declares a parameter seen from this scope; returns the value the body reads. */
   abstract param(spec: ParamSpec): Value;
 
+  /** Declares a model state seen from this scope; returns its value before the step. */
+  abstract state(spec: StateSpec): Value;
+
+  /**
+   * Records a state's new value, computed in this scope; the scope passes it outwards when it is
+   * finished. Throws a message (for a located error) where a scope cannot return one.
+   */
+  abstract updateState(update: StateUpdate): void;
+
   /** The iteration number that keys dropout streams (0 outside loops; unique per block). */
   iteration(): Value {
     if (!this.iterationValue) this.iterationValue = this.makeIteration();
@@ -100,6 +122,9 @@ export class ModelScope extends Scope {
   readonly params: ParamSpec[] = [];
   readonly paramValues: Value[] = [];
   readonly dataInputs: Value[] = [];
+  readonly states: StateSpec[] = [];
+  readonly stateValues: Value[] = [];
+  private readonly newStates = new Map<string, Value>();
 
   constructor(name: string) {
     super(undefined, name);
@@ -123,14 +148,36 @@ export class ModelScope extends Scope {
     return v;
   }
 
+  state(spec: StateSpec): Value {
+    if (this.states.some((p) => p.name === spec.name)) {
+      throw new Error(`internal: state ${spec.name} declared twice`);
+    }
+    const v = new Value(tensorType(spec.shape), spec.name);
+    this.states.push(spec);
+    this.stateValues.push(v);
+    this.own.add(v);
+    return v;
+  }
+
+  updateState({ name, value }: StateUpdate): void {
+    if (this.newStates.has(name)) throw new Error(`internal: state ${name} updated twice`);
+    this.newStates.set(name, value);
+  }
+
   protected makeIteration(): Value {
     return this.b.fill(0);
   }
 
-  finish(outputs: Value[]): Graph {
-    const g = new Graph(this.name, [...this.dataInputs, ...this.paramValues]);
+  /**
+   * The model graph: inputs [data…, params…, states…]; outputs the given ones, then, when
+   * `withStates`, every state's new value in declaration order (a state no statement updates
+   * keeps its value).
+   */
+  finish(outputs: Value[], withStates = false): Graph {
+    const g = new Graph(this.name, [...this.dataInputs, ...this.paramValues, ...this.stateValues]);
     g.ops.push(...this.ops.ops);
-    g.outputs = outputs;
+    const next = this.states.map((s, i) => this.newStates.get(s.name) ?? this.stateValues[i]!);
+    g.outputs = withStates ? [...outputs, ...next] : outputs;
     return g;
   }
 }
@@ -138,6 +185,7 @@ export class ModelScope extends Scope {
 /** A `repeat L` body: a scan region. */
 export class LoopScope extends Scope {
   private readonly carries: { local: Value; outer: Value }[] = [];
+  private readonly newStates: StateUpdate[] = [];
   private iota?: Value;
 
   constructor(
@@ -172,6 +220,21 @@ export class LoopScope extends Scope {
     return this.addInput("xs", outer, new Value(tensorType(spec.shape), spec.name));
   }
 
+  state(spec: StateSpec): Value {
+    if (this.shared) return this.import(this.parent!.state(spec));
+    const outer = this.parent!.state(stackStateSpec(spec, this.count));
+    return this.addInput("xs", outer, new Value(tensorType(spec.shape), spec.name));
+  }
+
+  updateState(update: StateUpdate): void {
+    if (this.shared) {
+      throw new StateUpdateRefused(
+        "a state cannot be updated inside `repeat … shared`: every block would write the one running value",
+      );
+    }
+    this.newStates.push(update);
+  }
+
   protected makeIteration(): Value {
     // Iterations of nested loops are numbered outer·L + inner, so every block has its own stream.
     this.iota ??= this.parent!.b.op("iota", [], { count: this.count });
@@ -195,10 +258,11 @@ export class LoopScope extends Scope {
       ...consts.map((i) => i.local),
     ]);
     body.ops.push(...this.ops.ops);
-    body.outputs = carryOut;
+    // Each block's new state values leave as per-iteration outputs, stacked like the state.
+    body.outputs = [...carryOut, ...this.newStates.map((u) => this.import(u.value))];
     // The scan carries the repeat's span, so that what is said about the loop (it keeps its
     // activations, and why) points at the `repeat` in the source.
-    return new Builder(this.parent!.ops, this.b.loc).emit(
+    const outs = new Builder(this.parent!.ops, this.b.loc).emit(
       "scan",
       [
         ...this.carries.map((c) => c.outer),
@@ -208,6 +272,11 @@ export class LoopScope extends Scope {
       { count: this.count, numCarry: this.carries.length, numXs: xs.length, reverse: false },
       [body],
     );
+    const numCarry = this.carries.length;
+    this.newStates.forEach((u, i) =>
+      this.parent!.updateState({ name: u.name, value: outs[numCarry + i]! }),
+    );
+    return outs.slice(0, numCarry);
   }
 }
 
@@ -217,8 +286,20 @@ export class LoopScope extends Scope {
  */
 export class RegionScope extends Scope {
   readonly args: Value[] = [];
+  /** New state values this region returns after its own outputs (a rev_block statement's). */
+  readonly newStates: StateUpdate[] = [];
 
-  constructor(parent: Scope, name: string, loc?: Span) {
+  /**
+   * `states`: whether the region can return new state values — a reversible statement's can (the
+   * rev_block passes them on), a fixpoint cell's cannot (it runs until convergence: which
+   * iteration's statistics would the state keep?).
+   */
+  constructor(
+    parent: Scope,
+    name: string,
+    loc?: Span,
+    private readonly states: "returned" | { refused: string } = "returned",
+  ) {
     super(parent, name, loc);
   }
 
@@ -231,6 +312,15 @@ export class RegionScope extends Scope {
 
   param(spec: ParamSpec): Value {
     return this.import(this.parent!.param(spec));
+  }
+
+  state(spec: StateSpec): Value {
+    return this.import(this.parent!.state(spec));
+  }
+
+  updateState(update: StateUpdate): void {
+    if (this.states !== "returned") throw new StateUpdateRefused(this.states.refused);
+    this.newStates.push(update);
   }
 
   protected makeIteration(): Value {
@@ -254,4 +344,12 @@ export class RegionScope extends Scope {
     g.outputs = outputs;
     return g;
   }
+}
+
+/** A scope cannot return a state's new value; the message says why (the caller locates it). */
+export class StateUpdateRefused extends Error {}
+
+/** A state declared inside a `repeat` of `count` blocks: one row per block. */
+function stackStateSpec(spec: StateSpec, count: number): StateSpec {
+  return { ...spec, shape: [count, ...spec.shape], stacked: [count, ...spec.stacked] };
 }

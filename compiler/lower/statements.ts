@@ -3,14 +3,14 @@
 import type { Expr, Ident, LetStmt, Span, Stmt } from "../../grammar/ast.js";
 import { suggest } from "../../grammar/spelling.js";
 import { shapeEquals, shapeToString } from "../ir/dims.js";
-import type { Value } from "../ir/types.js";
+import type { Dim, Value } from "../ir/types.js";
 import { binary, UPDATE_COMBINE } from "./arithmetic.js";
 import { tensorOf } from "./coerce.js";
 import { guard, type LowerContext } from "./context.js";
 import { evalDimExpr, evalTypeDims } from "./dims.js";
 import { readVar, unknownDim, visibleNames } from "./frame.js";
 import { assignedOuterNames } from "./names.js";
-import { LoopScope, type InitSpec } from "./scope.js";
+import { LoopScope, StateUpdateRefused, type InitSpec } from "./scope.js";
 import { LowerError, Poisoned, VarEnv, type Frame, type LVal, type VarBinding } from "./values.js";
 
 function poison(targets: Ident[], f: Frame, mutable: boolean): void {
@@ -77,6 +77,7 @@ export function lowerStmt(cx: LowerContext, stmt: Stmt, f: Frame): void {
 }
 
 function lowerParam(cx: LowerContext, stmt: Extract<Stmt, { kind: "param" }>, f: Frame): void {
+  if (stmt.state) return lowerStateDecl(stmt, f);
   if (f.edge) throw new LowerError("parameters cannot be declared inside an aggregate", stmt.span);
   if (f.vars.hasOwn(stmt.name.name)) {
     throw new LowerError(`\`${stmt.name.name}\` is already defined in this layer`, stmt.name.span);
@@ -96,6 +97,98 @@ function lowerParam(cx: LowerContext, stmt: Extract<Stmt, { kind: "param" }>, f:
     loc: stmt.span,
   });
   f.vars.declare(stmt.name.name, { value: v, mutable: false, declaredAt: stmt.span });
+}
+
+/**
+ * `state mu: [d] = zeros`: model state, declared like a parameter (stacked per block inside a
+ * `repeat`) but never trained, so it takes no weight decay.
+ */
+function lowerStateDecl(stmt: Extract<Stmt, { kind: "param" }>, f: Frame): void {
+  if (f.edge) throw new LowerError("a state cannot be declared inside an aggregate", stmt.span);
+  if (f.vars.hasOwn(stmt.name.name)) {
+    throw new LowerError(`\`${stmt.name.name}\` is already defined in this layer`, stmt.name.span);
+  }
+  if (stmt.decay) {
+    throw new LowerError(
+      `state \`${stmt.name.name}\` is not trained, so it has no weight decay`,
+      stmt.decay.span,
+      "a state changes only by its update (`" +
+        stmt.name.name +
+        " = …`); declare a trained tensor with `param`",
+    );
+  }
+  if (stmt.type.role !== "tensor")
+    throw new LowerError("a state is a plain tensor type", stmt.type.span);
+  const shape = evalTypeDims(stmt.type, f, (name, e) => unknownDim(name, e.span, f));
+  const path = f.path + stmt.name.name;
+  const v = f.scope.state({
+    name: path,
+    shape,
+    blockShape: shape,
+    stacked: [],
+    init: initSpec(stmt.init),
+    loc: stmt.span,
+  });
+  f.vars.declare(stmt.name.name, {
+    value: v,
+    mutable: false,
+    declaredAt: stmt.span,
+    state: { path },
+  });
+}
+
+/**
+ * `mu = e` for a state: its one update, an output of the training step's forward pass (the
+ * evaluation graph, which writes no state, only checks it). A value with extra leading 1s
+ * (`mean_nodes(x)`: [1, d] for a [d] state) is reshaped.
+ */
+function lowerStateUpdate(
+  cx: LowerContext,
+  target: Ident,
+  binding: VarBinding,
+  next: Value,
+  span: Span,
+  f: Frame,
+): void {
+  const state = binding.state!;
+  if (state.updatedAt) {
+    throw new LowerError(
+      `state \`${target.name}\` is updated twice (first on line ${state.updatedAt.line})`,
+      target.span,
+      "a state has one update per training step; compute the new value first and assign it once",
+    );
+  }
+  if (binding.value === "poison") throw new Poisoned();
+  const shape = (binding.value as Value).shape;
+  const value = stateShaped(next, shape, f);
+  if (!value) {
+    throw new LowerError(
+      `state \`${target.name}\` is ${shapeToString(shape)} but the new value is ${shapeToString(next.shape)}`,
+      span,
+      "a state keeps its shape; a column statistic such as mean_nodes(x) ([1, d]) fits a [d] state",
+    );
+  }
+  if (cx.opts.training) {
+    try {
+      // No loss reads a new state, so nothing flows back through it: said to autodiff, so that
+      // no backward (a stored loop's included) computes the update's VJP only to multiply by 0.
+      const detached = f.scope.b.unary("stop_gradient", value);
+      f.scope.updateState({ name: state.path, value: detached });
+    } catch (e) {
+      if (e instanceof StateUpdateRefused) throw new LowerError(e.message, span);
+      throw e;
+    }
+  }
+  state.updatedAt = span;
+}
+
+/** v as a tensor of `shape`: itself, or reshaped when it only has extra leading 1s. */
+function stateShaped(v: Value, shape: readonly Dim[], f: Frame): Value | undefined {
+  if (shapeEquals(v.shape, shape)) return v;
+  const extra = v.shape.length - shape.length;
+  if (extra <= 0 || !v.shape.slice(0, extra).every((d) => d === 1)) return undefined;
+  if (!shapeEquals(v.shape.slice(extra), shape)) return undefined;
+  return f.scope.b.op("reshape", [v], { shape: [...shape] });
 }
 
 /** A parameter's own weight decay: a compile-time number ≥ 0 (a literal or hyperparameters). */
@@ -228,6 +321,7 @@ function lowerAssign(
         s ? `did you mean \`${s}\`?` : `declare it first: var ${t.name} = …`,
       );
     }
+    if (binding.state) return lowerStateUpdate(cx, t, binding, values[i]!, span, f);
     if (!binding.mutable) {
       throw new LowerError(
         `cannot assign to \`${t.name}\`: it is not a variable`,
@@ -268,6 +362,13 @@ function lowerRepeat(cx: LowerContext, stmt: Extract<Stmt, { kind: "repeat" }>, 
   const carriedValues: Value[] = [];
   for (const name of carried) {
     const binding = f.vars.lookup(name)!;
+    if (binding.state) {
+      throw new LowerError(
+        `state \`${name}\` is updated inside a repeat that does not declare it`,
+        stmt.span,
+        "every block would write the one running value; declare the state inside the repeat's body (or in the layer it calls) for one per block",
+      );
+    }
     if (!binding.mutable) {
       throw new LowerError(
         `\`${name}\` is updated inside the repeat but is not a variable`,

@@ -26,6 +26,18 @@ export interface VarBinding {
   value: Value | Value[] | "poison";
   mutable: boolean;
   declaredAt?: Span;
+  /**
+   * A model state (`state mu: … = zeros`): `value` is its value before the step; `mu = e` is its
+   * one update, allowed where it is declared, and reading it after the update is an error.
+   */
+  state?: StateBinding;
+}
+
+export interface StateBinding {
+  /** Dotted path, as the model's state list names it. */
+  path: string;
+  /** Where it was updated, once it has been. */
+  updatedAt?: Span;
 }
 
 /** Lexical variables, block by block. */

@@ -102,7 +102,8 @@ function printStmt(s: ast.Stmt, indent: string): string {
     case "param": {
       const args = s.init.args.length > 0 ? `(${s.init.args.map(printLiteral).join(", ")})` : "";
       const decay = s.decay ? `, decay = ${expr(s.decay)}` : "";
-      return `param ${s.name.name}: ${printType(s.type)} = ${s.init.name.name}${args}${decay}`;
+      const keyword = s.state ? "state" : "param";
+      return `${keyword} ${s.name.name}: ${printType(s.type)} = ${s.init.name.name}${args}${decay}`;
     }
     case "let":
       return `${s.mutable ? "var" : "let"} ${printPattern(s.targets, s.tuple)} = ${expr(s.value)}`;

@@ -83,6 +83,13 @@ layer edge_mlp(x: [N, d], e: [E, d]) -> [N, d] {
   return aggregate mean over edges (u -> v) { relu(x[u] @ W + e) * s }
 }
 
+layer running_center(x: [N, d]) -> [N, d] {
+  state mu: [d] = zeros
+  let z = x - mu
+  mu = 0.9 * mu + 0.1 * mean_nodes(x)
+  return z
+}
+
 layer pool(x: [N, d]) -> [N, d] {
   return aggregate max over edges (src -> dst) {
     let m = x[src]

@@ -5,7 +5,7 @@ import { tensor, type Tensor } from "../../compiler/ir/tensor.js";
 import type { LoweredModel } from "../../compiler/lower/lower.js";
 import { graphView, type CsrGraph } from "../../compiler/ir/interp.js";
 import type { Dataset } from "../../runtime/data/types.js";
-import { initParameters } from "../../driver/init.js";
+import { initModelStates, initParameters } from "../../driver/init.js";
 import { bindDims, dataArrays, uploadedShape } from "../../driver/session.js";
 import { randomTensor, rng } from "../../compiler/gradcheck/random.js";
 
@@ -62,10 +62,14 @@ export function datasetModelCase(
     srcIdx: ds.graph.srcIdx,
     graphPtr: ds.graph.graphPtr,
   };
+  // Model state (running statistics) at its initial values: the training forward only updates it.
+  const states = initModelStates(m.states, dims).map((v, i) =>
+    tensor(evalShape(m.states[i]!.shape, dims), Float64Array.from(v)),
+  );
   return {
     dims,
     graph: graphView(csr),
-    inputs: [...inputs, ...values],
+    inputs: [...inputs, ...values, ...states],
     numData: m.inputs.length,
     csr,
   };

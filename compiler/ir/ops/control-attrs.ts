@@ -37,6 +37,18 @@ export interface RevUpdate {
 export interface RevStatement extends RevUpdate {
   reads: number[];
   then?: RevUpdate[];
+  /**
+   * How many model-state values (running statistics, `state` in the language) the region returns
+   * after its updates. They leave the block as outputs after its variables, take no part in the
+   * inverse, and get no gradient: the training step writes them back, so the backward's
+   * recomputation of the region produces them again only to drop them.
+   */
+  states?: number;
+}
+
+/** The number of model-state outputs of a statement's region (after its update values). */
+export function statementStates(s: RevStatement): number {
+  return s.states ?? 0;
 }
 
 /** A statement's updates in the order they apply; region output i feeds update i. */

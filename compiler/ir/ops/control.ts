@@ -9,6 +9,8 @@
 //             each statement's g is a region of the variables it reads and the block's consts.
 //             A compound statement (`then`) applies several updates whose values one region
 //             computes together — a reversible body's `let` shared by them is evaluated once.
+//             A region may also return model-state values (`states`), after the update values:
+//             outputs of the block after its variables, outside the inverse and the gradient.
 //  fixpoint   z* = f(z*, consts) by plain (Picard) or Anderson-accelerated iteration.
 import { andersonWeightsFromGram } from "../../contract.js";
 import { fixpointVjp, revBlockVjp, scanVjp } from "../../autodiff/control.js";
@@ -21,6 +23,7 @@ import {
   fixpointAttrs,
   revStatements,
   scanAttrs,
+  statementStates,
   statementUpdates,
   type FixpointAttrs,
 } from "./control-attrs.js";
@@ -112,6 +115,7 @@ const revBlockOp: OpDef = {
     const consts = inputs.slice(numVars);
     const stmts = revStatements(attrs);
     if (stmts.length !== regions.length) return "rev_block: one region per statement";
+    const states: Shape[] = [];
     for (let k = 0; k < stmts.length; k++) {
       const s = stmts[k]!;
       const updates = statementUpdates(s);
@@ -123,8 +127,10 @@ const revBlockOp: OpDef = {
         `rev_block statement ${k}`,
       );
       if (err) return err;
-      if (regions[k]!.outputs.length !== updates.length)
-        return `rev_block: statement ${k} has ${updates.length} updates but its region ${regions[k]!.outputs.length} outputs`;
+      const numStates = statementStates(s);
+      if (regions[k]!.outputs.length !== updates.length + numStates)
+        return `rev_block: statement ${k} has ${updates.length} updates and ${numStates} states but its region ${regions[k]!.outputs.length} outputs`;
+      states.push(...regions[k]!.outputs.slice(updates.length).map((v) => v.shape));
       for (const [i, u] of updates.entries()) {
         const g = regions[k]!.outputs[i]!.shape;
         const t = vars[u.target]!;
@@ -133,14 +139,16 @@ const revBlockOp: OpDef = {
         }
       }
     }
-    return vars;
+    return [...vars, ...states];
   },
   evaluate: (inputs, attrs, ctx, regions) => {
     const numVars = attrs.numVars as number;
     const vars = inputs.slice(0, numVars);
     const consts = inputs.slice(numVars);
+    const states: Tensor[] = [];
     revStatements(attrs).forEach((s, k) => {
       const gs = ctx.runRegion(regions[k]!, [...s.reads.map((r) => vars[r]!), ...consts]);
+      states.push(...gs.slice(statementUpdates(s).length));
       statementUpdates(s).forEach((u, j) => {
         const x = vars[u.target]!;
         const g = gs[j]!;
@@ -150,7 +158,7 @@ const revBlockOp: OpDef = {
         vars[u.target] = out;
       });
     });
-    return vars;
+    return [...vars, ...states];
   },
   regionVjp: revBlockVjp,
   inverse: { kind: "block", numVars: (attrs) => attrs.numVars as number },
