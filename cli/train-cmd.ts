@@ -38,6 +38,7 @@ import { checkSyntheticFits } from "../driver/limits.js";
 import { profileOptions, printProfile, profileJson } from "./profile-output.js";
 import { formatDiagnostics } from "../grammar/diagnostics.js";
 import { loopsKeepingActivations, storedLoopDiagnostic } from "../compiler/stored-loops.js";
+import { markPhase } from "../runtime/util/phases.js";
 
 export interface TrainCommandOptions {
   data: string;
@@ -228,6 +229,7 @@ export function loadData(o: { data: string; split?: string }): Promise<Dataset> 
 }
 
 export async function trainCommand(file: string, o: TrainCommandOptions): Promise<number> {
+  markPhase("command's modules loaded");
   if (!(o.epochs >= 1)) throw new UsageError("--epochs must be at least 1");
   if (!(o.partitions >= 1)) throw new UsageError("--partitions must be at least 1");
   if (!(o.evalEvery >= 1)) throw new UsageError("--eval-every must be at least 1");
@@ -246,7 +248,9 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     [{ option: "the model's source file", path: file }],
   );
   const { bits, model } = compileForRun(file, o);
+  markPhase("model compiled");
   const ctx = interpreted ? undefined : await acquireGpu();
+  markPhase("device opened");
   if (ctx) {
     ctx.onCompileProgress = compileProgress(!!o.quiet);
     // A synthetic graph too big for this device is refused before it is generated.
@@ -254,6 +258,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
       checkSyntheticFits(model, o.data, poolLimitsOf(ctx.limits));
   }
   const ds = await loadData(o);
+  markPhase("data loaded");
   if (o.partitions > ds.graph.numNodes)
     throw new UsageError(
       `--partitions ${o.partitions} is more than the ${ds.graph.numNodes} nodes of ${ds.name}; ` +
@@ -279,6 +284,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
       perOp: bits !== undefined,
       denseFeatures: o.denseFeatures,
     }));
+  markPhase("memory planned");
   // Exact mode: the grid against the data, before training (a state beyond its range cannot train).
   const start = ctx && bits !== undefined ? startingParams(model, dims, o, optimizer) : undefined;
   const exact =
