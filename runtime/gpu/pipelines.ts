@@ -58,6 +58,14 @@ export class ShaderCompileError extends Error {
 /** Progress of a burst of kernel compiles: `done` of `total` ready. */
 export type CompileProgress = (done: number, total: number) => void;
 
+/**
+ * The warm-up sleeps only once no kernel of the burst has become ready for this long. From a warm
+ * Mesa cache a kernel is ready every few milliseconds and a 5 ms sleep per turn of the event
+ * loop (each kernel takes several turns) made the default Cora model's 110 kernels take 0.9 s
+ * instead of 0.5 s; a cold compile takes 50 ms to seconds per kernel, and sleeps through them.
+ */
+const STALL_MS = 20;
+
 /** A burst smaller than this is compiled on this device alone (a helper costs a device). */
 const HELPER_MIN_KERNELS = 16;
 
@@ -89,6 +97,8 @@ export class PipelineCache {
   /** The compile helper device's scratch buffers (the helper lives as long as the context). */
   private helperScratch: Scratch | undefined;
   private throttling = false;
+  /** When a kernel of the burst last became ready (or the burst began): see STALL_MS. */
+  private lastReady = 0;
 
   constructor(
     private readonly ctx: GpuContext,
@@ -115,7 +125,10 @@ export class PipelineCache {
     if (!p) {
       // All of a program's kernels are requested together (Executor.prepare): one burst, one
       // progress count.
-      if (this.pending === 0) this.burst = { done: 0, total: 0 };
+      if (this.pending === 0) {
+        this.burst = { done: 0, total: 0 };
+        this.lastReady = performance.now();
+      }
       this.pending++;
       this.burst.total++;
       if (this.options.warm !== false) this.throttle();
@@ -136,8 +149,9 @@ export class PipelineCache {
   /**
    * dawn.node polls for completions with setImmediate while any GPU promise is outstanding, which
    * keeps the JS thread at 100 % of a core: on a CPU adapter, a core taken from LLVM for the
-   * whole warm-up. While a burst is pending this sleeps the thread 5 ms per turn of the event
-   * loop (Atomics.wait: a real sleep, not a spin), so Dawn polls ~200 times a second instead.
+   * whole warm-up. While a burst is pending and stalled (STALL_MS) this sleeps the thread 5 ms
+   * per turn of the event loop (Atomics.wait: a real sleep, not a spin), so Dawn polls ~200
+   * times a second instead.
    */
   private throttle(): void {
     if (this.throttling || this.ctx.adapterInfo.class !== "cpu") return;
@@ -145,12 +159,14 @@ export class PipelineCache {
     sleepWhileBusy(
       () => this.pending > 0,
       () => (this.throttling = false),
+      () => performance.now() - this.lastReady > STALL_MS,
     );
   }
 
   private settled(): void {
     this.pending--;
     this.burst.done++;
+    this.lastReady = performance.now();
     this.ctx.onCompileProgress?.(this.burst.done, this.burst.total);
   }
 
