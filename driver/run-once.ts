@@ -42,7 +42,8 @@ export async function runOnce<H, K>(
   const refs = inputs.map((data, i) => {
     const n = numElements(evalShape(g.inputs[i]!.shape, dims));
     const v = ex.allocate(n, "activations", g.inputs[i]!.hint ?? `input${i}`);
-    backend.write(v.buf.handle, Float32Array.from(data));
+    // Float32 inputs (the node features, parameters) upload as they are, without a copy.
+    backend.write(v.buf.handle, data instanceof Float32Array ? data : Float32Array.from(data));
     return v;
   });
   const before = backend.stats.dispatches;

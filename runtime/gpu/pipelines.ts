@@ -59,10 +59,12 @@ export class ShaderCompileError extends Error {
 export type CompileProgress = (done: number, total: number) => void;
 
 /**
- * The warm-up sleeps only once no kernel of the burst has become ready for this long. From a warm
- * Mesa cache a kernel is ready every few milliseconds and a 5 ms sleep per turn of the event
- * loop (each kernel takes several turns) made the default Cora model's 110 kernels take 0.9 s
- * instead of 0.5 s; a cold compile takes 50 ms to seconds per kernel, and sleeps through them.
+ * A burst has stalled when none of its kernels was created, dispatched for warm-up or became
+ * ready for this long: the driver is compiling. Only then does the warm-up sleep between turns of
+ * the event loop and bring in the helper device. From a warm Mesa cache kernels move every few
+ * milliseconds and neither pays: the 5 ms sleeps (each kernel takes several turns) made the
+ * default Cora model's 110 kernels take 0.9 s instead of 0.5 s, and the helper compiled again
+ * what the cache held. A cold compile takes 50 ms to seconds per kernel.
  */
 const STALL_MS = 20;
 
@@ -97,8 +99,8 @@ export class PipelineCache {
   /** The compile helper device's scratch buffers (the helper lives as long as the context). */
   private helperScratch: Scratch | undefined;
   private throttling = false;
-  /** When a kernel of the burst last became ready (or the burst began): see STALL_MS. */
-  private lastReady = 0;
+  /** When the burst last moved (began, or a kernel was created, dispatched or ready): STALL_MS. */
+  private lastProgress = 0;
 
   constructor(
     private readonly ctx: GpuContext,
@@ -127,7 +129,7 @@ export class PipelineCache {
       // progress count.
       if (this.pending === 0) {
         this.burst = { done: 0, total: 0 };
-        this.lastReady = performance.now();
+        this.lastProgress = performance.now();
       }
       this.pending++;
       this.burst.total++;
@@ -159,14 +161,21 @@ export class PipelineCache {
     sleepWhileBusy(
       () => this.pending > 0,
       () => (this.throttling = false),
-      () => performance.now() - this.lastReady > STALL_MS,
+      () => this.stalled(),
     );
+  }
+
+  /** Whether the burst has stalled (STALL_MS); starts the helper device when it is wanted. */
+  private stalled(): boolean {
+    if (performance.now() - this.lastProgress <= STALL_MS) return false;
+    if (this.queue.length > 0 && this.wantHelper() === "on stall") this.startHelper();
+    return true;
   }
 
   private settled(): void {
     this.pending--;
     this.burst.done++;
-    this.lastReady = performance.now();
+    this.lastProgress = performance.now();
     this.ctx.onCompileProgress?.(this.burst.done, this.burst.total);
   }
 
@@ -177,24 +186,34 @@ export class PipelineCache {
    */
   private warm(kernel: CompiledKernel, src: KernelSource): Promise<CompiledKernel> {
     if (this.options.warm === false) return Promise.resolve(kernel);
+    this.lastProgress = performance.now();
     return new Promise<CompiledKernel>((resolve, reject) => {
       this.queue.push({ kernel, src, resolve: () => resolve(kernel), reject });
       if (!this.mainActive) {
         this.mainActive = true;
         void this.serve();
       }
-      if (!this.helperActive && this.pending >= HELPER_MIN_KERNELS && this.wantHelper()) {
-        this.helperActive = true;
-        void this.serveWithHelper();
-      }
+      if (this.wantHelper() === "now") this.startHelper();
     });
   }
 
-  private wantHelper(): boolean {
+  /** Brings in the helper device for a large burst (once per burst it is away). */
+  private startHelper(): void {
+    if (this.helperActive || this.pending < HELPER_MIN_KERNELS) return;
+    this.helperActive = true;
+    void this.serveWithHelper();
+  }
+
+  /**
+   * When a burst gets the helper device: asked for (`helper: true`, REVGNN_PARALLEL_COMPILE=1)
+   * from the start; by default on a CPU adapter with 2+ cores once the burst stalls (STALL_MS).
+   */
+  private wantHelper(): "now" | "on stall" | "never" {
     const env = envVar("REVGNN_PARALLEL_COMPILE");
-    if (env === "0") return false;
-    if (env === "1") return true;
-    return (this.options.helper ?? this.ctx.adapterInfo.class === "cpu") && hardwareThreads() >= 2;
+    if (env === "0") return "never";
+    if (env === "1" || this.options.helper === true) return "now";
+    const cpu = this.options.helper ?? this.ctx.adapterInfo.class === "cpu";
+    return cpu && hardwareThreads() >= 2 ? "on stall" : "never";
   }
 
   /** This device's worker: takes jobs from the front until none is left. */
@@ -212,6 +231,7 @@ export class PipelineCache {
           await inFlight.shift();
           continue;
         }
+        this.lastProgress = performance.now();
         inFlight.push(
           this.dispatchEmpty(this.ctx.device, this.scratch(), job.kernel.pipeline, job.kernel).then(
             job.resolve,
