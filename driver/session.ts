@@ -253,12 +253,12 @@ interface Bound<H, K> {
 }
 
 export class Session<H, K> implements TrainingSession {
-  /** The programs with dense features (what `revgnn compile` emits). */
-  private readonly dense: CompiledPrograms;
-  /** The programs the device runs: the dense ones, or the sparse-feature ones when the first
-   *  bound data is sparse enough (driver/sparse-features.ts) and the model allows it. */
-  private active: CompiledPrograms;
-  private chosen = false;
+  /** The programs with dense features (what `revgnn compile` emits), built when first needed:
+   *  a run on sparse features never needs them. */
+  private dense?: CompiledPrograms;
+  /** The programs chosen for the first bound data: the sparse-feature ones when that data is
+   *  sparse enough (driver/sparse-features.ts) and the model allows it, else the dense ones. */
+  private chosen?: CompiledPrograms;
   params: View<H>[] = [];
   states: View<H>[] = [];
   private scalars?: View<H>;
@@ -271,10 +271,6 @@ export class Session<H, K> implements TrainingSession {
     readonly model: CompiledModel,
     readonly options: SessionOptions,
   ) {
-    // The one compiler pipeline, for this backend's adapter: `revgnn compile --emit wgsl` runs
-    // the same driver, so it writes exactly these kernels for the same options.
-    this.dense = this.compile(false);
-    this.active = this.dense;
     const names = model.train.params.map((p) => p.name);
     this.finite = new FiniteCheck(backend, [
       ...names,
@@ -282,6 +278,13 @@ export class Session<H, K> implements TrainingSession {
     ]);
   }
 
+  /** The programs the device runs (the dense ones until data is bound). */
+  private get active(): CompiledPrograms {
+    return this.chosen ?? (this.dense ??= this.compile(false));
+  }
+
+  // The one compiler pipeline, for this backend's adapter: `revgnn compile --emit wgsl` runs the
+  // same driver, so it writes exactly these kernels for the same options.
   private compile(sparseFeatures: boolean): CompiledPrograms {
     return compileProgramOnce(this.model, {
       optimizer: this.options.optimizer,
@@ -320,12 +323,13 @@ export class Session<H, K> implements TrainingSession {
    */
   private choosePrograms(dims: Readonly<Record<string, number>>): void {
     if (this.chosen) return;
-    this.chosen = true;
     const features = this.model.train.inputs.find((i) => i.role === "features");
     const dim = features?.shape[1];
-    if (this.options.denseFeatures || typeof dim !== "string" || !wantsSparse(dims, dim)) return;
-    const sparse = this.compile(true);
-    if (sparse.sparseFeatures) this.active = sparse;
+    const sparse =
+      !this.options.denseFeatures && typeof dim === "string" && wantsSparse(dims, dim)
+        ? this.compile(true)
+        : undefined;
+    this.chosen = sparse?.sparseFeatures ? sparse : this.active;
   }
 
   get dims(): DimBindings | undefined {
