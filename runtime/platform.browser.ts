@@ -63,6 +63,7 @@ export function sleepWhileBusy(
   _busy: () => boolean,
   done: () => void,
   _stalled?: () => boolean,
+  _sleepMs?: number,
 ): void {
   done();
 }
