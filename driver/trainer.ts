@@ -290,7 +290,7 @@ async function runTraining(
           lastStepFixpoints = [...session.fixpoints.step];
         }
         await profiler?.afterStep();
-        if (t === 1) markPhase("first step");
+        if (stepSeconds.length === 1) markPhase("first step");
       };
       if (opts.partitions <= 1) {
         await step();
