@@ -23,17 +23,8 @@ import { writeFileAtomicSync } from "../runtime/util/atomic-write.js";
 import { reportError, UsageError } from "./errors.js";
 import { exactBits, refuseContradiction } from "./train-cmd.js";
 
-export const EMITS = [
-  "summary",
-  "ast",
-  "ir",
-  "backward",
-  "inverse",
-  "passes",
-  "wgsl",
-  "params",
-] as const;
-export type Emit = (typeof EMITS)[number];
+import type { Emit } from "./emits.js";
+export { EMITS, type Emit } from "./emits.js";
 
 export interface CompileCommandOptions {
   set: Record<string, string>;

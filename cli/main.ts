@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 // The `revgnn` command: compile, train, plan (and check, bench), built on commander.
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { compileCommand, EMITS, type CompileCommandOptions } from "./compile-cmd.js";
-import { reportError } from "./errors.js";
-import { benchCommand } from "./bench-cmd.js";
-import { checkCommand } from "./check-cmd.js";
-import { gradcheckCommand } from "./gradcheck-cmd.js";
-import { planCommand, trainCommand } from "./train-cmd.js";
+// Each command's module is imported when the command runs, not here: the compiler's parser
+// (chevrotain) and the benchmark's plotting (vega) take a third of a second each to load, which
+// `--help` and a training run that needs neither should not pay.
+import type { CompileCommandOptions } from "./compile-cmd.js";
+import { EMITS } from "./emits.js";
 import { parseDecimalText } from "../grammar/numbers.js";
 import {
   DEFAULT_OPTIMIZER,
@@ -14,6 +13,9 @@ import {
   optimizers,
   type Optimizer,
 } from "../compiler/optimizers.js";
+import { markPhase, phaseReport } from "../runtime/util/phases.js";
+
+markPhase("modules loaded");
 
 /** `--optimizer`, whose choices are the optimizer registry's (compiler/optimizers.ts). */
 function optimizerOption(description: string): Option {
@@ -141,7 +143,8 @@ program
       .choices(["cpu", "gpu"])
       .default("cpu"),
   )
-  .action((file: string, o: CompileCommandOptions) => {
+  .action(async (file: string, o: CompileCommandOptions) => {
+    const { compileCommand } = await import("./compile-cmd.js");
     process.exitCode = compileCommand(file, o);
   });
 
@@ -205,6 +208,7 @@ program
   .option("--profile", "time every kernel of a few steps after warm-up; print a table", false)
   .option("--profile-steps <n>", "steps to time with --profile", count("--profile-steps", 1), 3)
   .action(async (file: string, o) => {
+    const { trainCommand } = await import("./train-cmd.js");
     process.exitCode = await trainCommand(file, o);
   });
 
@@ -243,6 +247,7 @@ program
       .default("gpu"),
   )
   .action(async (file: string, o) => {
+    const { planCommand } = await import("./train-cmd.js");
     process.exitCode = await planCommand(file, o);
   });
 
@@ -273,6 +278,7 @@ program
   .addOption(backendOption())
   .addOption(requireReversibleOption())
   .action(async (file: string, o) => {
+    const { checkCommand } = await import("./check-cmd.js");
     process.exitCode = await checkCommand(file, o);
   });
 
@@ -302,7 +308,8 @@ program
     1e-6,
   )
   .option("--store-activations", "also check the stored-activation schedule", false)
-  .action((file: string, o) => {
+  .action(async (file: string, o) => {
+    const { gradcheckCommand } = await import("./gradcheck-cmd.js");
     process.exitCode = gradcheckCommand(file, o);
   });
 
@@ -314,6 +321,7 @@ program
   .option("--quick", "a reduced suite, under two minutes", false)
   .option("--out <dir>", "where to write results (default bench/results)")
   .action(async (o: { quick: boolean; out?: string }) => {
+    const { benchCommand } = await import("./bench-cmd.js");
     process.exitCode = await benchCommand(o);
   });
 
@@ -324,6 +332,10 @@ try {
     // Help and version exit 0; usage errors (already printed by commander) exit 2.
     process.exitCode = err.exitCode === 0 ? 0 : 2;
   } else {
+    const { reportError } = await import("./errors.js");
     process.exitCode = reportError(err);
   }
 }
+markPhase("command done");
+const phases = phaseReport();
+if (phases) console.error(phases);

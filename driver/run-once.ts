@@ -45,7 +45,8 @@ export async function runOnce<H, K>(
   const refs = inputs.map((data, i): TensorRef<H> => {
     const shape = evalShape(g.inputs[i]!.shape, dims);
     const label = g.inputs[i]!.hint ?? `input${i}`;
-    const host = Float32Array.from(data);
+    // Float32 inputs (the node features, parameters) upload as they are, without a copy.
+    const host = data instanceof Float32Array ? data : Float32Array.from(data);
     // A matrix over one binding that only row-range kernels read (dense node features) goes in
     // row chunks, as a training session holds it; anything else over the limit is refused here.
     const [rows, ...rest] = shape;

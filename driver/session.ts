@@ -21,7 +21,7 @@ import { initModelStates } from "./init.js";
 import { FiniteCheck, NonFiniteStateError } from "./finite.js";
 import type { Program } from "../compiler/contract.js";
 import { paddedDims, type Padding } from "../compiler/padding.js";
-import type { CompiledPrograms } from "../compiler/pipeline.js";
+import type { CompiledPrograms, PipelineOptions } from "../compiler/pipeline.js";
 import {
   FEATURE_NONZEROS,
   countNonzeros,
@@ -32,6 +32,29 @@ import {
 import { cropArray, padArray } from "./padded-arrays.js";
 
 export class DataShapeError extends Error {}
+
+/**
+ * A model's programs by the options that shape them. A run builds the same programs twice, for
+ * its memory plan (a dry-run session) and for its device session, each dense and sparse: 0.1 s
+ * of a warm start spent compiling again what it had. Sessions only read their programs.
+ */
+const programsByModel = new WeakMap<CompiledModel, Map<string, CompiledPrograms>>();
+
+function compileProgramOnce(model: CompiledModel, options: PipelineOptions): CompiledPrograms {
+  const key = JSON.stringify([
+    options.optimizer,
+    options.storeActivations,
+    options.checkpointEvery ?? null,
+    options.perOp ?? false,
+    options.target,
+    options.sparseFeatures ?? false,
+  ]);
+  let programs = programsByModel.get(model);
+  if (!programs) programsByModel.set(model, (programs = new Map()));
+  let compiled = programs.get(key);
+  if (!compiled) programs.set(key, (compiled = compileProgram(model, options)));
+  return compiled;
+}
 
 /** Graphs in a dataset's batch (1 for a single graph). */
 export function numGraphs(g: Dataset["graph"]): number {
@@ -254,12 +277,12 @@ interface Bound<H, K> {
 }
 
 export class Session<H, K> implements TrainingSession {
-  /** The programs with dense features (what `revgnn compile` emits). */
-  private readonly dense: CompiledPrograms;
-  /** The programs the device runs: the dense ones, or the sparse-feature ones when the first
-   *  bound data is sparse enough (driver/sparse-features.ts) and the model allows it. */
-  private active: CompiledPrograms;
-  private chosen = false;
+  /** The programs with dense features (what `revgnn compile` emits), built when first needed:
+   *  a run on sparse features never needs them. */
+  private dense?: CompiledPrograms;
+  /** The programs chosen for the first bound data: the sparse-feature ones when that data is
+   *  sparse enough (driver/sparse-features.ts) and the model allows it, else the dense ones. */
+  private chosen?: CompiledPrograms;
   params: View<H>[] = [];
   states: View<H>[] = [];
   /**
@@ -277,10 +300,6 @@ export class Session<H, K> implements TrainingSession {
     readonly model: CompiledModel,
     readonly options: SessionOptions,
   ) {
-    // The one compiler pipeline, for this backend's adapter: `revgnn compile --emit wgsl` runs
-    // the same driver, so it writes exactly these kernels for the same options.
-    this.dense = this.compile(false);
-    this.active = this.dense;
     const names = model.train.params.map((p) => p.name);
     this.finite = new FiniteCheck(backend, [
       ...names,
@@ -289,9 +308,19 @@ export class Session<H, K> implements TrainingSession {
     ]);
   }
 
+  /** The programs the device runs (the dense ones until data is bound). */
+  private get active(): CompiledPrograms {
+    return this.chosen ?? (this.dense ??= this.compile(false));
+  }
+
+  // The one compiler pipeline, for this backend's adapter: `revgnn compile --emit wgsl` runs the
+  // same driver, so it writes exactly these kernels for the same options.
   private compile(sparseFeatures: boolean): CompiledPrograms {
-    return compileProgram(this.model, {
-      ...this.options,
+    return compileProgramOnce(this.model, {
+      optimizer: this.options.optimizer,
+      storeActivations: this.options.storeActivations,
+      checkpointEvery: this.options.checkpointEvery,
+      perOp: this.options.perOp,
       target: { tuning: this.backend.tuning, maxStorageBuffers: this.backend.maxStorageBuffers },
       sparseFeatures,
     });
@@ -324,12 +353,13 @@ export class Session<H, K> implements TrainingSession {
    */
   private choosePrograms(dims: Readonly<Record<string, number>>): void {
     if (this.chosen) return;
-    this.chosen = true;
     const features = this.model.train.inputs.find((i) => i.role === "features");
     const dim = features?.shape[1];
-    if (this.options.denseFeatures || typeof dim !== "string" || !wantsSparse(dims, dim)) return;
-    const sparse = this.compile(true);
-    if (sparse.sparseFeatures) this.active = sparse;
+    const sparse =
+      !this.options.denseFeatures && typeof dim === "string" && wantsSparse(dims, dim)
+        ? this.compile(true)
+        : undefined;
+    this.chosen = sparse?.sparseFeatures ? sparse : this.active;
   }
 
   get dims(): DimBindings | undefined {

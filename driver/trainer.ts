@@ -35,6 +35,7 @@ import type { GraphRunner } from "./graph-runner.js";
 import { BufferLimitError, DeviceAllocationError } from "../runtime/gpu/memory.js";
 import type { TimedDispatch, TimingMethod } from "../runtime/gpu/dispatch-timer.js";
 import { summarizeProfile, type KernelProfile } from "../runtime/profile/profile.js";
+import { markPhase } from "../runtime/util/phases.js";
 
 export interface TrainOptions {
   epochs: number;
@@ -162,6 +163,7 @@ export async function train<H, K>(
   // Every parameter and data input must fit one buffer: refused here, before anything compiles.
   checkTensorSizes(model, bindDims(model.train.inputs, ds), backend.memory.limits);
   const session = new Session(backend, model, sessionOptions(opts));
+  markPhase("programs built");
   const result = await runTraining(session, model, ds, opts, progress, backend);
   const memory = backend.memory.snapshot();
   session.unbind();
@@ -214,6 +216,7 @@ async function runTraining(
   refusePerNodeParameters(model, opts.partitions);
   refusePartitionedGraphBatch(ds, opts.partitions);
   await session.bind(ds);
+  markPhase("kernels ready, data bound");
   const dims = session.dims!;
   const shapes = session.paramShapes(dims);
   const metric: TrainResult["metric"] = ds.labels.kind === "single" ? "accuracy" : "rocauc";
@@ -287,6 +290,7 @@ async function runTraining(
           lastStepFixpoints = [...session.fixpoints.step];
         }
         await profiler?.afterStep();
+        if (stepSeconds.length === 1) markPhase("first step");
       };
       if (opts.partitions <= 1) {
         await step();
@@ -322,6 +326,7 @@ async function runTraining(
         const e0 = performance.now();
         const ev = await session.evaluate();
         evalSeconds.push((performance.now() - e0) / 1000);
+        if (evalSeconds.length === 1) markPhase("first evaluation");
         Object.assign(entry, evaluationMetric(ds, ev), {
           evalLoss: ev.loss,
           validLoss: ev.validLoss,

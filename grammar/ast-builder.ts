@@ -9,7 +9,7 @@
 // It also reports the syntax errors the grammar lets through on purpose (see parser.ts) and the
 // ones that depend on a name rather than a token: reducers, `edges`, the argument lists of
 // `reversible groups`, fixpoint options.
-import { tokenMatcher, type CstNode, type CstNodeLocation, type IToken } from "chevrotain";
+import { tokenMatcher, type CstNode, type CstNodeLocation, type IToken } from "./chevrotain.js";
 import type * as ast from "./ast.js";
 import { joinSpans, type DiagnosticBag } from "./diagnostics.js";
 import { aggregationChoices, aggregationNamed } from "../compiler/lower/aggregations.js";

@@ -1,7 +1,7 @@
 // Regenerates grammar/cst.d.ts, the typed CST that the AST builder is written against, from the
 // parser's grammar. Run `npm run build && npm run gen:cst` after changing parser.ts and commit the
 // result; tests/grammar/cst-dts.test.ts fails while the committed file is stale.
-import { generateCstDts } from "@chevrotain/cst-dts-gen";
+import { generateCstDts } from "./chevrotain.js";
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -1,5 +1,5 @@
 // The .gnn lexer: one shared instance, since building it validates and optimises every pattern.
-import { Lexer, type ILexingResult } from "chevrotain";
+import { Lexer, type ILexingResult } from "./chevrotain.js";
 import { allTokens } from "./tokens.js";
 
 const gnnLexer = new Lexer(allTokens, {

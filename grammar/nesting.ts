@@ -3,7 +3,7 @@
 // 250 parentheses Node's stack runs out — a stack trace instead of a diagnostic. So nesting beyond
 // MAX_NESTING levels is refused before parsing, at the token where it goes too deep. A long flat
 // chain (`a + b + … + z`, thousands of terms) is not nesting: the parser reads it in a loop.
-import type { IToken, TokenType } from "chevrotain";
+import type { IToken, TokenType } from "./chevrotain.js";
 import type { Span } from "./ast.js";
 import { tokenSpan } from "./spans.js";
 import * as t from "./tokens.js";

@@ -9,7 +9,7 @@
 // end the input. Since the diagnostics keep one parser error per line, resuming at a line start
 // loses nothing. findReSyncTokenType and reSyncTo are chevrotain internals (hence the exactly
 // pinned version); tests/grammar/recovery.test.ts fails if they stop being called.
-import { CstParser, EOF, tokenMatcher, type IToken, type TokenType } from "chevrotain";
+import { CstParser, EOF, tokenMatcher, type IToken, type TokenType } from "./chevrotain.js";
 import { closerOf, Comma, Semicolon } from "./tokens.js";
 
 const closers = new Set(closerOf.values());

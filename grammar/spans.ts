@@ -1,6 +1,6 @@
 // Source spans (grammar/ast.ts's Span) from chevrotain's token and CST node positions, which are
 // already 1-based lines and columns with inclusive ends; only the end offset becomes exclusive.
-import type { CstNodeLocation, IToken } from "chevrotain";
+import type { CstNodeLocation, IToken } from "./chevrotain.js";
 import type { Span } from "./ast.js";
 
 export function tokenSpan(tok: IToken, file: string): Span {

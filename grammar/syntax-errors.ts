@@ -13,7 +13,7 @@ import {
   type IRecognitionException,
   type IToken,
   type TokenType,
-} from "chevrotain";
+} from "./chevrotain.js";
 import type { Span } from "./ast.js";
 import { joinSpans } from "./diagnostics.js";
 import { aggregationChoices } from "../compiler/lower/aggregations.js";

@@ -1,7 +1,7 @@
 // The token vocabulary of .gnn files. Every token has a `label`, the words error messages use for
 // it ("`)`", "a name"). Order matters in `allTokens`: chevrotain's lexer takes the first pattern
 // that matches, so longer operators come before their prefixes and comments before `/`.
-import { createToken, Lexer, type TokenType } from "chevrotain";
+import { createToken, Lexer, type TokenType } from "./chevrotain.js";
 
 // ---- trivia --------------------------------------------------------------------------------------
 

@@ -59,7 +59,12 @@ export function hardwareThreads(): number {
 }
 
 /** A browser's WebGPU settles its promises from its own event loop without polling: no throttle. */
-export function sleepWhileBusy(_busy: () => boolean, done: () => void): void {
+export function sleepWhileBusy(
+  _busy: () => boolean,
+  done: () => void,
+  _stalled?: () => boolean,
+  _sleepMs?: number,
+): void {
   done();
 }
 

@@ -27,14 +27,20 @@ export function hardwareThreads(): number {
 const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * While `busy()` holds, sleeps the thread 5 ms per turn of the event loop (Atomics.wait: a real
- * sleep, not a spin), then calls `done()`. dawn.node polls for GPU completions with setImmediate,
- * which otherwise keeps the JS thread at 100 % of a core (see PipelineCache.throttle).
+ * While `busy()` holds, sleeps the thread `sleepMs` per turn of the event loop (Atomics.wait: a
+ * real sleep, not a spin) on the turns where `stalled()` holds, then calls `done()`. dawn.node
+ * polls for GPU completions with setImmediate, which otherwise keeps the JS thread at 100 % of a
+ * core (see PipelineCache.throttle and the context's host waits in gpu/context.ts).
  */
-export function sleepWhileBusy(busy: () => boolean, done: () => void): void {
+export function sleepWhileBusy(
+  busy: () => boolean,
+  done: () => void,
+  stalled: () => boolean = () => true,
+  sleepMs = 5,
+): void {
   const tick = () => {
     if (!busy()) return done();
-    Atomics.wait(SLEEPER, 0, 0, 5);
+    if (stalled()) Atomics.wait(SLEEPER, 0, 0, sleepMs);
     setImmediate(tick);
   };
   setImmediate(tick);

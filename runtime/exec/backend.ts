@@ -54,6 +54,23 @@ export interface Backend<H, K> {
   readonly timing?: DispatchTiming;
 }
 
+/**
+ * One pipeline cache per device context: the backends of one context (a run's and the separate
+ * one its drift sampling measures on) share their compiled kernels, which the cache keys by
+ * their code. A separate cache made the first drift sample compile and warm again the kernels
+ * it shares with the training step: 0.2 s of a warm start.
+ */
+const pipelineCaches = new WeakMap<GpuContext, PipelineCache>();
+
+function pipelineCacheOf(ctx: GpuContext): PipelineCache {
+  let cache = pipelineCaches.get(ctx);
+  if (!cache) {
+    cache = new PipelineCache(ctx);
+    pipelineCaches.set(ctx, cache);
+  }
+  return cache;
+}
+
 export class GpuBackend implements Backend<GPUBuffer, CompiledKernel> {
   readonly memory: MemoryPool<GPUBuffer>;
   readonly pipelines: PipelineCache;
@@ -64,7 +81,7 @@ export class GpuBackend implements Backend<GPUBuffer, CompiledKernel> {
 
   constructor(readonly ctx: GpuContext) {
     this.memory = createGpuMemory(ctx);
-    this.pipelines = new PipelineCache(ctx);
+    this.pipelines = pipelineCacheOf(ctx);
     const stream = new CommandStream(ctx, this.memory, { label: "revgnn" });
     this.stream = stream;
     this.timing = {

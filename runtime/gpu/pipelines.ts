@@ -58,6 +58,16 @@ export class ShaderCompileError extends Error {
 /** Progress of a burst of kernel compiles: `done` of `total` ready. */
 export type CompileProgress = (done: number, total: number) => void;
 
+/**
+ * A burst has stalled when none of its kernels was created, dispatched for warm-up or became
+ * ready for this long: the driver is compiling. Only then does the warm-up sleep between turns of
+ * the event loop and bring in the helper device. From a warm Mesa cache kernels move every few
+ * milliseconds and neither pays: the 5 ms sleeps (each kernel takes several turns) made the
+ * default Cora model's 110 kernels take 0.9 s instead of 0.5 s, and the helper compiled again
+ * what the cache held. A cold compile takes 50 ms to seconds per kernel.
+ */
+const STALL_MS = 20;
+
 /** A burst smaller than this is compiled on this device alone (a helper costs a device). */
 const HELPER_MIN_KERNELS = 16;
 
@@ -89,6 +99,8 @@ export class PipelineCache {
   /** The compile helper device's scratch buffers (the helper lives as long as the context). */
   private helperScratch: Scratch | undefined;
   private throttling = false;
+  /** When the burst last moved (began, or a kernel was created, dispatched or ready): STALL_MS. */
+  private lastProgress = 0;
 
   constructor(
     private readonly ctx: GpuContext,
@@ -115,7 +127,10 @@ export class PipelineCache {
     if (!p) {
       // All of a program's kernels are requested together (Executor.prepare): one burst, one
       // progress count.
-      if (this.pending === 0) this.burst = { done: 0, total: 0 };
+      if (this.pending === 0) {
+        this.burst = { done: 0, total: 0 };
+        this.lastProgress = performance.now();
+      }
       this.pending++;
       this.burst.total++;
       if (this.options.warm !== false) this.throttle();
@@ -136,8 +151,9 @@ export class PipelineCache {
   /**
    * dawn.node polls for completions with setImmediate while any GPU promise is outstanding, which
    * keeps the JS thread at 100 % of a core: on a CPU adapter, a core taken from LLVM for the
-   * whole warm-up. While a burst is pending this sleeps the thread 5 ms per turn of the event
-   * loop (Atomics.wait: a real sleep, not a spin), so Dawn polls ~200 times a second instead.
+   * whole warm-up. While a burst is pending and stalled (STALL_MS) this sleeps the thread 5 ms
+   * per turn of the event loop (Atomics.wait: a real sleep, not a spin), so Dawn polls ~200
+   * times a second instead.
    */
   private throttle(): void {
     if (this.throttling || this.ctx.adapterInfo.class !== "cpu") return;
@@ -145,12 +161,21 @@ export class PipelineCache {
     sleepWhileBusy(
       () => this.pending > 0,
       () => (this.throttling = false),
+      () => this.stalled(),
     );
+  }
+
+  /** Whether the burst has stalled (STALL_MS); starts the helper device when it is wanted. */
+  private stalled(): boolean {
+    if (performance.now() - this.lastProgress <= STALL_MS) return false;
+    if (this.queue.length > 0 && this.wantHelper() === "on stall") this.startHelper();
+    return true;
   }
 
   private settled(): void {
     this.pending--;
     this.burst.done++;
+    this.lastProgress = performance.now();
     this.ctx.onCompileProgress?.(this.burst.done, this.burst.total);
   }
 
@@ -161,24 +186,34 @@ export class PipelineCache {
    */
   private warm(kernel: CompiledKernel, src: KernelSource): Promise<CompiledKernel> {
     if (this.options.warm === false) return Promise.resolve(kernel);
+    this.lastProgress = performance.now();
     return new Promise<CompiledKernel>((resolve, reject) => {
       this.queue.push({ kernel, src, resolve: () => resolve(kernel), reject });
       if (!this.mainActive) {
         this.mainActive = true;
         void this.serve();
       }
-      if (!this.helperActive && this.pending >= HELPER_MIN_KERNELS && this.wantHelper()) {
-        this.helperActive = true;
-        void this.serveWithHelper();
-      }
+      if (this.wantHelper() === "now") this.startHelper();
     });
   }
 
-  private wantHelper(): boolean {
+  /** Brings in the helper device for a large burst (once per burst it is away). */
+  private startHelper(): void {
+    if (this.helperActive || this.pending < HELPER_MIN_KERNELS) return;
+    this.helperActive = true;
+    void this.serveWithHelper();
+  }
+
+  /**
+   * When a burst gets the helper device: asked for (`helper: true`, REVGNN_PARALLEL_COMPILE=1)
+   * from the start; by default on a CPU adapter with 2+ cores once the burst stalls (STALL_MS).
+   */
+  private wantHelper(): "now" | "on stall" | "never" {
     const env = envVar("REVGNN_PARALLEL_COMPILE");
-    if (env === "0") return false;
-    if (env === "1") return true;
-    return (this.options.helper ?? this.ctx.adapterInfo.class === "cpu") && hardwareThreads() >= 2;
+    if (env === "0") return "never";
+    if (env === "1" || this.options.helper === true) return "now";
+    const cpu = this.options.helper ?? this.ctx.adapterInfo.class === "cpu";
+    return cpu && hardwareThreads() >= 2 ? "on stall" : "never";
   }
 
   /** This device's worker: takes jobs from the front until none is left. */
@@ -196,6 +231,7 @@ export class PipelineCache {
           await inFlight.shift();
           continue;
         }
+        this.lastProgress = performance.now();
         inFlight.push(
           this.dispatchEmpty(this.ctx.device, this.scratch(), job.kernel.pipeline, job.kernel).then(
             job.resolve,

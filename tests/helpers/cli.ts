@@ -20,10 +20,14 @@ export interface CliResult {
   err: string;
 }
 
-export function runCli(args: string[], opts: { uid?: number; timeoutMs?: number } = {}): CliResult {
+export function runCli(
+  args: string[],
+  opts: { uid?: number; timeoutMs?: number; env?: Record<string, string> } = {},
+): CliResult {
   const r = spawnSync(process.execPath, [...cliEntry, ...args], {
     encoding: "utf8",
     timeout: opts.timeoutMs ?? 600_000,
+    ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
     ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
   });
   const err = (r.stderr ?? "")

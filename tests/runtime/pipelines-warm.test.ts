@@ -5,7 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { PipelineCache, ShaderCompileError } from "../../runtime/gpu/pipelines.js";
 import { download, poisoned, randomArray, upload, useEnv } from "./helpers.js";
-import type { KernelSource } from "../../compiler/contract.js";
+import type { KernelSource, KernelSpec } from "../../compiler/contract.js";
+import { GpuBackend } from "../../runtime/exec/backend.js";
 
 const env = useEnv();
 
@@ -85,5 +86,16 @@ describe("pipeline warm-up", () => {
     } finally {
       env.ctx.onCompileProgress = undefined;
     }
+  });
+
+  it("backends of one device share one pipeline cache (a run's and its drift sampler's)", async () => {
+    const run = new GpuBackend(env.ctx);
+    const drift = new GpuBackend(env.ctx);
+    expect(drift.pipelines).toBe(run.pipelines);
+    const spec = { ...variant(7), name: "variant_7" } as unknown as KernelSpec;
+    const before = run.pipelines.size;
+    const kernel = await run.compile(spec);
+    expect(await drift.compile(spec)).toBe(kernel);
+    expect(run.pipelines.size).toBe(before + 1);
   });
 });
