@@ -116,8 +116,9 @@ describe("gradients on degenerate graphs (interpreter)", () => {
 
   // Deep in the stack, rows still exactly 0 after many blocks are restored from the forward's
   // record, not from a tolerance: the rebuild noise grows with depth. With only the first block
-  // anchored, group 2's LayerNorm beta is 5.0 % off here, and snapping differences within 2^10
-  // roundoffs to 0 (enough at L = 16) left it at that.
+  // anchored, group 2's LayerNorm beta was 5.0 % off here (the example's earlier version, with a
+  // LayerNorm pre-activation), and snapping differences within 2^10 roundoffs to 0 (enough at
+  // L = 16) left it at that.
   it("revgcnii.gnn at L = 32, initial weights: reversible = stored", () => {
     const m = compileExample("revgcnii.gnn", { L: "32", D: "8" }).train;
     const lossOnly = { ...m.graph, outputs: [m.graph.outputs[0]!] } as typeof m.graph;
