@@ -254,6 +254,8 @@ export interface StartRun {
 
 export interface StartTarget {
   name: string;
+  /** "≤": at most the limit; "<": under it (the "under 60 s"). */
+  comparison: "≤" | "<";
   limitSeconds: number;
   valueSeconds?: number;
   pass?: boolean;

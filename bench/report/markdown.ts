@@ -390,7 +390,7 @@ function startTables(r: SuiteResult): string[] {
       ["target", "limit", "measured", "verdict"],
       s.targets.map((t) => [
         t.name,
-        seconds(t.limitSeconds),
+        `${t.comparison} ${seconds(t.limitSeconds)}`,
         seconds(t.valueSeconds),
         startVerdict(t),
       ]),

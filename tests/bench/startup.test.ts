@@ -9,6 +9,7 @@ import { markdownSummary } from "../../bench/report/markdown.js";
 import {
   childCpuSeconds,
   parsePhaseLines,
+  shaderCacheEnv,
   startSection,
   startTargets,
   warmSpreads,
@@ -73,9 +74,19 @@ describe("start-up: targets and spreads", () => {
       run("default", 1.8, 67.2),
     ];
     const [cold, warm, full] = startTargets(runs);
-    expect(cold).toMatchObject({ limitSeconds: 30, valueSeconds: 18.6, pass: true });
+    expect(cold).toMatchObject({
+      comparison: "≤",
+      limitSeconds: 30,
+      valueSeconds: 18.6,
+      pass: true,
+    });
     expect(warm).toMatchObject({ limitSeconds: 2, valueSeconds: 1.9, pass: true });
-    expect(full).toMatchObject({ limitSeconds: 60, valueSeconds: 67.2, pass: false });
+    expect(full).toMatchObject({
+      comparison: "<",
+      limitSeconds: 60,
+      valueSeconds: 67.2,
+      pass: false,
+    });
     // Exactly 60 s is not "under 60 s"; exactly 2 s is "≤ 2 s".
     expect(startTargets([run("default", 1, 60)])[2]!.pass).toBe(false);
     expect(startTargets([run("warm", 2, 3)])[1]!.pass).toBe(true);
@@ -110,6 +121,11 @@ console.log(process.argv.slice(1).join(" "));
 `;
 
 describe("start-up: the runner", () => {
+  it("gives the child timings on and Mesa's cache on, in the directory given", () => {
+    const env = shaderCacheEnv({ PATH: "/bin", MESA_SHADER_CACHE_DISABLE: "true" }, "/tmp/c");
+    expect(env).toEqual({ PATH: "/bin", REVGNN_TIMING: "1", MESA_SHADER_CACHE_DIR: "/tmp/c" });
+  });
+
   const config: StartConfig = { enabled: true, warmReps: 2, defaultRun: true, timeoutSeconds: 60 };
   const fake = (epochs: number | undefined) => [
     process.execPath,
@@ -152,7 +168,7 @@ describe("start-up: the runner", () => {
       argv: failing,
     });
     expect(s.status).toBe("failed");
-    expect(s.runs).toHaveLength(2);
+    expect(s.runs).toHaveLength(1); // no warm run without a cold one that filled the cache
     expect(s.runs[0]!.reason).toMatch(/exit 4: boom/);
     expect(s.targets.every((t) => t.pass === undefined)).toBe(true);
   }, 60_000);
@@ -190,9 +206,9 @@ describe("start-up: the summary", () => {
     } satisfies SuiteResult;
     const md = markdownSummary(r, "stem");
     expect(md).toContain("## Cold and warm start");
-    expect(md).toContain("| cold: first step done | 30.00 s | 18.60 s | pass |");
+    expect(md).toContain("| cold: first step done | ≤ 30.00 s | 18.60 s | pass |");
     expect(md).toContain(
-      "| default 200-epoch run, warm: whole command | 60.00 s | 67.20 s | MISS |",
+      "| default 200-epoch run, warm: whole command | < 60.00 s | 67.20 s | MISS |",
     );
     expect(md).toContain("| warm | 1 | 1.90 s | 3.80 s | — | 9.5 → 10.25 | ok |");
     expect(md).toMatch(/\| first step \| 500\.0 ms \| 500\.0 ms \(n=1\) \|/); // the phase breakdown
