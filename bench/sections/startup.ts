@@ -84,11 +84,7 @@ const load1 = () => Number(loadavg()[0]!.toFixed(2));
 /** The child's environment: phase timings on, Mesa's disk cache on and in `cacheDir`. */
 export function shaderCacheEnv(env: NodeJS.ProcessEnv, cacheDir: string): NodeJS.ProcessEnv {
   // A cache disabled in the caller's environment would make every run a cold one.
-  const {
-    MESA_SHADER_CACHE_DISABLE: _disabled,
-    MESA_DISK_CACHE_SINGLE_FILE: _single,
-    ...rest
-  } = env;
+  const { MESA_SHADER_CACHE_DISABLE: _disabled, ...rest } = env;
   return { ...rest, REVGNN_TIMING: "1", MESA_SHADER_CACHE_DIR: cacheDir };
 }
 
