@@ -128,8 +128,10 @@ function runOnce(o: StartOptions, argv: string[], spec: RunSpec): StartRun {
 
 function describeRun(r: StartRun): string {
   const what = r.status === "ok" ? "" : ` FAILED (${r.reason ?? "?"})`;
+  const epochs =
+    r.epochs === "default" ? "npm start's epochs" : `${r.epochs} epoch${r.epochs === 1 ? "" : "s"}`;
   return (
-    `[start] ${r.kind}, ${r.epochs} epoch${r.epochs === 1 ? "" : "s"}: first step ${seconds(r.firstStepSeconds)}, ` +
+    `[start] ${r.kind}, ${epochs}: first step ${seconds(r.firstStepSeconds)}, ` +
     `command ${seconds(r.wallSeconds)} wall, ${seconds(r.cpuSeconds)} CPU; load ${r.load.before}→${r.load.after}${what}`
   );
 }
