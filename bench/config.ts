@@ -3,6 +3,7 @@
 // that runs the suite; every real measurement predicts its cost and fits itself into them.
 import { DEGENERATE_CASES } from "../runtime/data/degenerate.js";
 import type { DatasetKey } from "./sections/datasets.js";
+import type { StartConfig } from "./sections/startup.js";
 
 /** The cross-check's graphs: Cora, Cora with empty feature rows, and every degenerate case. */
 export const CROSSCHECK_DATASETS = ["cora", "cora-empty-rows", ...DEGENERATE_CASES] as const;
@@ -38,6 +39,8 @@ export interface SuiteConfig {
     /** Confirm the largest full-batch graph with a real step (at the deepest L the budget allows). */
     confirm: boolean;
   };
+  /** Cold and warm start of the CLI's default run, as child processes (bench/sections/startup.ts). */
+  start: StartConfig;
 }
 
 export const FULL: SuiteConfig = {
@@ -61,6 +64,7 @@ export const FULL: SuiteConfig = {
   crosscheck: { enabled: true, datasets: [...CROSSCHECK_DATASETS] },
   compile: { depths: [1, 10, 100, 1000, 10000], reps: 5 },
   scale: { enabled: true, L: 100, D: 128, partitions: [4, 16], confirm: true },
+  start: { enabled: true, warmReps: 5, defaultRun: true, timeoutSeconds: 600 },
 };
 
 export const QUICK: SuiteConfig = {
@@ -80,4 +84,6 @@ export const QUICK: SuiteConfig = {
   crosscheck: { enabled: true, datasets: ["all"] },
   compile: { depths: [1, 10, 100, 1000], reps: 1 },
   scale: { enabled: true, L: 100, D: 128, partitions: [4], confirm: false },
+  // The 200-epoch default run takes a minute or more: full suite only.
+  start: { enabled: true, warmReps: 3, defaultRun: false, timeoutSeconds: 300 },
 };

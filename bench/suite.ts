@@ -17,6 +17,7 @@ import { kernelSection } from "./sections/kernel-efficiency.js";
 import type { Limits } from "./sections/models.js";
 import { GpuRig } from "./sections/rig.js";
 import { scaleSection } from "./sections/scale.js";
+import { startSection } from "./sections/startup.js";
 import { findTorch, torchSection } from "./sections/torch.js";
 import type { SuiteResult } from "./types.js";
 
@@ -114,6 +115,13 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteOutcome> {
   };
 
   try {
+    // First, while this process is still idle: the CLI's runs are separate processes, and the
+    // section's figures are about a user's start, not about what this suite has warmed.
+    if (config.start.enabled)
+      await section("start-up", async () => {
+        result.start = startSection({ root, config: config.start, log });
+      });
+
     await section("compile-time", async () => {
       result.compile = compileSection({
         root,

@@ -226,6 +226,52 @@ export interface CrosscheckSection {
   seconds: number;
 }
 
+/** One `[timing]` line of a run: when a phase ended, in ms since the child process started. */
+export interface PhaseMark {
+  name: string;
+  atMs: number;
+  /** Since the previous mark (or the process start). */
+  tookMs: number;
+}
+
+/** One run of the CLI as a child process (bench/sections/startup.ts). */
+export interface StartRun {
+  /** cold: an empty Mesa shader cache; warm: the same cache afterwards; default: `npm start`'s run, warm. */
+  kind: "cold" | "warm" | "default";
+  epochs: number | "default";
+  status: "ok" | "failed";
+  reason?: string;
+  /** The whole command, spawn to exit, as the parent saw it. */
+  wallSeconds: number;
+  /** User + system of the child and its threads (Linux only). */
+  cpuSeconds?: number;
+  /** The "first step" mark: seconds from the child's start to its first training step done. */
+  firstStepSeconds?: number;
+  phases: PhaseMark[];
+  /** The machine's 1-minute load average just before and just after the run. */
+  load: { before: number; after: number };
+}
+
+export interface StartTarget {
+  name: string;
+  /** "≤": at most the limit; "<": under it (the issue's "under 60 s"). */
+  comparison: "≤" | "<";
+  limitSeconds: number;
+  valueSeconds?: number;
+  pass?: boolean;
+}
+
+export interface StartSection {
+  status: "measured" | "failed" | "skipped";
+  note: string;
+  /** The 1-epoch command line (the default run drops --epochs 1 --quiet). */
+  command: string;
+  runs: StartRun[];
+  /** Over the warm 1-epoch runs that succeeded. */
+  warm: { firstStep?: Spread; wall?: Spread; cpu?: Spread };
+  targets: StartTarget[];
+}
+
 export interface SuiteResult {
   version: 1;
   quick: boolean;
@@ -239,6 +285,7 @@ export interface SuiteResult {
   compile?: CompileSection;
   scale?: ScaleSection;
   crosscheck?: CrosscheckSection;
+  start?: StartSection;
   /** Things that went wrong or were cut, in words. */
   notes: string[];
 }

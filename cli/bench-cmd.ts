@@ -1,6 +1,6 @@
 // `revgnn bench [--quick] [--out DIR]`: the benchmark suite of bench/ (see bench/README.md).
-// --quick runs a reduced suite in under two minutes: Cora only, shallow real steps, plans for
-// the deep configurations, no kernel benchmark. Results go to DIR (default bench/results).
+// --quick runs a reduced suite in a few minutes: Cora only, a cold and three warm starts of the
+// CLI, shallow real steps, plans for the deep configurations, no kernel benchmark. Results go to DIR (default bench/results).
 import { resolve } from "node:path";
 import { FULL, QUICK } from "../bench/config.js";
 import { runSuite } from "../bench/suite.js";

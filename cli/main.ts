@@ -316,9 +316,9 @@ program
 program
   .command("bench")
   .description(
-    "the benchmark suite: memory and time against depth, PyTorch, kernel efficiency, compile time, scale",
+    "the benchmark suite: memory and time against depth, PyTorch, kernel efficiency, compile time, scale, cold and warm start",
   )
-  .option("--quick", "a reduced suite, under two minutes", false)
+  .option("--quick", "a reduced suite, a few minutes (Cora only)", false)
   .option("--out <dir>", "where to write results (default bench/results)")
   .action(async (o: { quick: boolean; out?: string }) => {
     const { benchCommand } = await import("./bench-cmd.js");

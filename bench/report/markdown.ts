@@ -5,7 +5,9 @@ import { MEMORY_CATEGORIES } from "../../runtime/gpu/memory.js";
 import { bytes, count, ratio, seconds } from "../lib/format.js";
 import { crosscheckMarkdown } from "../lib/gradcheck.js";
 import { machineLine } from "../lib/machine.js";
-import type { DepthPoint, ModelName, Spread, SuiteResult } from "../types.js";
+import { summarize } from "../lib/stats.js";
+import { startVerdict } from "../sections/startup.js";
+import type { DepthPoint, ModelName, Spread, StartRun, SuiteResult } from "../types.js";
 
 /** A markdown table; a "|" or line break inside a cell (error messages) would break it. */
 const table = (header: string[], rows: string[][]): string => {
@@ -362,6 +364,76 @@ function scaleTables(r: SuiteResult, stem: string, plots: ReadonlySet<string>): 
   return out;
 }
 
+const loadCell = (r: StartRun) => `${r.load.before} → ${r.load.after}`;
+
+/** Median time of each phase (its "took") over `runs`, in the order the phases ended. */
+function phaseMedians(runs: readonly StartRun[]): Map<string, Spread> {
+  const took = new Map<string, number[]>();
+  for (const r of runs)
+    for (const p of r.phases) took.set(p.name, [...(took.get(p.name) ?? []), p.tookMs / 1000]);
+  return new Map([...took].map(([name, xs]) => [name, summarize(xs)]));
+}
+
+function startTables(r: SuiteResult): string[] {
+  const s = r.start;
+  if (!s) return [];
+  const out = ["## Cold and warm start", ""];
+  if (s.status === "skipped") return [...out, `Not run: ${s.note}.`, ""];
+  out.push(
+    `\`${s.command}\` as a child process with \`REVGNN_TIMING=1\` (${s.note}). First step: when the ` +
+      "child's first training step was done, from the child's start (its `[timing]` line); command: " +
+      "spawn to exit; CPU: user + system of the child, lavapipe's threads included. Load: the " +
+      "machine's 1-minute load average before → after the run (the machine may be shared: read " +
+      "the wall times with it, the CPU times move less).",
+    "",
+    table(
+      ["target", "limit", "measured", "verdict"],
+      s.targets.map((t) => [
+        t.name,
+        `${t.comparison} ${seconds(t.limitSeconds)}`,
+        seconds(t.valueSeconds),
+        startVerdict(t),
+      ]),
+    ),
+    "",
+    table(
+      ["run", "epochs", "first step", "command (wall)", "CPU", "load", "status"],
+      s.runs.map((run) => [
+        run.kind,
+        String(run.epochs),
+        seconds(run.firstStepSeconds),
+        seconds(run.wallSeconds),
+        seconds(run.cpuSeconds),
+        loadCell(run),
+        run.status === "ok" ? "ok" : `failed: ${run.reason ?? ""}`,
+      ]),
+    ),
+    "",
+  );
+  const w = s.warm;
+  if (w.firstStep)
+    out.push(
+      `Warm 1-epoch runs: first step ${spread(w.firstStep)}, command ${spread(w.wall)}, CPU ${spread(w.cpu)}.`,
+      "",
+    );
+  const cold = phaseMedians(s.runs.filter((x) => x.kind === "cold" && x.status === "ok"));
+  const warm = phaseMedians(s.runs.filter((x) => x.kind === "warm" && x.status === "ok"));
+  const names = [...new Set([...cold.keys(), ...warm.keys()])];
+  if (names.length)
+    out.push(
+      "<details><summary>Where the time went: each phase's duration (cold; warm median [min–max])</summary>",
+      "",
+      table(
+        ["phase (ended)", "cold", "warm"],
+        names.map((n) => [n, seconds(cold.get(n)?.median), spread(warm.get(n))]),
+      ),
+      "",
+      "</details>",
+      "",
+    );
+  return out;
+}
+
 export function markdownSummary(
   r: SuiteResult,
   stem: string,
@@ -386,6 +458,7 @@ export function markdownSummary(
     ...kernelTables(r),
     ...compileTables(r, stem, plots),
     ...scaleTables(r, stem, plots),
+    ...startTables(r),
     ...notes,
   ].join("\n");
 }
