@@ -11,7 +11,7 @@
 // The launch facts live on the kernel (KernelSpec.rowRange); the executor applies them.
 import { evalDim } from "../ir/dims.js";
 import type { Dim, Graph, Value } from "../ir/types.js";
-import { getOp } from "../ir/registry.js";
+import { readOnlyAsLeftMatmulOperand } from "../ir/left-operand.js";
 import type { RowRangeLaunch } from "../contract.js";
 
 /** A dim that is one plain symbol ("N"): only those can be rebound to a range's row count. */
@@ -76,13 +76,5 @@ export function splitKRowsRange(
  * the size checks use before any kernel exists; the session checks the kernels themselves).
  */
 export function readByRowRanges(g: Graph, x: Value): boolean {
-  if (g.outputs.includes(x)) return false;
-  return g.ops.every(
-    (op) =>
-      !op.inputs.includes(x) ||
-      (getOp(op.opcode).lowering.kind === "matmul" &&
-        op.inputs[0] === x &&
-        op.inputs[1] !== x &&
-        !(op.attrs.transA && op.attrs.transB)),
-  );
+  return readOnlyAsLeftMatmulOperand(g, x, (attrs) => !(attrs.transA && attrs.transB));
 }

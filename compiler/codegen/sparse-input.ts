@@ -10,7 +10,7 @@
 // The packed buffer (32-bit words; values stored as f32 bits):
 //   rowPtr[N+1] | col[nnz] | val[nnz] | colPtr[F+1] | row[nnz] | valT[nnz]
 import { evalDim, shapeToString } from "../ir/dims.js";
-import { getOp } from "../ir/registry.js";
+import { readOnlyAsLeftMatmulOperand } from "../ir/left-operand.js";
 import type { Value, Op, Graph } from "../ir/types.js";
 import type { BindingSpec, KernelSpec, LaunchContext, Step } from "../contract.js";
 import type { KernelContext } from "./context.js";
@@ -51,15 +51,7 @@ export function sparseFeatureLayout(n: number, f: number, nnz: number): SparseFe
  * output) keeps x dense.
  */
 export function sparseInputEligible(g: Graph, x: Value): boolean {
-  if (g.outputs.includes(x)) return false;
-  return g.ops.every(
-    (op) =>
-      !op.inputs.includes(x) ||
-      (getOp(op.opcode).lowering.kind === "matmul" &&
-        op.inputs[0] === x &&
-        op.inputs[1] !== x &&
-        !op.attrs.transB),
-  );
+  return readOnlyAsLeftMatmulOperand(g, x, (attrs) => !attrs.transB);
 }
 
 const WG = 64;
