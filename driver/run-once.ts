@@ -62,8 +62,7 @@ export async function runOnce<H, K>(
         "activations",
         label,
       );
-      const per = chunks.rowsPerChunk * numElements(rest);
-      r.chunks.forEach((c, k) => backend.write(c.handle, host.subarray(k * per, (k + 1) * per)));
+      ex.writeRows(r, host);
       return r;
     }
     const v = ex.allocate(numElements(shape), "activations", label);

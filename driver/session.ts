@@ -484,12 +484,7 @@ export class Session<H, K> implements TrainingSession {
   ): TensorRef<H> {
     const rowElements = numElements(device.slice(1));
     const r = ex.allocateRows(device[0]!, rowElements, rowsPerChunk, "graph", label);
-    if (data && data.length > 0) {
-      const per = rowsPerChunk * rowElements;
-      r.chunks.forEach((c, k) =>
-        this.backend.write(c.handle, data.subarray(k * per, (k + 1) * per)),
-      );
-    }
+    if (data && data.length > 0) ex.writeRows(r, data);
     return r;
   }
 

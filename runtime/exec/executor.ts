@@ -181,6 +181,12 @@ export class Executor<H, K> {
     return { kind: "rows", chunks, rowsPerChunk, rowElements, rows };
   }
 
+  /** Writes a whole [rows, rowElements] matrix (row-major) into its chunks. */
+  writeRows(r: RowChunks<H>, data: Float32Array): void {
+    const per = r.rowsPerChunk * r.rowElements;
+    r.chunks.forEach((c, k) => this.backend.write(c.handle, data.subarray(k * per, (k + 1) * per)));
+  }
+
   retain(r: TensorRef<H>): TensorRef<H> {
     if (r.kind === "view") r.buf.refs++;
     else r.chunks.forEach((c) => c.refs++);
