@@ -53,19 +53,21 @@ function sliceRangeOf(op: Op): ColumnRange | undefined {
 function carryDependent(body: Graph, numCarry: number): Set<Value> {
   const dep = new Set<Value>(body.inputs.slice(0, numCarry));
   for (const op of body.ops) {
-    if (op.inputs.some((v) => dep.has(v))) for (const v of carriedOutputs(op)) dep.add(v);
+    if (op.inputs.some((v) => dep.has(v))) for (const v of outputRoles(op).carried) dep.add(v);
   }
   return dep;
 }
 
 /**
- * The outputs of an op that carry the state: all of them, except a rev_block's model-state
- * values (running statistics), which leave the loop as per-iteration outputs that the backward
- * neither rebuilds nor differentiates.
+ * An op's outputs split into those that carry the state and a rev_block's model-state values
+ * (running statistics), which leave the loop as per-iteration outputs that the backward neither
+ * rebuilds nor differentiates. Every output of any other op carries.
  */
-function carriedOutputs(op: Op): Value[] {
+function outputRoles(op: Op): { carried: Value[]; states: Value[] } {
   const inv = inverseOf(op);
-  return inv?.kind === "block" ? op.outputs.slice(0, inv.numVars(op.attrs)) : op.outputs;
+  if (inv?.kind !== "block") return { carried: op.outputs, states: [] };
+  const numVars = inv.numVars(op.attrs);
+  return { carried: op.outputs.slice(0, numVars), states: op.outputs.slice(numVars) };
 }
 
 /**
@@ -73,12 +75,7 @@ function carriedOutputs(op: Op): Value[] {
  * rev_block. A loop whose other outputs are all carried can still run reversibly.
  */
 function stateOutputs(body: Graph): Set<Value> {
-  const out = new Set<Value>();
-  for (const op of body.ops) {
-    const inv = inverseOf(op);
-    if (inv?.kind === "block") op.outputs.slice(inv.numVars(op.attrs)).forEach((v) => out.add(v));
-  }
-  return out;
+  return new Set(body.ops.flatMap((op) => outputRoles(op).states));
 }
 
 /**
