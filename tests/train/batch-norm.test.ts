@@ -34,20 +34,26 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return d;
 }
 
+/** A device session with `opts` and the interpreter, both trained STEPS Adam steps from one start. */
+async function trainBoth(opts: { checkpointEvery?: number } = {}) {
+  const params = initParameters(m.train.params, dims, 2);
+  const device = new Session(new GpuBackend(await gpu()), m, {
+    optimizer,
+    storeActivations: false,
+    ...opts,
+  });
+  const oracle = new InterpreterSession(m, { optimizer, storeActivations: false });
+  for (const s of [device, oracle]) {
+    await s.bind(ds);
+    s.setParameters(params);
+    for (let t = 1; t <= STEPS; t++) await s.step(0.01, t, 7);
+  }
+  return { device, oracle, d: await device.readState(), o: await oracle.readState() };
+}
+
 describe("batch_norm on the device", () => {
   it("trains, evaluates with running statistics and checkpoints them as the interpreter does", async () => {
-    const params = initParameters(m.train.params, dims, 2);
-    const device = new Session(new GpuBackend(await gpu()), m, {
-      optimizer,
-      storeActivations: false,
-    });
-    const oracle = new InterpreterSession(m, { optimizer, storeActivations: false });
-    for (const s of [device, oracle]) {
-      await s.bind(ds);
-      s.setParameters(params);
-      for (let t = 1; t <= STEPS; t++) await s.step(0.01, t, 7);
-    }
-    const [d, o] = [await device.readState(), await oracle.readState()];
+    const { device, oracle, d, o } = await trainBoth();
     d.modelStates.forEach((a, k) => expect(maxAbsDiff(a, o.modelStates[k]!)).toBeLessThan(1e-4));
     d.params.forEach((a, k) => expect(maxAbsDiff(a, o.params[k]!)).toBeLessThan(1e-4));
     // Three steps moved the running statistics away from their start (0 and 1).
@@ -84,16 +90,7 @@ describe("batch_norm on the device", () => {
   }, 900_000);
 
   it("--checkpoint-every 1: the segmented loop writes the same running statistics", async () => {
-    const params = initParameters(m.train.params, dims, 2);
-    const opts = { optimizer, storeActivations: false, checkpointEvery: 1 };
-    const device = new Session(new GpuBackend(await gpu()), m, opts);
-    const oracle = new InterpreterSession(m, { optimizer, storeActivations: false });
-    for (const s of [device, oracle]) {
-      await s.bind(ds);
-      s.setParameters(params);
-      for (let t = 1; t <= STEPS; t++) await s.step(0.01, t, 7);
-    }
-    const [d, o] = [await device.readState(), await oracle.readState()];
+    const { d, o } = await trainBoth({ checkpointEvery: 1 });
     d.modelStates.forEach((a, k) => expect(maxAbsDiff(a, o.modelStates[k]!)).toBeLessThan(1e-4));
   }, 900_000);
 });
