@@ -93,6 +93,10 @@ export class CodeGenerator {
       name: (kind, hint) => this.name(kind, hint),
       loopCount: (kb, cols) =>
         this.options.tuning?.rowLoopCounts === "parameter" ? kb.count(cols) : kb.dim(cols),
+      graphColumns: (width) => {
+        const per = this.options.tuning?.graphColumns ?? 1;
+        return typeof width === "number" && width % per === 0 ? per : 1;
+      },
     };
     const map = (out: Value): Step => {
       const { step, inPlace } = mapKernel(ctx, out);

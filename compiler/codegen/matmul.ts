@@ -105,7 +105,8 @@ function templateMatmul(
   // known for integers, and for symbols the runtime binds padded to a multiple of 4 (F).
   const vec4 = [form === "tn" ? m : k, n].every((d) => multipleOf4(d, padding));
   const nHint = typeof n === "number" ? n : undefined;
-  const opts = { form, vec4, nHint, label: `matmul_${form}` };
+  const mHint = typeof m === "number" ? m : undefined;
+  const opts = { form, vec4, nHint, mHint, label: `matmul_${form}` };
   const full = (d: Readonly<Record<string, number>>): MatmulDims => ({
     m: dimValue(m, d),
     n: dimValue(n, d),

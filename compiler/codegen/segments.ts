@@ -1,5 +1,6 @@
-// Segment reductions over the graph: one invocation per (node, column), looping over the node's
-// edges in the CSR (by destination) or the CSC (by source). The message is inlined, never stored.
+// Segment reductions over the graph: one invocation per (node, column) — or per (node, run of
+// consecutive columns) on CPU drivers — looping over the node's edges in the CSR (by
+// destination) or the CSC (by source). The message is inlined, never stored.
 import type { Op } from "../ir/types.js";
 import type { Step } from "../contract.js";
 import { emitter, loweringOf, WORKGROUP, type KernelContext } from "./context.js";
@@ -18,15 +19,25 @@ export function segmentKernel(ctx: KernelContext, op: Op): Step {
   const loops = !!op.attrs.loops;
   const byDst = op.attrs.by !== "src";
   const width = m.shape[1]!;
+  // An invocation computes `per` consecutive columns (ctx.graphColumns): the per-edge work that
+  // does not depend on the column (source index, degrees, normalisation) is emitted once and
+  // shared, as the emitter memoises by coordinate.
+  const per = ctx.graphColumns(width);
   const W = kb.dim(width);
   const outer: Sink = { lines: [], indent: "  " };
   const inner: Sink = { lines: [], indent: "    " };
   const ex = emitter(ctx, kb, [outer, inner]);
   outer.lines.push(
-    `  if (idx >= ${kb.dim("N")} * ${W}) { return; }`,
-    `  let node = idx / ${W};`,
-    `  let col = idx % ${W};`,
+    per === 1
+      ? `  if (idx >= ${kb.dim("N")} * ${W}) { return; }`
+      : `  if (idx >= ${kb.dim("N")} * ${kb.dim(Number(width) / per)}) { return; }`,
+    per === 1 ? `  let node = idx / ${W};` : `  let node = idx / ${kb.dim(Number(width) / per)};`,
+    per === 1
+      ? `  let col = idx % ${W};`
+      : `  let col = (idx % ${kb.dim(Number(width) / per)}) * ${per}u;`,
   );
+  const cols = Array.from({ length: per }, (_, j) => (j === 0 ? "col" : `(col + ${j}u)`));
+  const accs = cols.map((_, j) => (per === 1 ? "acc" : `acc${j}`));
   const rowptr = kb.graph("csr_rowptr");
   let edge: RowRef;
   let range: [string, string];
@@ -57,9 +68,9 @@ export function segmentKernel(ctx: KernelContext, op: Op): Step {
       dstLevel: 1,
     };
   }
-  const val = ex.at(m, { row: edge, col: "col", colLevel: 0 });
+  const vals = cols.map((col) => ex.at(m, { row: edge, col, colLevel: 0 }));
   const sum = loweringOf(op, "segment").combine === "sum";
-  let selfTerm = "";
+  let selfTerms: string[] = [];
   if (loops) {
     const selfEdge: RowRef = {
       kind: "edge",
@@ -70,38 +81,43 @@ export function segmentKernel(ctx: KernelContext, op: Op): Step {
       srcLevel: 0,
       dstLevel: 0,
     };
-    selfTerm = ex.at(m, { row: selfEdge, col: "col", colLevel: 0 });
+    selfTerms = cols.map((col) => ex.at(m, { row: selfEdge, col, colLevel: 0 }));
   }
   const o = kb.value(out, "read_write");
-  const body = sum
-    ? [
-        ...outer.lines,
-        `  var acc = ${loops ? selfTerm : "0.0"};`,
-        `  for (var k = ${range[0]}; k < ${range[1]}; k = k + 1u) {`,
-        ...inner.lines,
-        `    acc = acc + ${val};`,
-        "  }",
-        `  ${o}[${kb.offset(out)} + idx] = acc;`,
-      ]
-    : [
-        ...outer.lines,
-        `  var acc = ${loops ? selfTerm : `-${F32_MAX}`};`,
-        `  let k0 = ${range[0]};`,
-        `  let k1 = ${range[1]};`,
-        "  for (var k = k0; k < k1; k = k + 1u) {",
-        ...inner.lines,
-        `    acc = max(acc, ${val});`,
-        "  }",
-        // A node without edges (and without a self loop) aggregates 0, as in PyG.
-        `  ${o}[${kb.offset(out)} + idx] = ${loops ? "acc" : "select(0.0, acc, k1 > k0)"};`,
-      ];
+  const at = (j: number) => `${o}[${kb.offset(out)} + node * ${W} + ${cols[j]}]`;
+  const init = (j: number) => (loops ? selfTerms[j]! : sum ? "0.0" : `-${F32_MAX}`);
+  const update = (j: number) =>
+    sum ? `${accs[j]} = ${accs[j]} + ${vals[j]};` : `${accs[j]} = max(${accs[j]}, ${vals[j]});`;
+  // A node without edges (and without a self loop) takes 0 under max, as in PyG.
+  const result = (j: number) => (sum || loops ? accs[j]! : `select(0.0, ${accs[j]}, k1 > k0)`);
+  const body = [
+    ...outer.lines,
+    ...accs.map((a, j) => `  var ${a} = ${init(j)};`),
+    `  let k0 = ${range[0]};`,
+    `  let k1 = ${range[1]};`,
+    "  for (var k = k0; k < k1; k = k + 1u) {",
+    ...inner.lines,
+    ...accs.map((_, j) => `    ${update(j)}`),
+    "  }",
+    ...accs.map(
+      (_, j) => `  ${per === 1 ? `${o}[${kb.offset(out)} + idx]` : at(j)} = ${result(j)};`,
+    ),
+  ];
   const name = ctx.name(`${sum ? "sum" : "max"}_by_${byDst ? "dst" : "src"}`, out.hint);
   const header = [
     `${op.opcode} by ${byDst ? "destination (CSR)" : "source (CSC)"}${loops ? " with self loops" : ""}: message inlined, never stored`,
   ];
   return {
     kind: "kernel",
-    kernel: ctx.register(kb.finish(name, body.join("\n"), WORKGROUP, header, gridOf(["N", width]))),
+    kernel: ctx.register(
+      kb.finish(
+        name,
+        body.join("\n"),
+        WORKGROUP,
+        header,
+        per === 1 ? gridOf(["N", width]) : gridOf(["N", Number(width) / per]),
+      ),
+    ),
     writes: [out],
   };
 }

@@ -209,6 +209,35 @@ const cases: Case[] = [
     inputs: [["N", 5]],
   },
   {
+    // CPU drivers compute four columns per invocation when the width allows (Tuning.graphColumns):
+    // these widths take that path, the ones above the one-column path.
+    name: "segment_max over 8 columns, nodes without edges take 0",
+    build: (b, [x]) => [
+      b.op("segment_max", [b.op("gather", [x], { side: "src", loops: false })], {
+        by: "dst",
+        loops: false,
+      }),
+    ],
+    inputs: [["N", 8]],
+  },
+  {
+    name: "gcn-normalised sum with self loops over 12 columns, by source (CSC)",
+    build: (b, [x]) => {
+      const s = b.unary("rsqrt", b.add(b.op("degree", [], { by: "src", loops: false }), b.fill(1)));
+      const w = b.mul(
+        b.op("gather", [s], { side: "src", loops: true }),
+        b.op("gather", [s], { side: "dst", loops: true }),
+      );
+      return [
+        b.op("segment_sum", [b.mul(w, b.op("gather", [x], { side: "dst", loops: true }))], {
+          by: "src",
+          loops: true,
+        }),
+      ];
+    },
+    inputs: [["N", 12]],
+  },
+  {
     name: "edge softmax aggregation (GAT-like)",
     build: (b, [h, el, er]) => {
       const g = (x: any, side: string) => b.op("gather", [x], { side, loops: true });

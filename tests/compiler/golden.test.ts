@@ -8,6 +8,7 @@ import { printGraph } from "../../compiler/ir/print.js";
 import { backwardGraph, inverseGraphs } from "../../compiler/emit.js";
 import { compileProgram } from "../../compiler/pipeline.js";
 import { defaultOptimizer } from "../../compiler/optimizers.js";
+import { nominalTarget } from "../../compiler/target.js";
 
 const models = [
   { file: "examples/revgcn.gnn", set: { L: "2", D: "8" } },
@@ -49,5 +50,32 @@ describe.each(models)("$file", ({ file, set }) => {
     // Names and text do not depend on anything but the program (no counters leak across runs).
     expect(wgsl()).toBe(text);
     await expect(text).toMatchFileSnapshot(`../golden/${name}.eval.wgsl`);
+  });
+});
+
+describe("kernels tuned for a CPU driver (lavapipe)", () => {
+  const model = expectModel(compileFile("examples/revgcn.gnn", { set: { L: "2", D: "32" } }));
+  const step = compileProgram(model, {
+    optimizer: defaultOptimizer("adam", 0),
+    storeActivations: false,
+    target: nominalTarget("cpu"),
+  }).step;
+
+  it("graph aggregations compute four columns per invocation, sharing the per-edge work", async () => {
+    const segments = step.kernels.filter((k) => /^k\d+_sum_by_(dst|src)/.test(k.name));
+    expect(segments.length).toBeGreaterThan(0);
+    for (const k of segments) expect(k.code).toContain("let col = (idx % ");
+    await expect(
+      segments.map((k) => `// ==== ${k.name}\n${k.code}`).join("\n"),
+    ).toMatchFileSnapshot("../golden/revgcn.cpu-aggregations.wgsl");
+  });
+
+  it("weight gradients Xᵀ·dY narrow the workgroup to the rows they have", () => {
+    const sizes = step.kernels
+      .filter((k) => k.code.includes("template: matmul_tn_subgroup\n"))
+      .map((k) => Number(/@workgroup_size\((\d+)\)/.exec(k.code)![1]));
+    // W_in's gradient (M = F = 1433 rows) keeps the tuning's 32 invocations; the blocks' weights
+    // (M = 16 or 32 rows at 4 per invocation) need one subgroup of 8.
+    expect(new Set(sizes)).toEqual(new Set([8, 32]));
   });
 });

@@ -307,7 +307,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let rd10 = t0[P.off_t0 + node * 4u + col];
   let ex11 = (ex9 * rd10);
   var acc = ex11;
-  for (var k = csr_rowptr[node]; k < csr_rowptr[node + 1u]; k = k + 1u) {
+  let k0 = csr_rowptr[node];
+  let k1 = csr_rowptr[node + 1u];
+  for (var k = k0; k < k1; k = k + 1u) {
     let ex0 = in_degree[csr_src[k]];
     let ex1 = (ex0 + 1.0);
     let ex2 = inverseSqrt(ex1);

@@ -106,6 +106,13 @@ describe("matmul views, epilogue, accumulate, split-K", () => {
     await check(env, { form: "nt", m: 70, n: 12, k: 16 }, { nHint: 4, vec4: true }, 52);
   });
 
+  it("narrow workgroups from mHint (Xᵀ·dY with 32 rows), also when M differs from the hint", async () => {
+    await check(env, { form: "tn", m: 32, n: 32, k: 301 }, { mHint: 32, vec4: true }, 53);
+    await check(env, { form: "tn", m: 200, n: 8, k: 45 }, { mHint: 16, vec4: true }, 54);
+    await check(env, { form: "nn", m: 150, n: 12, k: 20 }, { mHint: 3 }, 55);
+    await check(env, { form: "tn", m: 24, n: 20, k: 1001 }, { mHint: 24 }, 56, undefined, 64);
+  });
+
   it("split-K Aᵀ·B: several chunks, ragged last chunk, accumulate", async () => {
     await check(env, { form: "tn", m: 24, n: 20, k: 1001 }, {}, 41, undefined, 64);
     await check(env, { form: "tn", m: 16, n: 32, k: 1000 }, { vec4: true }, 42, undefined, 128);

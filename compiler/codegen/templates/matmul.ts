@@ -61,6 +61,13 @@ export interface MatmulOptions {
    * Any N still works.
    */
   nHint?: number;
+  /**
+   * The M the kernel will mostly run with, if known: the "subgroup" variant then narrows its
+   * workgroup to the subgroups that have rows to compute. A weight gradient Xᵀ·dY at D = 32 has
+   * M = 32 rows, 8 invocations' worth at 4 rows each; a 32-wide workgroup computed 3/4 padding.
+   * Any M still works.
+   */
+  mHint?: number;
   label?: string;
 }
 
@@ -107,6 +114,7 @@ interface Resolved {
   epilogue: MatmulEpilogue | undefined;
   splitK: boolean;
   nHint: number | undefined;
+  mHint: number | undefined;
   fields: UniformField[];
   bindings: (BindingSpec & { type?: string })[];
   label: string;
@@ -202,6 +210,7 @@ function resolve(opts: MatmulOptions, splitK: boolean, variant: "subgroup" | "ti
     epilogue: epi,
     splitK,
     nHint: opts.nHint,
+    mHint: opts.mHint,
     fields: [...BASE_FIELDS, ...extraFields],
     bindings,
     label: opts.label ?? `matmul_${tag.join("_")}`,
@@ -364,12 +373,16 @@ const K_RANGE = `
 function subgroupBody(r: Resolved, tuning: Tuning): Body {
   const S = tuning.subgroupSize!;
   const cfg = r.form === "tn" ? tuning.matmul.tn : tuning.matmul.nn;
-  const WG = cfg.workgroupSize;
   // Columns per workgroup (multiple of 4), narrowed when the caller says N is small.
   const TN = Math.min(cfg.cols, Math.max(4, Math.ceil((r.nHint ?? cfg.cols) / 4) * 4));
   const Q = TN / 4; // column quads
   // "tn" reads A along M with vec4 loads, so its rows per invocation come in groups of 4.
   const TM = r.form === "tn" ? 4 * Math.max(1, Math.round(cfg.rows / 4)) : cfg.rows;
+  // Invocations per workgroup, narrowed (in whole subgroups) when the caller says M is small.
+  const WG = Math.min(
+    cfg.workgroupSize,
+    Math.max(S, Math.ceil((r.mHint ?? Infinity) / TM / S) * S),
+  );
   if (WG % S !== 0 || TN % 4 !== 0) throw new Error("matmul tuning: bad subgroup config");
   const tileVecs = TN; // the 4 × TN tile of op(B) is TN vec4s in both layouts
   const loads = Math.ceil(tileVecs / S);
