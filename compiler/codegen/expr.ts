@@ -31,6 +31,12 @@ export interface Coord {
   col?: string;
   colLevel: number;
   flat?: string;
+  /**
+   * The values `col` takes, [lo, hi), when the kernel knows them statically (a row loop split
+   * at the pieces of a concatenation): layout ops then read the one piece the range lies in
+   * instead of selecting between all of them per element.
+   */
+  range?: readonly [number, number];
 }
 
 export interface Sink {
@@ -66,7 +72,7 @@ export class ExprEmitter {
         ? `i${c.row.expr}`
         : `e${c.row.src}|${c.row.dst}|${c.row.id}`
       : "";
-    return `${r};${c.col ?? ""};${c.flat ?? ""}`;
+    return `${r};${c.col ?? ""};${c.flat ?? ""};${c.range?.join("-") ?? ""}`;
   }
 
   /** The linear element index of a materialised value at a coordinate. */
@@ -117,11 +123,18 @@ export class ExprEmitter {
       throw new Error("codegen: broadcasting over a flat index");
     }
     if (s.length === 0) return { colLevel: 0 };
-    const col = s[s.length - 1] === 1 && out[out.length - 1] !== 1 ? "0u" : c.col;
-    const colLevel = col === "0u" ? 0 : c.colLevel;
-    if (s.length === 1) return { col, colLevel };
+    const colBroadcast = s[s.length - 1] === 1 && out[out.length - 1] !== 1;
+    const col = colBroadcast ? "0u" : c.col;
+    const colLevel = colBroadcast ? 0 : c.colLevel;
+    const range = colBroadcast ? undefined : c.range;
+    if (s.length === 1) return { col, colLevel, ...(range ? { range } : {}) };
     const rowBroadcast = s[0] === 1 && out[0] !== 1;
-    return { row: rowBroadcast ? { kind: "index", expr: "0u", level: 0 } : c.row, col, colLevel };
+    return {
+      row: rowBroadcast ? { kind: "index", expr: "0u", level: 0 } : c.row,
+      col,
+      colLevel,
+      ...(range ? { range } : {}),
+    };
   }
 
   private emitOp(op: Op, v: Value, c: Coord): { name: string; level: number } {
@@ -139,6 +152,7 @@ export class ExprEmitter {
         row: { kind: "index", ...graphRow },
         col: c.col,
         colLevel: c.colLevel,
+        ...(c.range ? { range: c.range } : {}),
       });
     }
     if (def.lowering.kind === "gather") {
@@ -151,6 +165,7 @@ export class ExprEmitter {
         row: { kind: "index", expr: node, level },
         col: c.col,
         colLevel: c.colLevel,
+        ...(c.range ? { range: c.range } : {}),
       });
     }
     if (def.lowering.kind !== "elementwise") {
@@ -175,8 +190,10 @@ export class ExprEmitter {
       attrs: op.attrs,
       row: rowExpr,
       col: c.col ?? "0u",
+      ...(c.range ? { colRange: c.range } : {}),
+      arity: op.inputs.length,
       index: "",
-      readAt: (i, row, col) => {
+      readAt: (i, row, col, range) => {
         const operand = op.inputs[i]!;
         // The current row keeps its reference (an edge stays an edge, so gathers inline); any
         // other row is made of the column and constants (a weight's row, see readAt's contract),
@@ -188,6 +205,7 @@ export class ExprEmitter {
               : { kind: "index", expr: row, level: row === rowExpr ? (c.row?.level ?? 0) : 0 },
           col,
           colLevel: c.colLevel,
+          ...(range ? { range } : {}),
         };
         const r = this.emit(operand, coord);
         level = Math.max(level, r.level);
@@ -208,6 +226,10 @@ export class ExprEmitter {
       uniform: (name) => (name === "seed" ? this.kb.seed() : this.kb.step()),
       graphRead: (buffer, node) => `${this.kb.graph(buffer)}[${node}]`,
       cols: (i) => this.kb.dim(op.inputs[i]!.shape[op.inputs[i]!.shape.length - 1]!),
+      colCount: (i) => {
+        const d = op.inputs[i]!.shape[op.inputs[i]!.shape.length - 1]!;
+        return typeof d === "number" ? d : undefined;
+      },
       dim: (d) => this.kb.dim(d),
     };
     // What the lowering reads besides its operands here (OpDef lowering.reads) decides how far out

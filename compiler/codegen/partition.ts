@@ -83,8 +83,22 @@ export function partition(g: Graph, perOp: boolean): Partition {
         continue;
       }
       if (edge || op.inputs.length === 0) continue; // recomputed where read
-      if (perOp || (us.length > 1 && costOf(v) > MAX_SHARED_INLINE_COST) || depth > MAX_FUSED_DEPTH)
-        materialised.add(v);
+      if (
+        perOp ||
+        (us.length > 1 && costOf(v) > MAX_SHARED_INLINE_COST) ||
+        depth > MAX_FUSED_DEPTH
+      ) {
+        // A shared broadcast keeps its smaller operand instead ([N, 1] rather than [N, d]): a
+        // read of either costs the same, and the operand's buffer is d times smaller to write.
+        const x = op.inputs[0]!;
+        const narrow =
+          !perOp &&
+          !!getOp(op.opcode).repeatsOperand &&
+          !materialised.has(x) &&
+          !(x.shape.length >= 1 && isEdgeDim(x.shape[0])) &&
+          ["elementwise", "gather"].includes(getOp(producer.get(x)!.opcode).lowering.kind);
+        materialised.add(narrow ? x : v);
+      }
     }
   }
   return { producer, uses, materialised };

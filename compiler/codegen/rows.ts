@@ -7,6 +7,7 @@ import type { Step } from "../contract.js";
 import { emitter, loweringOf, rowRef, WORKGROUP, type KernelContext } from "./context.js";
 import type { Coord, Sink } from "./expr.js";
 import { F32_MAX, gridOf, KernelBuilder } from "./kernel-builder.js";
+import { getOp } from "../ir/registry.js";
 
 export type RowMember =
   | { kind: "map"; out: Value; rows: Dim }
@@ -131,14 +132,40 @@ export function rowProgram(ctx: KernelContext, members: RowMember[]): Step {
       lines.push(...outer.lines, `  ${o}[${kb.offset(m.out)} + row] = ${val};`);
       return;
     }
-    const val = ex.at(m.out, { row: rowRef(kb, rows, "row", 0), col: "c", colLevel: 1 });
-    lines.push(
-      ...outer.lines,
-      `  for (var c = 0u; c < ${ctx.loopCount(kb, cols)}; c = c + 1u) {`,
-      ...inner.lines,
-      `    ${o}[${kb.offset(m.out)} + row * ${kb.dim(cols)} + c] = ${val};`,
-      "  }",
-    );
+    const pieces = columnPieces(ctx, m.out);
+    if (pieces.length <= 1) {
+      const val = ex.at(m.out, { row: rowRef(kb, rows, "row", 0), col: "c", colLevel: 1 });
+      lines.push(
+        ...outer.lines,
+        `  for (var c = 0u; c < ${ctx.loopCount(kb, cols)}; c = c + 1u) {`,
+        ...inner.lines,
+        `    ${o}[${kb.offset(m.out)} + row * ${kb.dim(cols)} + c] = ${val};`,
+        "  }",
+      );
+      return;
+    }
+    // One loop per piece of a concatenation (or a padding) the row is made of: inside a piece
+    // the layout ops know which operand they read (Coord.range), so the row computes each
+    // piece once instead of every piece at every column and selecting.
+    pieces.forEach(([lo, hi], j) => {
+      const pOuter: Sink = { lines: [], indent: "  " };
+      const pInner: Sink = { lines: [], indent: "    " };
+      const pex = emitter(ctx, kb, [pOuter, pInner], `m${i}p${j}_`, others);
+      const col = lo ? `(c + ${lo}u)` : "c";
+      const val = pex.at(m.out, {
+        row: rowRef(kb, rows, "row", 0),
+        col,
+        colLevel: 1,
+        range: [lo, hi],
+      });
+      lines.push(
+        ...pOuter.lines,
+        `  for (var c = 0u; c < ${ctx.loopCount(kb, hi - lo)}; c = c + 1u) {`,
+        ...pInner.lines,
+        `    ${o}[${kb.offset(m.out)} + row * ${kb.dim(cols)} + ${col}] = ${val};`,
+        "  }",
+      );
+    });
   });
   const name = ctx.name("rows", members[members.length - 1]!.out.hint);
   const header = [
@@ -149,6 +176,34 @@ export function rowProgram(ctx: KernelContext, members: RowMember[]): Step {
     kernel: ctx.register(kb.finish(name, lines.join("\n"), WORKGROUP, header, gridOf([rows]))),
     writes: members.map((m) => m.out),
   };
+}
+
+/**
+ * The column ranges a row loop over `out` splits into: the edges of the concatenations and
+ * paddings as wide as `out` that its inlined expression is built from (numeric widths only).
+ * One range (no split) when there are none.
+ */
+export function columnPieces(ctx: KernelContext, out: Value): [number, number][] {
+  const width = out.shape[1];
+  if (typeof width !== "number") return [[0, Number.NaN]];
+  const edges = new Set<number>([0, width]);
+  const seen = new Set<Value>();
+  const visit = (v: Value, top: boolean) => {
+    if (seen.has(v) || (!top && ctx.materialised.has(v))) return;
+    seen.add(v);
+    const op = ctx.producer.get(v);
+    if (!op || getOp(op.opcode).lowering.kind !== "elementwise") return;
+    const widths = op.inputs.map((x) => x.shape[1]);
+    const edgesOf = getOp(op.opcode).columnEdges;
+    if (edgesOf && v.shape[1] === width && widths.every((w) => typeof w === "number"))
+      for (const e of edgesOf(op.attrs, widths as number[])) edges.add(e);
+    for (const x of op.inputs) visit(x, false);
+  };
+  visit(out, true);
+  const sorted = [...edges].filter((e) => e >= 0 && e <= width).sort((a, b) => a - b);
+  // Many pieces would mean many loops for little gain (and long compiles): keep one loop.
+  if (sorted.length > 5) return [[0, width]];
+  return sorted.slice(1).map((hi, k) => [sorted[k]!, hi]);
 }
 
 /**

@@ -126,12 +126,17 @@ export interface ElementwiseEmitContext {
   /** WGSL u32 expressions of the current element's coordinates and linear index. */
   row: string;
   col: string;
+  /** The values `col` takes, [lo, hi), where the kernel knows them (see Coord.range). */
+  colRange?: readonly [number, number];
   index: string;
+  /** Number of operands (reading `args` to count them would emit them all). */
+  arity: number;
   /**
    * Reads operand `i` at another element: `row` is either the current row (`ctx.row`) or one made
-   * only of the column and constants (a weight's row), which is read once per column.
+   * only of the column and constants (a weight's row), which is read once per column. `range`:
+   * the values `col` takes there, when known.
    */
-  readAt(i: number, row: string, col: string): string;
+  readAt(i: number, row: string, col: string, range?: readonly [number, number]): string;
   /** Reads operand `i` at another column of the current row (an edge row stays an edge row). */
   readColumn(i: number, col: string): string;
   /** WGSL literal for a float. */
@@ -142,6 +147,8 @@ export interface ElementwiseEmitContext {
   graphRead(buffer: "in_degree" | "out_degree" | "graph_ptr", node: string): string;
   /** Number of columns of operand i (for layout ops). */
   cols(i: number): string;
+  /** The same as a number, when it is one (not a symbolic size). */
+  colCount(i: number): number | undefined;
   /** WGSL u32 expression of a dimension's value (N, E, F, "E+N", 64, …). */
   dim(d: string | number): string;
 }
@@ -197,6 +204,18 @@ export interface OpDef {
   readonly inverse?: InverseRule;
   /** How the result's columns are the operands' (layout ops); absent: the op mixes channels. */
   readonly columns?: (attrs: Attrs) => ColumnLayout;
+  /**
+   * Column edges of the result, given the operands' column counts, between which the lowering
+   * reads one operand (or none) without selecting, once it knows the column's range
+   * (ElementwiseEmitContext.colRange): the code generator splits row loops there.
+   */
+  readonly columnEdges?: (attrs: Attrs, widths: number[]) => number[];
+  /**
+   * The result is operand 0 repeated along the dimensions it stretches (broadcast): storing the
+   * operand keeps the same information in fewer bytes, so a shared result gets no buffer of its
+   * own; the operand gets one.
+   */
+  readonly repeatsOperand?: boolean;
   /**
    * Rounds onto exact mode's fixed-point grid (`quantize`): exact mode recognises a loop whose
    * carried state enters rounded by it.

@@ -474,7 +474,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 // ==== k20_map
 // revgnn kernel k20_map (map)
 // [N, 64] 
-// implements IR ops: concat_cols, add, mul, slice_cols, exp, tanh
+// implements IR ops: concat_cols, add, slice_cols, mul, exp, tanh
 // invocations: N*64
 
 struct Params {
@@ -505,44 +505,26 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (idx >= P.dim_N * 64u) { return; }
   let row = idx / 64u;
   let col = idx % 64u;
-  let rd0 = h[P.off_h + row * 64u + (col + 0u)];
+  let rd0 = h[P.off_h + row * 64u + (min(col - min(col, (0u + 32u)), 32u - 1u) + 32u)];
   let ex1 = rd0;
-  let rd2 = t0[P.off_t0 + row * 32u + col];
-  let rd3 = b[P.off_b + col];
+  let rd2 = t0[P.off_t0 + row * 32u + min(col - min(col, (0u + 32u)), 32u - 1u)];
+  let rd3 = b[P.off_b + min(col - min(col, (0u + 32u)), 32u - 1u)];
   let ex4 = (rd2 + rd3);
-  let ex5 = tanh(clamp(ex4, -15.0, 15.0));
-  let ex6 = exp(ex5);
-  let ex7 = (ex1 * ex6);
-  let rd8 = t1[P.off_t1 + row * 32u + col];
-  let rd9 = b_2[P.off_b_2 + col];
+  let ex5 = (ex1 + ex4);
+  let rd6 = h[P.off_h + row * 64u + (min(col - min(col, 0u), 32u - 1u) + 0u)];
+  let ex7 = rd6;
+  let rd8 = t1[P.off_t1 + row * 32u + min(col - min(col, 0u), 32u - 1u)];
+  let rd9 = b_2[P.off_b_2 + min(col - min(col, 0u), 32u - 1u)];
   let ex10 = (rd8 + rd9);
-  let ex11 = (ex7 + ex10);
-  let rd12 = h[P.off_h + row * 64u + (col + 32u)];
-  let ex13 = rd12;
-  let rd14 = t2[P.off_t2 + row * 32u + col];
-  let rd15 = b_3[P.off_b_3 + col];
+  let ex11 = tanh(clamp(ex10, -15.0, 15.0));
+  let ex12 = exp(ex11);
+  let ex13 = (ex7 * ex12);
+  let rd14 = t2[P.off_t2 + row * 32u + min(col - min(col, 0u), 32u - 1u)];
+  let rd15 = b_3[P.off_b_3 + min(col - min(col, 0u), 32u - 1u)];
   let ex16 = (rd14 + rd15);
   let ex17 = (ex13 + ex16);
-  let rd18 = h[P.off_h + row * 64u + (min(col - min(col, (0u + 32u)), 32u - 1u) + 32u)];
-  let ex19 = rd18;
-  let rd20 = t2[P.off_t2 + row * 32u + min(col - min(col, (0u + 32u)), 32u - 1u)];
-  let rd21 = b_3[P.off_b_3 + min(col - min(col, (0u + 32u)), 32u - 1u)];
-  let ex22 = (rd20 + rd21);
-  let ex23 = (ex19 + ex22);
-  let rd24 = h[P.off_h + row * 64u + (min(col - min(col, 0u), 32u - 1u) + 0u)];
-  let ex25 = rd24;
-  let rd26 = t0[P.off_t0 + row * 32u + min(col - min(col, 0u), 32u - 1u)];
-  let rd27 = b[P.off_b + min(col - min(col, 0u), 32u - 1u)];
-  let ex28 = (rd26 + rd27);
-  let ex29 = tanh(clamp(ex28, -15.0, 15.0));
-  let ex30 = exp(ex29);
-  let ex31 = (ex25 * ex30);
-  let rd32 = t1[P.off_t1 + row * 32u + min(col - min(col, 0u), 32u - 1u)];
-  let rd33 = b_2[P.off_b_2 + min(col - min(col, 0u), 32u - 1u)];
-  let ex34 = (rd32 + rd33);
-  let ex35 = (ex31 + ex34);
-  let ex36 = select(ex23, ex35, col < (0u + 32u));
-  t3[P.off_t3 + idx] = ex36;
+  let ex18 = select(ex5, ex17, col < (0u + 32u));
+  t3[P.off_t3 + idx] = ex18;
 }
 
 // ==== k21_map_inplace

@@ -501,32 +501,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (idx >= P.dim_N * 8u) { return; }
   let row = idx / 8u;
   let col = idx % 8u;
-  let rd0 = h[P.off_h + row * 8u + (col + 0u)];
+  let rd0 = h[P.off_h + row * 8u + (min(col - min(col, (0u + 4u)), 4u - 1u) + 4u)];
   let ex1 = rd0;
-  let rd2 = t0[P.off_t0 + row * 4u + col];
-  let rd3 = b[P.off_b + col];
+  let rd2 = t0[P.off_t0 + row * 4u + min(col - min(col, (0u + 4u)), 4u - 1u)];
+  let rd3 = b[P.off_b + min(col - min(col, (0u + 4u)), 4u - 1u)];
   let ex4 = (rd2 + rd3);
   let ex5 = (ex1 + ex4);
-  let rd6 = h[P.off_h + row * 8u + (col + 4u)];
+  let rd6 = h[P.off_h + row * 8u + (min(col - min(col, 0u), 4u - 1u) + 0u)];
   let ex7 = rd6;
-  let rd8 = t1[P.off_t1 + row * 4u + col];
-  let rd9 = b_2[P.off_b_2 + col];
+  let rd8 = t1[P.off_t1 + row * 4u + min(col - min(col, 0u), 4u - 1u)];
+  let rd9 = b_2[P.off_b_2 + min(col - min(col, 0u), 4u - 1u)];
   let ex10 = (rd8 + rd9);
   let ex11 = (ex7 + ex10);
-  let rd12 = h[P.off_h + row * 8u + (min(col - min(col, (0u + 4u)), 4u - 1u) + 4u)];
-  let ex13 = rd12;
-  let rd14 = t1[P.off_t1 + row * 4u + min(col - min(col, (0u + 4u)), 4u - 1u)];
-  let rd15 = b_2[P.off_b_2 + min(col - min(col, (0u + 4u)), 4u - 1u)];
-  let ex16 = (rd14 + rd15);
-  let ex17 = (ex13 + ex16);
-  let rd18 = h[P.off_h + row * 8u + (min(col - min(col, 0u), 4u - 1u) + 0u)];
-  let ex19 = rd18;
-  let rd20 = t0[P.off_t0 + row * 4u + min(col - min(col, 0u), 4u - 1u)];
-  let rd21 = b[P.off_b + min(col - min(col, 0u), 4u - 1u)];
-  let ex22 = (rd20 + rd21);
-  let ex23 = (ex19 + ex22);
-  let ex24 = select(ex17, ex23, col < (0u + 4u));
-  t2[P.off_t2 + idx] = ex24;
+  let ex12 = select(ex5, ex11, col < (0u + 4u));
+  t2[P.off_t2 + idx] = ex12;
 }
 
 // ==== k15_map_inplace

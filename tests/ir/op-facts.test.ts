@@ -273,6 +273,8 @@ function positionsRead(def: OpDef): Set<string> {
       return "degree";
     },
     cols: () => "cols",
+    colCount: () => undefined,
+    arity: 3,
     dim: (d) => `${d}`,
   };
   def.lowering.emit(ctx);

@@ -14,7 +14,9 @@ import { runCliAsync } from "./browser.js";
 import { buildPlayground, launchChromium, serve } from "./browser.js";
 
 const EXAMPLE = "examples/revgcn.gnn";
-const EPOCHS = 3;
+// Enough epochs that a stop clicked after the first lands before the last: with faster kernels,
+// 3 epochs on SwiftShader ended before the click reached the page.
+const EPOCHS = 8;
 
 let out: string;
 let server: Server;

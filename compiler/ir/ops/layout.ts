@@ -19,6 +19,10 @@ function slicesLike(b: GraphBuilder, pieces: readonly Value[], whole: Value): Va
   });
 }
 
+/** A known column range moved by `by` (what a layout op's read does to its column). */
+const shifted = (r: readonly [number, number] | undefined, by: number) =>
+  r && ([r[0] + by, r[1] + by] as const);
+
 const sliceRange = (attrs: Attrs): ColumnRange => ({
   start: int(attrs.start),
   len: int(attrs.len),
@@ -84,7 +88,13 @@ export const layoutOps: OpDef[] = [
     columns: (attrs) => ({ kind: "slice", ...sliceRange(attrs) }),
     lowering: {
       kind: "elementwise",
-      emit: (c) => c.readAt(0, c.row, `(${c.col} + ${int(c.attrs.start)}u)`),
+      emit: (c) =>
+        c.readAt(
+          0,
+          c.row,
+          `(${c.col} + ${int(c.attrs.start)}u)`,
+          shifted(c.colRange, int(c.attrs.start)),
+        ),
       reads: "coordinates",
     },
   },
@@ -108,10 +118,18 @@ export const layoutOps: OpDef[] = [
     vjp: (b, { inputs: [x], attrs }, [d]) => [
       d && b.op("slice_cols", [d], { start: int(attrs.start), len: x!.shape[1]! }),
     ],
+    columnEdges: (attrs, [len]) => [int(attrs.start), int(attrs.start) + len!],
     lowering: {
       kind: "elementwise",
       emit: (c) => {
         const start = int(c.attrs.start);
+        const len = c.colCount(0);
+        const r = c.colRange;
+        // Where the kernel knows the column range, it lies wholly inside or outside the piece
+        // (row loops are split at the piece's edges: rows.ts) and the select goes.
+        if (r && len !== undefined && r[0] >= start && r[1] <= start + len)
+          return c.readAt(0, c.row, `(${c.col} - ${start}u)`, shifted(r, -start));
+        if (r && len !== undefined && (r[1] <= start || r[0] >= start + len)) return "0.0";
         const inside = `(${c.col} >= ${start}u && ${c.col} < ${start}u + ${c.cols(0)})`;
         const read = c.readAt(0, c.row, `(max(${c.col}, ${start}u) - ${start}u)`);
         return `select(0.0, ${read}, ${inside})`;
@@ -150,25 +168,37 @@ export const layoutOps: OpDef[] = [
     // The pieces are the result's columns, in order.
     inverse: { kind: "operands", rebuild: (b, op, result) => slicesLike(b, op.inputs, result) },
     columns: () => ({ kind: "concat" }),
+    columnEdges: (_attrs, widths) =>
+      widths.map((_, k) => widths.slice(0, k + 1).reduce((a, b) => a + b)),
     lowering: {
       kind: "elementwise",
       emit: (c) => {
         // Nested selects over the pieces; each read clamps its column so that no lane reads out
         // of bounds for the pieces it does not select.
+        // Where the kernel knows the column range and it lies inside one piece (row loops are
+        // split at the pieces' edges: rows.ts), that piece is read directly.
+        const r = c.colRange;
+        if (r) {
+          let lo = 0;
+          for (let k = 0; k < c.arity; k++) {
+            const w = c.colCount(k);
+            if (w === undefined) break;
+            if (r[0] >= lo && r[1] <= lo + w)
+              return c.readAt(k, c.row, lo ? `(${c.col} - ${lo}u)` : c.col, shifted(r, -lo));
+            lo += w;
+          }
+        }
         let expr = "0.0";
         const starts: string[] = [];
         let acc = "0u";
-        for (let k = 0; k < c.args.length; k++) {
+        for (let k = 0; k < c.arity; k++) {
           starts.push(acc);
           acc = `(${acc} + ${c.cols(k)})`;
         }
-        for (let k = c.args.length - 1; k >= 0; k--) {
+        for (let k = c.arity - 1; k >= 0; k--) {
           const s = starts[k]!;
           const read = c.readAt(k, c.row, `min(${c.col} - min(${c.col}, ${s}), ${c.cols(k)} - 1u)`);
-          expr =
-            k === c.args.length - 1
-              ? read
-              : `select(${expr}, ${read}, ${c.col} < ${starts[k + 1]})`;
+          expr = k === c.arity - 1 ? read : `select(${expr}, ${read}, ${c.col} < ${starts[k + 1]})`;
         }
         return expr;
       },

@@ -140,6 +140,7 @@ export const reduceOps: OpDef[] = [
   {
     name: "broadcast",
     doc: "stretches a tensor to a larger shape (numpy broadcasting)",
+    repeatsOperand: true,
     shape: ([x], attrs) => {
       const target = attrs.shape as Shape;
       const s = broadcastShapes(x!, target);
