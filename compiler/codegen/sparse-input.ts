@@ -55,6 +55,8 @@ export function sparseInputEligible(g: Graph, x: Value): boolean {
 }
 
 const WG = 64;
+/** Output columns per invocation (four vec4 accumulators; the kernel's body is written for 16). */
+const COLUMNS = 16;
 const FIELDS = [
   { name: "rows", type: "u32" },
   { name: "cols", type: "u32" },
@@ -90,25 +92,55 @@ fn loadB(r: u32, c: u32) -> vec4f {
   return v;
 }
 
+// Row r of B, columns c..c+3, all inside the row.
+fn loadFullB(r: u32, c: u32) -> vec4f {
+  let base = params.offB + r * params.ldB + c;
+  return vec4f(B[base], B[base + 1u], B[base + 2u], B[base + 3u]);
+}
+
+fn store(out: u32, c: u32, v: vec4f) {
+  for (var q = 0u; q < 4u; q = q + 1u) {
+    if (c + q < params.cols) { C[out + q] = v[q]; }
+  }
+}
+
+// One invocation per (output row, ${COLUMNS} columns): the row's indices and values are read once
+// for all of them (on lavapipe every load is a per-lane sequence, so sharing them is what pays).
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
-  let quads = (params.cols + 3u) / 4u;
+  let groups = (params.cols + ${COLUMNS - 1}u) / ${COLUMNS}u;
   let t = ${linearGroupId} * ${WG}u + lid;
-  if (t >= params.rows * quads) { return; }
-  let r = t / quads;
-  let c = (t % quads) * 4u;
+  if (t >= params.rows * groups) { return; }
+  let r = t / groups;
+  let c = (t % groups) * ${COLUMNS}u;
+  let full = c + ${COLUMNS}u <= params.cols;
   let x = params.offX;
   let k1 = X[x + params.ptrAt + r + 1u];
-  var acc = vec4f(0.0);
+  var acc0 = vec4f(0.0);
+  var acc1 = vec4f(0.0);
+  var acc2 = vec4f(0.0);
+  var acc3 = vec4f(0.0);
   for (var k = X[x + params.ptrAt + r]; k < k1; k = k + 1u) {
-    let a = bitcast<f32>(X[x + params.valAt + k]);
-    acc = fma(vec4f(a), loadB(X[x + params.idxAt + k], c), acc);
+    let a = vec4f(bitcast<f32>(X[x + params.valAt + k]));
+    let j = X[x + params.idxAt + k];
+    if (full) {
+      acc0 = fma(a, loadFullB(j, c), acc0);
+      acc1 = fma(a, loadFullB(j, c + 4u), acc1);
+      acc2 = fma(a, loadFullB(j, c + 8u), acc2);
+      acc3 = fma(a, loadFullB(j, c + 12u), acc3);
+    } else {
+      acc0 = fma(a, loadB(j, c), acc0);
+      acc1 = fma(a, loadB(j, c + 4u), acc1);
+      acc2 = fma(a, loadB(j, c + 8u), acc2);
+      acc3 = fma(a, loadB(j, c + 12u), acc3);
+    }
   }
   let out = params.offC + r * params.cols + c;
-  for (var q = 0u; q < 4u; q = q + 1u) {
-    if (c + q < params.cols) { C[out + q] = acc[q]; }
-  }
+  store(out, c, acc0);
+  store(out + 4u, c + 4u, acc1);
+  store(out + 8u, c + 8u, acc2);
+  store(out + 12u, c + 12u, acc3);
 }
 `;
 
@@ -149,7 +181,7 @@ export function sparseInputMatmul(
   const name = ctx.name("matmul_sparse_x", C.hint);
   const spec: KernelSpec = {
     name,
-    code: `// revgnn kernel ${name} (matmul_sparse_input)\n// implements IR ops: matmul\n// template: sparse_input_matmul\n// x·B (rows of x, CSR) or xᵀ·B (columns of x, CSC): one invocation per (output row, 4 columns)\n${CODE}`,
+    code: `// revgnn kernel ${name} (matmul_sparse_input)\n// implements IR ops: matmul\n// template: sparse_input_matmul\n// x·B (rows of x, CSR) or xᵀ·B (columns of x, CSC): one invocation per (output row, ${COLUMNS} columns)\n${CODE}`,
     entryPoint: "main",
     bindings: BINDINGS,
     operands: [op.inputs[0]!, B, C].map((value) => ({ kind: "value" as const, value })),
@@ -167,7 +199,7 @@ export function sparseInputMatmul(
       params: (l) => packParams(FIELDS, launch(l)),
       dispatch: (l) => {
         const p = launch(l);
-        return foldGrid(ceilDiv(p.rows * ceilDiv(p.cols, 4), WG), maxWorkgroupsPerDim);
+        return foldGrid(ceilDiv(p.rows * ceilDiv(p.cols, COLUMNS), WG), maxWorkgroupsPerDim);
       },
     },
   };
