@@ -24,8 +24,8 @@ export interface KernelContext {
   name(kind: string, hint?: string): string;
   /** WGSL for a row loop's trip count (see Tuning.rowLoopCounts). */
   loopCount(kb: KernelBuilder, cols: Dim): string;
-  /** Columns per invocation of a graph kernel over rows `width` wide (Tuning.graphColumns). */
-  graphColumns(width: Dim): number;
+  /** Columns per invocation of a graph or map kernel over rows `width` wide (Tuning.columnsPerInvocation). */
+  columnsPerInvocation(width: Dim): number;
 }
 
 /** Invocations per workgroup of the element-parallel kernels. */

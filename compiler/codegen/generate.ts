@@ -93,8 +93,8 @@ export class CodeGenerator {
       name: (kind, hint) => this.name(kind, hint),
       loopCount: (kb, cols) =>
         this.options.tuning?.rowLoopCounts === "parameter" ? kb.count(cols) : kb.dim(cols),
-      graphColumns: (width) => {
-        const per = this.options.tuning?.graphColumns ?? 1;
+      columnsPerInvocation: (width) => {
+        const per = this.options.tuning?.columnsPerInvocation ?? 1;
         return typeof width === "number" && width % per === 0 ? per : 1;
       },
     };

@@ -151,11 +151,14 @@ export class KernelBuilder {
     this.reads.set(v, set);
   }
 
-  /** Values read only at the element the kernel writes (`index`): candidates to overwrite. */
-  inPlaceCandidates(index: string, out: Value): Value[] {
+  /**
+   * Values read only at the elements the kernel writes (`indices`, each read where it is
+   * written): candidates to overwrite.
+   */
+  inPlaceCandidates(indices: string[], out: Value): Value[] {
     const found: Value[] = [];
     for (const [v, set] of this.reads)
-      if (v !== out && set.size === 1 && set.has(index)) found.push(v);
+      if (v !== out && [...set].every((i) => indices.includes(i))) found.push(v);
     return found;
   }
 

@@ -23,27 +23,54 @@ export function mapKernel(ctx: KernelContext, out: Value): { step: Step; inPlace
     if (into) kb.writeInto(out, into);
     const s = out.shape;
     const body: Sink = { lines: [], indent: "  " };
-    const total = s.reduce<string>(
-      (acc, d) => (acc === "1u" ? kb.dim(d) : `${acc} * ${kb.dim(d)}`),
-      "1u",
-    );
-    body.lines.push(`  if (idx >= ${total}) { return; }`);
-    let coord: Coord;
-    if (s.length === 2) {
-      const cols = kb.dim(s[1]!);
-      body.lines.push(`  let row = idx / ${cols};`, `  let col = idx % ${cols};`);
-      coord = { row: rowRef(kb, s[0]!, "row", 0), col: "col", colLevel: 0 };
-    } else if (s.length === 1) coord = { col: "idx", colLevel: 0 };
-    else if (s.length === 0) coord = { colLevel: 0 };
-    else coord = { flat: "idx", colLevel: 0 };
+    // An [R, n] result may be computed `per` consecutive columns at a time (CPU drivers): the
+    // row and column arithmetic and what depends only on the row are shared.
+    const per = s.length === 2 ? ctx.columnsPerInvocation(s[1]!) : 1;
     const ex = emitter(ctx, kb, [body], "", others);
-    const val = ex.at(out, coord);
-    const o = kb.value(out, "read_write");
-    body.lines.push(`  ${o}[${kb.offset(out)} + idx] = ${val};`);
-    const identity =
-      s.length === 2 ? `row * ${kb.dim(s[1]!)} + col` : s.length === 0 ? "0u" : "idx";
+    let identity: string[];
+    let grid;
+    if (per > 1) {
+      const cols = kb.dim(s[1]!);
+      const groups = kb.dim(Number(s[1]) / per);
+      body.lines.push(
+        `  if (idx >= ${kb.dim(s[0]!)} * ${groups}) { return; }`,
+        `  let row = idx / ${groups};`,
+        `  let col = (idx % ${groups}) * ${per}u;`,
+      );
+      const colOf = (j: number) => (j === 0 ? "col" : `(col + ${j}u)`);
+      const vals = Array.from({ length: per }, (_, j) =>
+        ex.at(out, { row: rowRef(kb, s[0]!, "row", 0), col: colOf(j), colLevel: 0 }),
+      );
+      // Every value is computed before any is written: an in-place variant reads its input at
+      // these elements only.
+      const o = kb.value(out, "read_write");
+      vals.forEach((val, j) =>
+        body.lines.push(`  ${o}[${kb.offset(out)} + row * ${cols} + ${colOf(j)}] = ${val};`),
+      );
+      identity = vals.map((_, j) => `row * ${cols} + ${colOf(j)}`);
+      grid = gridOf([s[0]!, Number(s[1]) / per]);
+    } else {
+      const total = s.reduce<string>(
+        (acc, d) => (acc === "1u" ? kb.dim(d) : `${acc} * ${kb.dim(d)}`),
+        "1u",
+      );
+      body.lines.push(`  if (idx >= ${total}) { return; }`);
+      let coord: Coord;
+      if (s.length === 2) {
+        const cols = kb.dim(s[1]!);
+        body.lines.push(`  let row = idx / ${cols};`, `  let col = idx % ${cols};`);
+        coord = { row: rowRef(kb, s[0]!, "row", 0), col: "col", colLevel: 0 };
+      } else if (s.length === 1) coord = { col: "idx", colLevel: 0 };
+      else if (s.length === 0) coord = { colLevel: 0 };
+      else coord = { flat: "idx", colLevel: 0 };
+      const val = ex.at(out, coord);
+      const o = kb.value(out, "read_write");
+      body.lines.push(`  ${o}[${kb.offset(out)} + idx] = ${val};`);
+      identity = [s.length === 2 ? `row * ${kb.dim(s[1]!)} + col` : s.length === 0 ? "0u" : "idx"];
+      grid = gridOf([...s]);
+    }
     const header = [
-      `${shapeToString(s)} ${out.hint ?? ""}`,
+      `${shapeToString(s)} ${out.hint ?? ""}${per > 1 ? `, ${per} columns per invocation` : ""}`,
       ...(into ? [`in place: overwrites ${into.hint ?? "its input"}`] : []),
     ];
     const spec = kb.finish(
@@ -51,7 +78,7 @@ export function mapKernel(ctx: KernelContext, out: Value): { step: Step; inPlace
       body.lines.join("\n"),
       WORKGROUP,
       header,
-      gridOf([...s]),
+      grid,
     );
     return { spec, candidates: into ? [] : kb.inPlaceCandidates(identity, out) };
   };

@@ -19,10 +19,10 @@ export function segmentKernel(ctx: KernelContext, op: Op): Step {
   const loops = !!op.attrs.loops;
   const byDst = op.attrs.by !== "src";
   const width = m.shape[1]!;
-  // An invocation computes `per` consecutive columns (ctx.graphColumns): the per-edge work that
+  // An invocation computes `per` consecutive columns (ctx.columnsPerInvocation): the per-edge work that
   // does not depend on the column (source index, degrees, normalisation) is emitted once and
   // shared, as the emitter memoises by coordinate.
-  const per = ctx.graphColumns(width);
+  const per = ctx.columnsPerInvocation(width);
   const W = kb.dim(width);
   const outer: Sink = { lines: [], indent: "  " };
   const inner: Sink = { lines: [], indent: "    " };

@@ -209,7 +209,7 @@ const cases: Case[] = [
     inputs: [["N", 5]],
   },
   {
-    // CPU drivers compute four columns per invocation when the width allows (Tuning.graphColumns):
+    // CPU drivers compute four columns per invocation when the width allows (Tuning.columnsPerInvocation):
     // these widths take that path, the ones above the one-column path.
     name: "segment_max over 8 columns, nodes without edges take 0",
     build: (b, [x]) => [
@@ -337,6 +337,30 @@ const cases: Case[] = [
       b.mul(x, b.op("dropout_mask", [it], { p: 0.4, stream: 9, shape: ["N", 5] })),
     ],
     inputs: [["N", 5], []],
+  },
+  // Map kernels over widths divisible by 4 take the four-columns-per-invocation path on CPU
+  // drivers (Tuning.columnsPerInvocation); the cases above, the one-column path.
+  {
+    name: "dropout mask (hash RNG) over 8 columns",
+    build: (b, [x, it]) => [
+      b.mul(x, b.op("dropout_mask", [it], { p: 0.4, stream: 9, shape: ["N", 8] })),
+    ],
+    inputs: [["N", 8], []],
+  },
+  {
+    name: "row and column broadcasts over 8 columns",
+    build: (b, [x, r, c]) => [b.mul(b.add(x, r), b.unary("exp", c))],
+    inputs: [["N", 8], ["N", 1], [8]],
+  },
+  {
+    name: "concat_cols and slice_cols over 12 columns",
+    build: (b, [x, y]) => [
+      b.op("concat_cols", [b.op("slice_cols", [x], { start: 4, len: 4 }), y, x]),
+    ],
+    inputs: [
+      ["N", 8],
+      ["N", 4],
+    ],
   },
   {
     name: "one_hot",
