@@ -89,6 +89,9 @@ const cases: Case[] = [
   },
   { name: "col_sum (long)", build: op("col_sum"), inputs: [["N", 13]] },
   { name: "sum_all", build: op("sum_all"), inputs: [["N", 3]] },
+  // Four columns per invocation on CPU drivers, in a workgroup of 32.
+  { name: "col_sum over 8 columns", build: op("col_sum"), inputs: [["N", 8]] },
+  { name: "sum_all over 4 columns", build: op("sum_all"), inputs: [["N", 4]] },
   { name: "sum_all rank 1", build: op("sum_all"), inputs: [[11]] },
   { name: "broadcast", build: op("broadcast", { shape: [7, 5] }), inputs: [[7, 1]] },
   {
