@@ -66,8 +66,9 @@ export interface Tuning {
    */
   rowLoopCounts: "literal" | "parameter";
   /**
-   * Consecutive columns one invocation of a fused graph kernel (segments.ts) or an elementwise
-   * map kernel (maps.ts) computes. On lavapipe every load is a per-lane scalar sequence with
+   * Consecutive columns one invocation of a fused graph kernel (segments.ts), an elementwise
+   * map kernel (maps.ts) or a column sum (reductions.ts) computes, and one iteration of a row
+   * kernel's column loop (rows.ts). On lavapipe every load is a per-lane scalar sequence with
    * bounds checks, so what a (node, column) invocation reads besides the column's own element
    * (the edge's source, degrees, normalisation; the row and column index arithmetic) costs as
    * much as the element: four columns per invocation share it. Cora's GCN aggregation at

@@ -66,14 +66,14 @@ export function rowKernel(ctx: KernelContext, op: Op, combine: ReduceCombine): S
     colLevel: 1,
   };
   const val = ex.at(x, coord);
-  const r = rowReduction(combine, "acc", val);
+  const r = rowReduction(combine, "acc", [val]);
   const o = kb.value(out, "read_write");
   const body = [
     ...outer.lines,
     ...r.init.map((l) => `  ${l}`),
     `  for (var c = 0u; c < ${grouped ? "width" : ctx.loopCount(kb, cols)}; c = c + 1u) {`,
     ...inner.lines,
-    `    ${r.update}`,
+    ...r.update.map((l) => `    ${l}`),
     "  }",
     `  ${o}[${kb.offset(out)} + ${grouped ? "idx" : "row"}] = ${r.result};`,
   ];
@@ -113,14 +113,19 @@ export function rowProgram(ctx: KernelContext, members: RowMember[]): Step {
     if (m.kind === "reduce") {
       kb.implements.push(m.op.opcode);
       const x = m.op.inputs[0]!;
-      const val = ex.at(x, { row: rowRef(kb, rows, "row", 0), col: "c", colLevel: 1 });
-      const r = rowReduction(m.combine, `acc${i}`, val);
+      const width = x.shape[1]!;
+      const per = ctx.columnsPerInvocation(width);
+      const vals = unrolled(per, 0).map((col) =>
+        ex.at(x, { row: rowRef(kb, rows, "row", 0), col, colLevel: 1 }),
+      );
+      // The columns are folded in in order, as a one-column loop would: the same sum, bitwise.
+      const r = rowReduction(m.combine, `acc${i}`, vals);
       lines.push(
         ...outer.lines,
         ...r.init.map((l) => `  ${l}`),
-        `  for (var c = 0u; c < ${ctx.loopCount(kb, x.shape[1]!)}; c = c + 1u) {`,
+        `  for (var c = 0u; c < ${ctx.loopCount(kb, width)}; c = c + ${per}u) {`,
         ...inner.lines,
-        `    ${r.update}`,
+        ...r.update.map((l) => `    ${l}`),
         "  }",
         `  ${o}[${kb.offset(m.out)} + row] = ${r.result};`,
       );
@@ -132,37 +137,36 @@ export function rowProgram(ctx: KernelContext, members: RowMember[]): Step {
       lines.push(...outer.lines, `  ${o}[${kb.offset(m.out)} + row] = ${val};`);
       return;
     }
-    const pieces = columnPieces(ctx, m.out);
-    if (pieces.length <= 1) {
-      const val = ex.at(m.out, { row: rowRef(kb, rows, "row", 0), col: "c", colLevel: 1 });
-      lines.push(
-        ...outer.lines,
-        `  for (var c = 0u; c < ${ctx.loopCount(kb, cols)}; c = c + 1u) {`,
-        ...inner.lines,
-        `    ${o}[${kb.offset(m.out)} + row * ${kb.dim(cols)} + c] = ${val};`,
-        "  }",
-      );
-      return;
-    }
     // One loop per piece of a concatenation (or a padding) the row is made of: inside a piece
     // the layout ops know which operand they read (Coord.range), so the row computes each
-    // piece once instead of every piece at every column and selecting.
+    // piece once instead of every piece at every column and selecting. Each loop takes `per`
+    // columns per iteration where the piece's width allows (CPU drivers).
+    const pieces = columnPieces(ctx, m.out);
     pieces.forEach(([lo, hi], j) => {
+      const known = !Number.isNaN(hi);
       const pOuter: Sink = { lines: [], indent: "  " };
       const pInner: Sink = { lines: [], indent: "    " };
-      const pex = emitter(ctx, kb, [pOuter, pInner], `m${i}p${j}_`, others);
-      const col = lo ? `(c + ${lo}u)` : "c";
-      const val = pex.at(m.out, {
-        row: rowRef(kb, rows, "row", 0),
-        col,
-        colLevel: 1,
-        range: [lo, hi],
-      });
+      const pex =
+        pieces.length === 1 ? ex : emitter(ctx, kb, [pOuter, pInner], `m${i}p${j}_`, others);
+      const [pre, body] = pieces.length === 1 ? [outer, inner] : [pOuter, pInner];
+      const per = known ? ctx.columnsPerInvocation(hi - lo) : 1;
+      const colsAt = unrolled(per, lo);
+      const vals = colsAt.map((col) =>
+        pex.at(m.out, {
+          row: rowRef(kb, rows, "row", 0),
+          col,
+          colLevel: 1,
+          ...(known && pieces.length > 1 ? { range: [lo, hi] as const } : {}),
+        }),
+      );
       lines.push(
-        ...pOuter.lines,
-        `  for (var c = 0u; c < ${ctx.loopCount(kb, hi - lo)}; c = c + 1u) {`,
-        ...pInner.lines,
-        `    ${o}[${kb.offset(m.out)} + row * ${kb.dim(cols)} + ${col}] = ${val};`,
+        ...pre.lines,
+        `  for (var c = 0u; c < ${ctx.loopCount(kb, known ? hi - lo : cols)}; c = c + ${per}u) {`,
+        ...body.lines,
+        ...vals.map(
+          (val, k) =>
+            `    ${o}[${kb.offset(m.out)} + row * ${kb.dim(cols)} + ${colsAt[k]}] = ${val};`,
+        ),
         "  }",
       );
     });
@@ -206,29 +210,42 @@ export function columnPieces(ctx: KernelContext, out: Value): [number, number][]
   return sorted.slice(1).map((hi, k) => [sorted[k]!, hi]);
 }
 
+/** Column expressions of one iteration of a row loop over `c` taking `per` columns from `lo`. */
+function unrolled(per: number, lo: number): string[] {
+  return Array.from({ length: per }, (_, k) => (lo + k ? `(c + ${lo + k}u)` : "c"));
+}
+
 /**
- * A row reduction's WGSL inside `for (var c = 0u; c < cols; c++)`: declarations before the loop,
- * the update of one column's value `val`, and the row's result. argmax starts at −FLT_MAX and
- * moves only on a strictly greater value: the first maximum, as the interpreter's row_argmax.
+ * A row reduction's WGSL inside `for (var c = 0u; c < cols; c += vals.length)`: declarations
+ * before the loop, the updates of the iteration's column values `vals` (in column order), and the
+ * row's result. argmax starts at −FLT_MAX and moves only on a strictly greater value: the first
+ * maximum, as the interpreter's row_argmax.
  */
 function rowReduction(
   combine: ReduceCombine,
   acc: string,
-  val: string,
-): { init: string[]; update: string; result: string } {
+  vals: string[],
+): { init: string[]; update: string[]; result: string } {
   switch (combine) {
     case "sum":
-      return { init: [`var ${acc} = 0.0;`], update: `${acc} = ${acc} + ${val};`, result: acc };
+      return {
+        init: [`var ${acc} = 0.0;`],
+        update: vals.map((v) => `${acc} = ${acc} + ${v};`),
+        result: acc,
+      };
     case "max":
       return {
         init: [`var ${acc} = -${F32_MAX};`],
-        update: `${acc} = max(${acc}, ${val});`,
+        update: vals.map((v) => `${acc} = max(${acc}, ${v});`),
         result: acc,
       };
     case "argmax":
       return {
         init: [`var ${acc} = -${F32_MAX};`, `var ${acc}_at = 0u;`],
-        update: `{ let ${acc}_v = ${val}; if (${acc}_v > ${acc}) { ${acc} = ${acc}_v; ${acc}_at = c; } }`,
+        update: vals.map(
+          (v, k) =>
+            `{ let ${acc}_v = ${v}; if (${acc}_v > ${acc}) { ${acc} = ${acc}_v; ${acc}_at = c${k ? ` + ${k}u` : ""}; } }`,
+        ),
         result: `f32(${acc}_at)`,
       };
   }
