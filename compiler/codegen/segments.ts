@@ -19,22 +19,19 @@ export function segmentKernel(ctx: KernelContext, op: Op): Step {
   const loops = !!op.attrs.loops;
   const byDst = op.attrs.by !== "src";
   const width = m.shape[1]!;
-  // An invocation computes `per` consecutive columns (ctx.columnsPerInvocation): the per-edge work that
-  // does not depend on the column (source index, degrees, normalisation) is emitted once and
-  // shared, as the emitter memoises by coordinate.
+  // An invocation computes `per` consecutive columns (ctx.columnsPerInvocation): the per-edge
+  // work that does not depend on the column (source index, degrees, normalisation) is emitted
+  // once and shared, as the emitter memoises by coordinate.
   const per = ctx.columnsPerInvocation(width);
   const W = kb.dim(width);
+  const runs = per === 1 ? W : kb.dim(Number(width) / per); // invocations per node
   const outer: Sink = { lines: [], indent: "  " };
   const inner: Sink = { lines: [], indent: "    " };
   const ex = emitter(ctx, kb, [outer, inner]);
   outer.lines.push(
-    per === 1
-      ? `  if (idx >= ${kb.dim("N")} * ${W}) { return; }`
-      : `  if (idx >= ${kb.dim("N")} * ${kb.dim(Number(width) / per)}) { return; }`,
-    per === 1 ? `  let node = idx / ${W};` : `  let node = idx / ${kb.dim(Number(width) / per)};`,
-    per === 1
-      ? `  let col = idx % ${W};`
-      : `  let col = (idx % ${kb.dim(Number(width) / per)}) * ${per}u;`,
+    `  if (idx >= ${kb.dim("N")} * ${runs}) { return; }`,
+    `  let node = idx / ${runs};`,
+    per === 1 ? `  let col = idx % ${W};` : `  let col = (idx % ${runs}) * ${per}u;`,
   );
   const cols = Array.from({ length: per }, (_, j) => (j === 0 ? "col" : `(col + ${j}u)`));
   const accs = cols.map((_, j) => (per === 1 ? "acc" : `acc${j}`));
