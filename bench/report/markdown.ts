@@ -57,7 +57,7 @@ function depthTables(r: SuiteResult, stem: string, plots: ReadonlySet<string>): 
   out.push("## Memory vs depth", "");
   out.push(
     ...img(plots, stem, "memory", "memory vs depth"),
-    "Peak bytes over one training step and one evaluation, from the runtime's accounting of every " +
+    "Peak bytes over one training step, one evaluation and the steps after it, from the runtime's accounting of every " +
       "GPU buffer. (m) measured in this run, (p) the static plan (a dry run of the same allocation " +
       "sequence) where a real step was predicted to exceed the time budget. A configuration does not " +
       `fit when its plan exceeds the memory budget (${bytes(d.memoryBudgetBytes)}, a share of this ` +
