@@ -5,13 +5,14 @@
 //
 //   front end (compile.ts: parse, check, lower; exact mode's grid)      → CompiledModel
 //   model passes, once per model:  checkpoint-segmentation → training-step → evaluation → dead-code
-//   graph passes, once per graph:  expand-reversible → codegen                           → Program
+//   graph passes, once per graph:  expand-reversible → hoist-invariants → codegen        → Program
 //
 // Diagnostic graphs (`revgnn check`'s gradients and drift measurement, tests) enter at the graph
 // passes through `compileGraph`.
 import { vjpGraph, type AdOptions } from "./autodiff/core.js";
 import { segmentReversibleScans } from "./checkpointing.js";
 import { expandRevBlocks } from "./codegen/expand.js";
+import { hoistLoopInvariants } from "./hoist.js";
 import { generateProgram, type CodegenOptions } from "./codegen/generate.js";
 import type { CompiledModel } from "./compile.js";
 import { eliminateDeadCode } from "./ir/dce.js";
@@ -149,6 +150,14 @@ export const GRAPH_PASSES: readonly Pass<GraphState, CodegenOptions>[] = [
     setting: () => "always",
     run: (s) => {
       s.graph = expandRevBlocks(s.graph);
+    },
+  },
+  {
+    name: "hoist-invariants",
+    does: "computes what a loop body derives from the graph alone (deg^-1/2) once, before the loop",
+    setting: () => "always",
+    run: (s) => {
+      s.graph = hoistLoopInvariants(s.graph);
     },
   },
   {

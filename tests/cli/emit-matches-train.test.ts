@@ -214,6 +214,7 @@ describe("compile --emit passes", () => {
       "evaluation",
       "dead-code",
       "expand-reversible",
+      "hoist-invariants",
       "codegen",
     ]);
     expect(r.out).toContain("k = 2");

@@ -95,8 +95,35 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t1[P.off_t1 + idx] = ex2;
 }
 
-// ==== k3_row_sum
-// revgnn kernel k3_row_sum (row_reduce)
+// ==== k3_map
+// revgnn kernel k3_map (map)
+// [N, 1] 
+// implements IR ops: rsqrt, add, degree, fill
+// invocations: N*1
+
+struct Params {
+  dim_N: u32,
+  off_t0: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> in_degree: array<f32>;
+@group(0) @binding(2) var<storage, read_write> t0: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let idx = (wid.y * nwg.x + wid.x) * 256u + lid;
+  if (idx >= P.dim_N * 1u) { return; }
+  let row = idx / 1u;
+  let col = idx % 1u;
+  let ex0 = in_degree[row];
+  let ex1 = (ex0 + 1.0);
+  let ex2 = inverseSqrt(ex1);
+  t0[P.off_t0 + idx] = ex2;
+}
+
+// ==== k6_row_sum
+// revgnn kernel k6_row_sum (row_reduce)
 // row_sum [N, 32] → [N, 1]
 // implements IR ops: row_sum, slice_cols
 // invocations: N
@@ -125,8 +152,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t0[P.off_t0 + row] = acc;
 }
 
-// ==== k4_row_sum
-// revgnn kernel k4_row_sum (row_reduce)
+// ==== k7_row_sum
+// revgnn kernel k7_row_sum (row_reduce)
 // row_sum [N, 32] → [N, 1]
 // implements IR ops: row_sum, mul, sub, slice_cols, fill
 // invocations: N
@@ -161,8 +188,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t1[P.off_t1 + row] = acc;
 }
 
-// ==== k5_map
-// revgnn kernel k5_map (map)
+// ==== k8_map
+// revgnn kernel k8_map (map)
 // [N, 32] 
 // implements IR ops: relu, add, mul, sub, slice_cols, fill, rsqrt
 // invocations: N*32
@@ -209,8 +236,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t2[P.off_t2 + idx] = ex14;
 }
 
-// ==== k6_matmul
-// revgnn kernel k6_matmul (matmul)
+// ==== k9_matmul
+// revgnn kernel k9_matmul (matmul)
 // A·B: [N, 32], [32, 32] → [N, 32]
 // 4×4 register block per invocation
 // implements IR ops: matmul
@@ -275,24 +302,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i0 + 3u < P.dim_N && j0 + 3u < 32u) { t1[P.off_t1 + (i0 + 3u) * 32u + j0 + 3u] = acc3[3]; }
 }
 
-// ==== k7_sum_by_dst
-// revgnn kernel k7_sum_by_dst (segment_csr)
+// ==== k10_sum_by_dst
+// revgnn kernel k10_sum_by_dst (segment_csr)
 // segment_sum by destination (CSR) with self loops: message inlined, never stored
-// implements IR ops: segment_sum, mul, gather, rsqrt, add, degree, fill
+// implements IR ops: segment_sum, mul, gather
 // invocations: N*32
 
 struct Params {
   dim_N: u32,
   off_t0: u32,
   off_t1: u32,
+  off_t2: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> csr_rowptr: array<u32>;
 @group(0) @binding(2) var<storage, read> csr_src: array<u32>;
-@group(0) @binding(3) var<storage, read> in_degree: array<f32>;
-@group(0) @binding(4) var<storage, read> t0: array<f32>;
-@group(0) @binding(5) var<storage, read_write> t1: array<f32>;
+@group(0) @binding(3) var<storage, read> t0: array<f32>;
+@group(0) @binding(4) var<storage, read> t1: array<f32>;
+@group(0) @binding(5) var<storage, read_write> t2: array<f32>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -300,29 +328,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (idx >= P.dim_N * 32u) { return; }
   let node = idx / 32u;
   let col = idx % 32u;
-  let ex3 = in_degree[node];
-  let ex4 = (ex3 + 1.0);
-  let ex5 = inverseSqrt(ex4);
-  let ex9 = (ex5 * ex5);
-  let rd10 = t0[P.off_t0 + node * 32u + col];
-  let ex11 = (ex9 * rd10);
-  var acc = ex11;
+  let rd1 = t0[P.off_t0 + node];
+  let ex5 = (rd1 * rd1);
+  let rd6 = t1[P.off_t1 + node * 32u + col];
+  let ex7 = (ex5 * rd6);
+  var acc = ex7;
   let k0 = csr_rowptr[node];
   let k1 = csr_rowptr[node + 1u];
   for (var k = k0; k < k1; k = k + 1u) {
-    let ex0 = in_degree[csr_src[k]];
-    let ex1 = (ex0 + 1.0);
-    let ex2 = inverseSqrt(ex1);
-    let ex6 = (ex2 * ex5);
-    let rd7 = t0[P.off_t0 + csr_src[k] * 32u + col];
-    let ex8 = (ex6 * rd7);
-    acc = acc + ex8;
+    let rd0 = t0[P.off_t0 + csr_src[k]];
+    let ex2 = (rd0 * rd1);
+    let rd3 = t1[P.off_t1 + csr_src[k] * 32u + col];
+    let ex4 = (ex2 * rd3);
+    acc = acc + ex4;
   }
-  t1[P.off_t1 + idx] = acc;
+  t2[P.off_t2 + idx] = acc;
 }
 
-// ==== k8_row_sum
-// revgnn kernel k8_row_sum (row_reduce)
+// ==== k11_row_sum
+// revgnn kernel k11_row_sum (row_reduce)
 // row_sum [N, 32] → [N, 1]
 // implements IR ops: row_sum, add, slice_cols
 // invocations: N
@@ -359,8 +383,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t1[P.off_t1 + row] = acc;
 }
 
-// ==== k9_map
-// revgnn kernel k9_map (map)
+// ==== k12_map
+// revgnn kernel k12_map (map)
 // [N, 32] 
 // implements IR ops: sub, add, slice_cols, mul, fill
 // invocations: N*32
@@ -399,8 +423,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t2[P.off_t2 + idx] = ex8;
 }
 
-// ==== k10_row_sum
-// revgnn kernel k10_row_sum (row_reduce)
+// ==== k13_row_sum
+// revgnn kernel k13_row_sum (row_reduce)
 // row_sum [N, 32] → [N, 1]
 // implements IR ops: row_sum, mul
 // invocations: N
@@ -429,8 +453,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t1[P.off_t1 + row] = acc;
 }
 
-// ==== k11_map
-// revgnn kernel k11_map (map)
+// ==== k14_map
+// revgnn kernel k14_map (map)
 // [N, 32] 
 // implements IR ops: relu, add, mul, rsqrt, fill
 // invocations: N*32
@@ -471,8 +495,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t2[P.off_t2 + idx] = ex10;
 }
 
-// ==== k20_map
-// revgnn kernel k20_map (map)
+// ==== k23_map
+// revgnn kernel k23_map (map)
 // [N, 64] 
 // implements IR ops: concat_cols, add, slice_cols, mul, exp, tanh
 // invocations: N*64
@@ -527,8 +551,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t3[P.off_t3 + idx] = ex18;
 }
 
-// ==== k21_map_inplace
-// revgnn kernel k21_map_inplace (map)
+// ==== k24_map_inplace
+// revgnn kernel k24_map_inplace (map)
 // [N, 32] 
 // in place: overwrites its input
 // implements IR ops: relu, add, mul, rsqrt, fill
@@ -568,8 +592,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t0[P.off_t0 + idx] = ex10;
 }
 
-// ==== k23_row_sum
-// revgnn kernel k23_row_sum (row_reduce)
+// ==== k26_row_sum
+// revgnn kernel k26_row_sum (row_reduce)
 // row_sum [N, 64] → [N, 1]
 // implements IR ops: row_sum
 // invocations: N
@@ -597,8 +621,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t1[P.off_t1 + row] = acc;
 }
 
-// ==== k24_row_sum
-// revgnn kernel k24_row_sum (row_reduce)
+// ==== k27_row_sum
+// revgnn kernel k27_row_sum (row_reduce)
 // row_sum [N, 64] → [N, 1]
 // implements IR ops: row_sum, mul, sub, fill
 // invocations: N
@@ -632,8 +656,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t2[P.off_t2 + row] = acc;
 }
 
-// ==== k25_map
-// revgnn kernel k25_map (map)
+// ==== k28_map
+// revgnn kernel k28_map (map)
 // [N, 64] 
 // implements IR ops: relu, add, mul, sub, fill, rsqrt
 // invocations: N*64
@@ -679,8 +703,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t3[P.off_t3 + idx] = ex13;
 }
 
-// ==== k26_matmul
-// revgnn kernel k26_matmul (matmul)
+// ==== k29_matmul
+// revgnn kernel k29_matmul (matmul)
 // A·B: [N, 64], [64, K] → [N, K]
 // 4×4 register block per invocation
 // implements IR ops: matmul
@@ -746,8 +770,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i0 + 3u < P.dim_N && j0 + 3u < P.dim_K) { t1[P.off_t1 + (i0 + 3u) * P.dim_K + j0 + 3u] = acc3[3]; }
 }
 
-// ==== k27_colsum_partials
-// revgnn kernel k27_colsum_partials (column_reduce_partials)
+// ==== k30_colsum_partials
+// revgnn kernel k30_colsum_partials (column_reduce_partials)
 // sum_all [N, 1] → [], stage 1 of 2
 // implements IR ops: sum_all
 // invocations: ceil(N/256)*1
@@ -778,8 +802,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   sum_partials[P.off_sum_partials + chunk * 1u + col] = acc;
 }
 
-// ==== k28_colsum_final
-// revgnn kernel k28_colsum_final (column_reduce_final)
+// ==== k31_colsum_final
+// revgnn kernel k31_colsum_final (column_reduce_final)
 // sum_all, stage 2 of 2
 // implements IR ops: sum_all
 // invocations: 1
@@ -803,8 +827,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t0[P.off_t0] = acc;
 }
 
-// ==== k29_row_max
-// revgnn kernel k29_row_max (row_reduce)
+// ==== k32_row_max
+// revgnn kernel k32_row_max (row_reduce)
 // row_max [N, K] → [N, 1]
 // implements IR ops: row_max, add
 // invocations: N
@@ -837,8 +861,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t1[P.off_t1 + row] = acc;
 }
 
-// ==== k30_row_sum
-// revgnn kernel k30_row_sum (row_reduce)
+// ==== k33_row_sum
+// revgnn kernel k33_row_sum (row_reduce)
 // row_sum [N, K] → [N, 1]
 // implements IR ops: row_sum, exp, sub, add, stop_gradient
 // invocations: N
@@ -877,8 +901,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t2[P.off_t2 + row] = acc;
 }
 
-// ==== k31_row_sum
-// revgnn kernel k31_row_sum (row_reduce)
+// ==== k34_row_sum
+// revgnn kernel k34_row_sum (row_reduce)
 // row_sum [N, K] → [N, 1]
 // implements IR ops: row_sum, mul, one_hot, add
 // invocations: N
@@ -916,8 +940,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t1[P.off_t1 + row] = acc;
 }
 
-// ==== k32_colsum_partials
-// revgnn kernel k32_colsum_partials (column_reduce_partials)
+// ==== k35_colsum_partials
+// revgnn kernel k35_colsum_partials (column_reduce_partials)
 // sum_all [N, 1] → [], stage 1 of 2
 // implements IR ops: sum_all, mul, sub, add, stop_gradient, log
 // invocations: ceil(N/256)*1
@@ -962,8 +986,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   sum_partials[P.off_sum_partials + chunk * 1u + col] = acc;
 }
 
-// ==== k34_map_loss
-// revgnn kernel k34_map_loss (map)
+// ==== k37_map_loss
+// revgnn kernel k37_map_loss (map)
 // [] loss
 // implements IR ops: div
 // invocations: 1
@@ -989,8 +1013,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   loss[P.off_loss + idx] = ex2;
 }
 
-// ==== k35_colsum_partials
-// revgnn kernel k35_colsum_partials (column_reduce_partials)
+// ==== k38_colsum_partials
+// revgnn kernel k38_colsum_partials (column_reduce_partials)
 // sum_all [N, 1] → [], stage 1 of 2
 // implements IR ops: sum_all
 // invocations: ceil(N/256)*1
@@ -1021,8 +1045,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   sum_partials[P.off_sum_partials + chunk * 1u + col] = acc;
 }
 
-// ==== k40_colsum_partials
-// revgnn kernel k40_colsum_partials (column_reduce_partials)
+// ==== k43_colsum_partials
+// revgnn kernel k43_colsum_partials (column_reduce_partials)
 // sum_all [N, 1] → [], stage 1 of 2
 // implements IR ops: sum_all, mul, sub, add, stop_gradient, log
 // invocations: ceil(N/256)*1
@@ -1067,8 +1091,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   sum_partials[P.off_sum_partials + chunk * 1u + col] = acc;
 }
 
-// ==== k42_map
-// revgnn kernel k42_map (map)
+// ==== k45_map
+// revgnn kernel k45_map (map)
 // [] 
 // implements IR ops: div
 // invocations: 1
@@ -1094,8 +1118,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t2[P.off_t2 + idx] = ex2;
 }
 
-// ==== k43_row_argmax
-// revgnn kernel k43_row_argmax (row_reduce)
+// ==== k46_row_argmax
+// revgnn kernel k46_row_argmax (row_reduce)
 // row_argmax [N, K] → [N, 1]
 // implements IR ops: row_argmax, add
 // invocations: N
@@ -1129,8 +1153,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t1[P.off_t1 + row] = f32(acc_at);
 }
 
-// ==== k44_colsum_partials
-// revgnn kernel k44_colsum_partials (column_reduce_partials)
+// ==== k47_colsum_partials
+// revgnn kernel k47_colsum_partials (column_reduce_partials)
 // sum_all [N, 1] → [], stage 1 of 2
 // implements IR ops: sum_all, mul, eq
 // invocations: ceil(N/256)*1
@@ -1169,8 +1193,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   sum_partials[P.off_sum_partials + chunk * 1u + col] = acc;
 }
 
-// ==== k46_colsum_partials
-// revgnn kernel k46_colsum_partials (column_reduce_partials)
+// ==== k49_colsum_partials
+// revgnn kernel k49_colsum_partials (column_reduce_partials)
 // sum_all [N, 1] → [], stage 1 of 2
 // implements IR ops: sum_all, mul, eq
 // invocations: ceil(N/256)*1
@@ -1209,8 +1233,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   sum_partials[P.off_sum_partials + chunk * 1u + col] = acc;
 }
 
-// ==== k48_colsum_partials
-// revgnn kernel k48_colsum_partials (column_reduce_partials)
+// ==== k51_colsum_partials
+// revgnn kernel k51_colsum_partials (column_reduce_partials)
 // sum_all [N, 1] → [], stage 1 of 2
 // implements IR ops: sum_all, mul, eq
 // invocations: ceil(N/256)*1
@@ -1249,8 +1273,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   sum_partials[P.off_sum_partials + chunk * 1u + col] = acc;
 }
 
-// ==== k50_map_inplace
-// revgnn kernel k50_map_inplace (map)
+// ==== k53_map_inplace
+// revgnn kernel k53_map_inplace (map)
 // [N, 64] 
 // in place: overwrites its input
 // implements IR ops: add
@@ -1278,8 +1302,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t0[P.off_t0 + idx] = ex2;
 }
 
-// ==== k51_map_inplace
-// revgnn kernel k51_map_inplace (map)
+// ==== k54_map_inplace
+// revgnn kernel k54_map_inplace (map)
 // [N, 64] 
 // in place: overwrites its input
 // implements IR ops: relu, add, mul, sub, fill, rsqrt
@@ -1324,8 +1348,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t0[P.off_t0 + idx] = ex13;
 }
 
-// ==== k52_map_inplace_loss
-// revgnn kernel k52_map_inplace_loss (map)
+// ==== k55_map_inplace_loss
+// revgnn kernel k55_map_inplace_loss (map)
 // [] loss
 // in place: overwrites its input
 // implements IR ops: div
@@ -1350,8 +1374,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t0[P.off_t0 + idx] = ex2;
 }
 
-// ==== k53_map_inplace
-// revgnn kernel k53_map_inplace (map)
+// ==== k56_map_inplace
+// revgnn kernel k56_map_inplace (map)
 // [] 
 // in place: overwrites its input
 // implements IR ops: div

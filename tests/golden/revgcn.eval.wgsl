@@ -95,8 +95,35 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t1[P.off_t1 + idx] = ex2;
 }
 
-// ==== k3_row_sum
-// revgnn kernel k3_row_sum (row_reduce)
+// ==== k3_map
+// revgnn kernel k3_map (map)
+// [N, 1] 
+// implements IR ops: rsqrt, add, degree, fill
+// invocations: N*1
+
+struct Params {
+  dim_N: u32,
+  off_t0: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> in_degree: array<f32>;
+@group(0) @binding(2) var<storage, read_write> t0: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let idx = (wid.y * nwg.x + wid.x) * 256u + lid;
+  if (idx >= P.dim_N * 1u) { return; }
+  let row = idx / 1u;
+  let col = idx % 1u;
+  let ex0 = in_degree[row];
+  let ex1 = (ex0 + 1.0);
+  let ex2 = inverseSqrt(ex1);
+  t0[P.off_t0 + idx] = ex2;
+}
+
+// ==== k5_row_sum
+// revgnn kernel k5_row_sum (row_reduce)
 // row_sum [N, 4] → [N, 1]
 // implements IR ops: row_sum, slice_cols
 // invocations: N
@@ -125,8 +152,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t0[P.off_t0 + row] = acc;
 }
 
-// ==== k4_row_sum
-// revgnn kernel k4_row_sum (row_reduce)
+// ==== k6_row_sum
+// revgnn kernel k6_row_sum (row_reduce)
 // row_sum [N, 4] → [N, 1]
 // implements IR ops: row_sum, mul, sub, slice_cols, fill
 // invocations: N
@@ -161,8 +188,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t1[P.off_t1 + row] = acc;
 }
 
-// ==== k5_map
-// revgnn kernel k5_map (map)
+// ==== k7_map
+// revgnn kernel k7_map (map)
 // [N, 4] 
 // implements IR ops: relu, add, mul, sub, slice_cols, fill, rsqrt
 // invocations: N*4
@@ -209,8 +236,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t2[P.off_t2 + idx] = ex14;
 }
 
-// ==== k6_matmul
-// revgnn kernel k6_matmul (matmul)
+// ==== k8_matmul
+// revgnn kernel k8_matmul (matmul)
 // A·B: [N, 4], [4, 4] → [N, 4]
 // 4×4 register block per invocation
 // implements IR ops: matmul
@@ -275,24 +302,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i0 + 3u < P.dim_N && j0 + 3u < 4u) { t1[P.off_t1 + (i0 + 3u) * 4u + j0 + 3u] = acc3[3]; }
 }
 
-// ==== k7_sum_by_dst
-// revgnn kernel k7_sum_by_dst (segment_csr)
+// ==== k9_sum_by_dst
+// revgnn kernel k9_sum_by_dst (segment_csr)
 // segment_sum by destination (CSR) with self loops: message inlined, never stored
-// implements IR ops: segment_sum, mul, gather, rsqrt, add, degree, fill
+// implements IR ops: segment_sum, mul, gather
 // invocations: N*4
 
 struct Params {
   dim_N: u32,
   off_t0: u32,
   off_t1: u32,
+  off_t2: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> csr_rowptr: array<u32>;
 @group(0) @binding(2) var<storage, read> csr_src: array<u32>;
-@group(0) @binding(3) var<storage, read> in_degree: array<f32>;
-@group(0) @binding(4) var<storage, read> t0: array<f32>;
-@group(0) @binding(5) var<storage, read_write> t1: array<f32>;
+@group(0) @binding(3) var<storage, read> t0: array<f32>;
+@group(0) @binding(4) var<storage, read> t1: array<f32>;
+@group(0) @binding(5) var<storage, read_write> t2: array<f32>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -300,29 +328,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (idx >= P.dim_N * 4u) { return; }
   let node = idx / 4u;
   let col = idx % 4u;
-  let ex3 = in_degree[node];
-  let ex4 = (ex3 + 1.0);
-  let ex5 = inverseSqrt(ex4);
-  let ex9 = (ex5 * ex5);
-  let rd10 = t0[P.off_t0 + node * 4u + col];
-  let ex11 = (ex9 * rd10);
-  var acc = ex11;
+  let rd1 = t0[P.off_t0 + node];
+  let ex5 = (rd1 * rd1);
+  let rd6 = t1[P.off_t1 + node * 4u + col];
+  let ex7 = (ex5 * rd6);
+  var acc = ex7;
   let k0 = csr_rowptr[node];
   let k1 = csr_rowptr[node + 1u];
   for (var k = k0; k < k1; k = k + 1u) {
-    let ex0 = in_degree[csr_src[k]];
-    let ex1 = (ex0 + 1.0);
-    let ex2 = inverseSqrt(ex1);
-    let ex6 = (ex2 * ex5);
-    let rd7 = t0[P.off_t0 + csr_src[k] * 4u + col];
-    let ex8 = (ex6 * rd7);
-    acc = acc + ex8;
+    let rd0 = t0[P.off_t0 + csr_src[k]];
+    let ex2 = (rd0 * rd1);
+    let rd3 = t1[P.off_t1 + csr_src[k] * 4u + col];
+    let ex4 = (ex2 * rd3);
+    acc = acc + ex4;
   }
-  t1[P.off_t1 + idx] = acc;
+  t2[P.off_t2 + idx] = acc;
 }
 
-// ==== k8_row_sum
-// revgnn kernel k8_row_sum (row_reduce)
+// ==== k10_row_sum
+// revgnn kernel k10_row_sum (row_reduce)
 // row_sum [N, 4] → [N, 1]
 // implements IR ops: row_sum, add, slice_cols
 // invocations: N
@@ -359,8 +383,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t1[P.off_t1 + row] = acc;
 }
 
-// ==== k9_map
-// revgnn kernel k9_map (map)
+// ==== k11_map
+// revgnn kernel k11_map (map)
 // [N, 4] 
 // implements IR ops: sub, add, slice_cols, mul, fill
 // invocations: N*4
@@ -399,8 +423,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t2[P.off_t2 + idx] = ex8;
 }
 
-// ==== k10_row_sum
-// revgnn kernel k10_row_sum (row_reduce)
+// ==== k12_row_sum
+// revgnn kernel k12_row_sum (row_reduce)
 // row_sum [N, 4] → [N, 1]
 // implements IR ops: row_sum, mul
 // invocations: N
@@ -429,8 +453,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t1[P.off_t1 + row] = acc;
 }
 
-// ==== k11_map
-// revgnn kernel k11_map (map)
+// ==== k13_map
+// revgnn kernel k13_map (map)
 // [N, 4] 
 // implements IR ops: relu, add, mul, rsqrt, fill
 // invocations: N*4
@@ -471,8 +495,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t2[P.off_t2 + idx] = ex10;
 }
 
-// ==== k14_map
-// revgnn kernel k14_map (map)
+// ==== k16_map
+// revgnn kernel k16_map (map)
 // [N, 8] 
 // implements IR ops: concat_cols, add, slice_cols
 // invocations: N*8
@@ -517,8 +541,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t2[P.off_t2 + idx] = ex12;
 }
 
-// ==== k15_map_inplace
-// revgnn kernel k15_map_inplace (map)
+// ==== k17_map_inplace
+// revgnn kernel k17_map_inplace (map)
 // [N, 4] 
 // in place: overwrites its input
 // implements IR ops: relu, add, mul, rsqrt, fill
@@ -558,8 +582,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t0[P.off_t0 + idx] = ex10;
 }
 
-// ==== k16_row_sum
-// revgnn kernel k16_row_sum (row_reduce)
+// ==== k18_row_sum
+// revgnn kernel k18_row_sum (row_reduce)
 // row_sum [N, 8] → [N, 1]
 // implements IR ops: row_sum
 // invocations: N
@@ -587,8 +611,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t1[P.off_t1 + row] = acc;
 }
 
-// ==== k17_row_sum
-// revgnn kernel k17_row_sum (row_reduce)
+// ==== k19_row_sum
+// revgnn kernel k19_row_sum (row_reduce)
 // row_sum [N, 8] → [N, 1]
 // implements IR ops: row_sum, mul, sub, fill
 // invocations: N
@@ -622,8 +646,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t2[P.off_t2 + row] = acc;
 }
 
-// ==== k18_map
-// revgnn kernel k18_map (map)
+// ==== k20_map
+// revgnn kernel k20_map (map)
 // [N, 8] 
 // implements IR ops: relu, add, mul, sub, fill, rsqrt
 // invocations: N*8
@@ -669,8 +693,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t3[P.off_t3 + idx] = ex13;
 }
 
-// ==== k19_matmul
-// revgnn kernel k19_matmul (matmul)
+// ==== k21_matmul
+// revgnn kernel k21_matmul (matmul)
 // A·B: [N, 8], [8, K] → [N, K]
 // 4×4 register block per invocation
 // implements IR ops: matmul
@@ -736,8 +760,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i0 + 3u < P.dim_N && j0 + 3u < P.dim_K) { t1[P.off_t1 + (i0 + 3u) * P.dim_K + j0 + 3u] = acc3[3]; }
 }
 
-// ==== k20_colsum_partials
-// revgnn kernel k20_colsum_partials (column_reduce_partials)
+// ==== k22_colsum_partials
+// revgnn kernel k22_colsum_partials (column_reduce_partials)
 // sum_all [N, 1] → [], stage 1 of 2
 // implements IR ops: sum_all
 // invocations: ceil(N/256)*1
@@ -768,8 +792,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   sum_partials[P.off_sum_partials + chunk * 1u + col] = acc;
 }
 
-// ==== k21_colsum_final
-// revgnn kernel k21_colsum_final (column_reduce_final)
+// ==== k23_colsum_final
+// revgnn kernel k23_colsum_final (column_reduce_final)
 // sum_all, stage 2 of 2
 // implements IR ops: sum_all
 // invocations: 1
@@ -793,8 +817,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t0[P.off_t0] = acc;
 }
 
-// ==== k22_row_max
-// revgnn kernel k22_row_max (row_reduce)
+// ==== k24_row_max
+// revgnn kernel k24_row_max (row_reduce)
 // row_max [N, K] → [N, 1]
 // implements IR ops: row_max, add
 // invocations: N
@@ -827,8 +851,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t1[P.off_t1 + row] = acc;
 }
 
-// ==== k23_row_sum
-// revgnn kernel k23_row_sum (row_reduce)
+// ==== k25_row_sum
+// revgnn kernel k25_row_sum (row_reduce)
 // row_sum [N, K] → [N, 1]
 // implements IR ops: row_sum, exp, sub, add, stop_gradient
 // invocations: N
@@ -867,8 +891,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t2[P.off_t2 + row] = acc;
 }
 
-// ==== k24_row_sum
-// revgnn kernel k24_row_sum (row_reduce)
+// ==== k26_row_sum
+// revgnn kernel k26_row_sum (row_reduce)
 // row_sum [N, K] → [N, 1]
 // implements IR ops: row_sum, mul, one_hot, add
 // invocations: N
@@ -906,8 +930,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t1[P.off_t1 + row] = acc;
 }
 
-// ==== k25_colsum_partials
-// revgnn kernel k25_colsum_partials (column_reduce_partials)
+// ==== k27_colsum_partials
+// revgnn kernel k27_colsum_partials (column_reduce_partials)
 // sum_all [N, 1] → [], stage 1 of 2
 // implements IR ops: sum_all, mul, sub, add, stop_gradient, log
 // invocations: ceil(N/256)*1
@@ -952,8 +976,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   sum_partials[P.off_sum_partials + chunk * 1u + col] = acc;
 }
 
-// ==== k27_map_loss
-// revgnn kernel k27_map_loss (map)
+// ==== k29_map_loss
+// revgnn kernel k29_map_loss (map)
 // [] loss
 // implements IR ops: div
 // invocations: 1
@@ -979,8 +1003,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   loss[P.off_loss + idx] = ex2;
 }
 
-// ==== k28_colsum_partials
-// revgnn kernel k28_colsum_partials (column_reduce_partials)
+// ==== k30_colsum_partials
+// revgnn kernel k30_colsum_partials (column_reduce_partials)
 // sum_all [N, 1] → [], stage 1 of 2
 // implements IR ops: sum_all
 // invocations: ceil(N/256)*1
@@ -1011,8 +1035,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   sum_partials[P.off_sum_partials + chunk * 1u + col] = acc;
 }
 
-// ==== k33_colsum_partials
-// revgnn kernel k33_colsum_partials (column_reduce_partials)
+// ==== k35_colsum_partials
+// revgnn kernel k35_colsum_partials (column_reduce_partials)
 // sum_all [N, 1] → [], stage 1 of 2
 // implements IR ops: sum_all, mul, sub, add, stop_gradient, log
 // invocations: ceil(N/256)*1
@@ -1057,8 +1081,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   sum_partials[P.off_sum_partials + chunk * 1u + col] = acc;
 }
 
-// ==== k35_map
-// revgnn kernel k35_map (map)
+// ==== k37_map
+// revgnn kernel k37_map (map)
 // [] 
 // implements IR ops: div
 // invocations: 1
@@ -1084,8 +1108,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t2[P.off_t2 + idx] = ex2;
 }
 
-// ==== k36_row_argmax
-// revgnn kernel k36_row_argmax (row_reduce)
+// ==== k38_row_argmax
+// revgnn kernel k38_row_argmax (row_reduce)
 // row_argmax [N, K] → [N, 1]
 // implements IR ops: row_argmax, add
 // invocations: N
@@ -1119,8 +1143,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t1[P.off_t1 + row] = f32(acc_at);
 }
 
-// ==== k37_colsum_partials
-// revgnn kernel k37_colsum_partials (column_reduce_partials)
+// ==== k39_colsum_partials
+// revgnn kernel k39_colsum_partials (column_reduce_partials)
 // sum_all [N, 1] → [], stage 1 of 2
 // implements IR ops: sum_all, mul, eq
 // invocations: ceil(N/256)*1
@@ -1159,8 +1183,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   sum_partials[P.off_sum_partials + chunk * 1u + col] = acc;
 }
 
-// ==== k39_colsum_partials
-// revgnn kernel k39_colsum_partials (column_reduce_partials)
+// ==== k41_colsum_partials
+// revgnn kernel k41_colsum_partials (column_reduce_partials)
 // sum_all [N, 1] → [], stage 1 of 2
 // implements IR ops: sum_all, mul, eq
 // invocations: ceil(N/256)*1
@@ -1199,8 +1223,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   sum_partials[P.off_sum_partials + chunk * 1u + col] = acc;
 }
 
-// ==== k41_colsum_partials
-// revgnn kernel k41_colsum_partials (column_reduce_partials)
+// ==== k43_colsum_partials
+// revgnn kernel k43_colsum_partials (column_reduce_partials)
 // sum_all [N, 1] → [], stage 1 of 2
 // implements IR ops: sum_all, mul, eq
 // invocations: ceil(N/256)*1
@@ -1239,8 +1263,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   sum_partials[P.off_sum_partials + chunk * 1u + col] = acc;
 }
 
-// ==== k43_map_inplace
-// revgnn kernel k43_map_inplace (map)
+// ==== k45_map_inplace
+// revgnn kernel k45_map_inplace (map)
 // [N, 8] 
 // in place: overwrites its input
 // implements IR ops: add
@@ -1268,8 +1292,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t0[P.off_t0 + idx] = ex2;
 }
 
-// ==== k44_map_inplace
-// revgnn kernel k44_map_inplace (map)
+// ==== k46_map_inplace
+// revgnn kernel k46_map_inplace (map)
 // [N, 8] 
 // in place: overwrites its input
 // implements IR ops: relu, add, mul, sub, fill, rsqrt
@@ -1314,8 +1338,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t0[P.off_t0 + idx] = ex13;
 }
 
-// ==== k45_map_inplace_loss
-// revgnn kernel k45_map_inplace_loss (map)
+// ==== k47_map_inplace_loss
+// revgnn kernel k47_map_inplace_loss (map)
 // [] loss
 // in place: overwrites its input
 // implements IR ops: div
@@ -1340,8 +1364,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   t0[P.off_t0 + idx] = ex2;
 }
 
-// ==== k46_map_inplace
-// revgnn kernel k46_map_inplace (map)
+// ==== k48_map_inplace
+// revgnn kernel k48_map_inplace (map)
 // [] 
 // in place: overwrites its input
 // implements IR ops: div
