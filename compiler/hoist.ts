@@ -8,9 +8,8 @@
 // rebuild and its VJP are plain scan bodies by then, so moving a value out of one changes no
 // derivative. A value is hoisted when it depends only on the body's invariant inputs and on ops
 // without operands that read the graph (degrees), at least one of those; pure constants stay
-// literals in their kernels, and
-// edge-shaped values ([E, d]) stay inside the body, which could not give them a buffer: their
-// node-sized operands are hoisted instead.
+// literals in their kernels, and edge-shaped values ([E, d]) stay inside the body, which could
+// not give them a buffer: their node-sized operands are hoisted instead.
 import { isEdgeDim } from "./codegen/context.js";
 import { eliminateDeadCode } from "./ir/dce.js";
 import { isScan } from "./ir/ops/control.js";
@@ -71,6 +70,7 @@ function scanHoist(scan: Op, body: Graph): Hoist | undefined {
   // Only those are hoisted: a function of the loop's invariant inputs alone (α·h0 in GCNII) would
   // cost a buffer of its own for a few elementwise ops the kernels reading it do anyway.
   const invariant = new Map<Value, boolean>(invariantInputs.map((v) => [v, false]));
+  /** The op of each invariant value computed in the body. */
   const producer = new Map<Value, Op>();
   for (const op of body.ops) {
     if (op.regions.length > 0 || !op.inputs.every((v) => invariant.has(v))) continue;
@@ -121,52 +121,38 @@ function scanHoist(scan: Op, body: Graph): Hoist | undefined {
   };
   hoisted.forEach(mark);
   const before: Op[] = [];
-  for (const op of body.ops) {
-    if (!needed.has(op)) continue;
-    const outs = op.outputs.map((v) => new Value(v.type, v.hint));
-    before.push(
-      new Op(
-        op.opcode,
-        op.inputs.map((v) => outside.get(v)!),
-        outs,
-        op.attrs,
-        [],
-        op.loc,
-      ),
-    );
-    op.outputs.forEach((v, i) => outside.set(v, outs[i]!));
-  }
+  for (const op of body.ops) if (needed.has(op)) before.push(copyOp(op, outside));
 
   // Inside: the same body with the hoisted values as further invariant inputs; what only
   // computed them is dropped.
   const inside = new Map<Value, Value>();
-  const inputs = body.inputs.map((v) => {
-    const fresh = new Value(v.type, v.hint);
-    inside.set(v, fresh);
-    return fresh;
-  });
-  const extra = hoisted.map((v) => {
-    const fresh = new Value(v.type, v.hint);
-    inside.set(v, fresh);
-    return fresh;
-  });
-  const rebuilt = new Graph(body.name, [...inputs, ...extra]);
-  for (const op of body.ops) {
-    if (op.outputs.every((v) => inside.has(v))) continue;
-    const outs = op.outputs.map((v) => new Value(v.type, v.hint));
-    rebuilt.ops.push(
-      new Op(
-        op.opcode,
-        op.inputs.map((v) => inside.get(v)!),
-        outs,
-        op.attrs,
-        op.regions,
-        op.loc,
-      ),
-    );
-    op.outputs.forEach((v, i) => inside.set(v, outs[i]!));
-  }
+  const rebuilt = new Graph(
+    body.name,
+    [...body.inputs, ...hoisted].map((v) => fresh(v, inside)),
+  );
+  for (const op of body.ops)
+    if (!op.outputs.every((v) => inside.has(v))) rebuilt.ops.push(copyOp(op, inside));
   rebuilt.outputs = body.outputs.map((v) => inside.get(v)!);
   eliminateDeadCode(rebuilt);
   return { before, operands: hoisted.map((v) => outside.get(v)!), body: rebuilt };
+}
+
+/** A new value like v, recorded as v's replacement in `env`. */
+function fresh(v: Value, env: Map<Value, Value>): Value {
+  const copy = new Value(v.type, v.hint);
+  env.set(v, copy);
+  return copy;
+}
+
+/** op over its operands' replacements in `env`, with fresh results recorded there. */
+function copyOp(op: Op, env: Map<Value, Value>): Op {
+  const inputs = op.inputs.map((v) => env.get(v)!);
+  return new Op(
+    op.opcode,
+    inputs,
+    op.outputs.map((v) => fresh(v, env)),
+    op.attrs,
+    op.regions,
+    op.loc,
+  );
 }

@@ -24,8 +24,20 @@ export interface KernelContext {
   name(kind: string, hint?: string): string;
   /** WGSL for a row loop's trip count (see Tuning.rowLoopCounts). */
   loopCount(kb: KernelBuilder, cols: Dim): string;
-  /** Columns per invocation of a graph or map kernel over rows `width` wide (Tuning.columnsPerInvocation). */
+  /**
+   * Consecutive columns a graph, map or column-sum invocation (or a row loop's iteration)
+   * computes over rows `width` wide (Tuning.columnsPerInvocation; 1 where `width` does not allow).
+   */
   columnsPerInvocation(width: Dim): number;
+}
+
+/**
+ * The column expressions of `per` consecutive columns starting `lo` after `base`: `base` itself
+ * (when lo = 0), then `(base + k)`. Emitted at these coordinates, what does not depend on the
+ * column is shared (the emitter memoises by coordinate).
+ */
+export function columnRun(base: string, per: number, lo = 0): string[] {
+  return Array.from({ length: per }, (_, j) => (lo + j ? `(${base} + ${lo + j}u)` : base));
 }
 
 /** Invocations per workgroup of the element-parallel kernels. */

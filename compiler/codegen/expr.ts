@@ -183,6 +183,7 @@ export class ExprEmitter {
         return a.name;
       }));
     const rowExpr = c.row ? (c.row.kind === "index" ? c.row.expr : c.row.id) : "0u";
+    const lastDim = (i: number) => op.inputs[i]!.shape[op.inputs[i]!.shape.length - 1]!;
     const ctx: ElementwiseEmitContext = {
       get args() {
         return argsHere();
@@ -225,9 +226,9 @@ export class ExprEmitter {
       f32: f32Literal,
       uniform: (name) => (name === "seed" ? this.kb.seed() : this.kb.step()),
       graphRead: (buffer, node) => `${this.kb.graph(buffer)}[${node}]`,
-      cols: (i) => this.kb.dim(op.inputs[i]!.shape[op.inputs[i]!.shape.length - 1]!),
+      cols: (i) => this.kb.dim(lastDim(i)),
       colCount: (i) => {
-        const d = op.inputs[i]!.shape[op.inputs[i]!.shape.length - 1]!;
+        const d = lastDim(i);
         return typeof d === "number" ? d : undefined;
       },
       dim: (d) => this.kb.dim(d),

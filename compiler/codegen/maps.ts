@@ -4,7 +4,7 @@
 import { shapeToString } from "../ir/dims.js";
 import type { Value } from "../ir/types.js";
 import type { KernelSpec, Step } from "../contract.js";
-import { emitter, rowRef, WORKGROUP, type KernelContext } from "./context.js";
+import { columnRun, emitter, rowRef, WORKGROUP, type KernelContext } from "./context.js";
 import type { Coord, Sink } from "./expr.js";
 import { gridOf, KernelBuilder } from "./kernel-builder.js";
 
@@ -37,17 +37,17 @@ export function mapKernel(ctx: KernelContext, out: Value): { step: Step; inPlace
         `  let row = idx / ${groups};`,
         `  let col = (idx % ${groups}) * ${per}u;`,
       );
-      const colOf = (j: number) => (j === 0 ? "col" : `(col + ${j}u)`);
-      const vals = Array.from({ length: per }, (_, j) =>
-        ex.at(out, { row: rowRef(kb, s[0]!, "row", 0), col: colOf(j), colLevel: 0 }),
+      const colsAt = columnRun("col", per);
+      const vals = colsAt.map((col) =>
+        ex.at(out, { row: rowRef(kb, s[0]!, "row", 0), col, colLevel: 0 }),
       );
       // Every value is computed before any is written: an in-place variant reads its input at
       // these elements only.
       const o = kb.value(out, "read_write");
+      identity = colsAt.map((col) => `row * ${cols} + ${col}`);
       vals.forEach((val, j) =>
-        body.lines.push(`  ${o}[${kb.offset(out)} + row * ${cols} + ${colOf(j)}] = ${val};`),
+        body.lines.push(`  ${o}[${kb.offset(out)} + ${identity[j]}] = ${val};`),
       );
-      identity = vals.map((_, j) => `row * ${cols} + ${colOf(j)}`);
       grid = gridOf([s[0]!, Number(s[1]) / per]);
     } else {
       const total = s.reduce<string>(

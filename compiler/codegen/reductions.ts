@@ -6,7 +6,14 @@
 import { dimToString, shapeToString } from "../ir/dims.js";
 import { Value, tensorType, type Dim, type Op } from "../ir/types.js";
 import type { Grid, Step } from "../contract.js";
-import { emitter, loweringOf, rowRef, WORKGROUP, type KernelContext } from "./context.js";
+import {
+  columnRun,
+  emitter,
+  loweringOf,
+  rowRef,
+  WORKGROUP,
+  type KernelContext,
+} from "./context.js";
 import type { Coord, Sink } from "./expr.js";
 import { gridOf, KernelBuilder } from "./kernel-builder.js";
 import { rowKernel } from "./rows.js";
@@ -187,16 +194,17 @@ function partialSums(
   const widths = sums.map((s) => s.cols);
   const numeric = widths.every((w) => typeof w === "number") ? (widths as number[]) : undefined;
   const per = numeric ? Math.min(...numeric.map((w) => ctx.columnsPerInvocation(w))) : 1;
+  // Invocations across the columns: runs of `per` over the widest member, or one per column.
+  const runs = per > 1 ? Math.max(...numeric!) / per : 0;
+  const columns: Grid = per > 1 ? { formula: String(runs), threads: () => runs } : layout.columns;
   const C =
-    per > 1
-      ? kb.dim(Math.max(...numeric!) / per)
-      : sums.map((s) => kb.dim(s.cols)).reduce((a, b) => `max(${a}, ${b})`);
+    per > 1 ? kb.dim(runs) : sums.map((s) => kb.dim(s.cols)).reduce((a, b) => `max(${a}, ${b})`);
   const decode = [
     per > 1 ? `  let col = (idx % ${C}) * ${per}u;` : `  let col = idx % ${C};`,
     `  let chunk = idx / ${C};`,
     `  if (chunk >= ${chunkCount(R)}) { return; }`,
   ];
-  const colOf = (j: number) => (j === 0 ? "col" : `(col + ${j}u)`);
+  const cols = columnRun("col", per);
   const range = [
     `  let r0 = chunk * ${CHUNK_ROWS}u;`,
     `  let r1 = min(r0 + ${CHUNK_ROWS}u, ${R});`,
@@ -208,7 +216,7 @@ function partialSums(
     const hoisted: Sink = { lines: [], indent };
     const inner: Sink = { lines: [], indent: indent + "  " };
     const ex = emitter(ctx, kb, [hoisted, inner], layout.prefix(i));
-    const vals = Array.from({ length: per }, (_, j) => ex.at(s.op.inputs[0]!, s.at(kb, colOf(j))));
+    const vals = cols.map((col) => ex.at(s.op.inputs[0]!, s.at(kb, col)));
     const partial = new Value(tensorType([]), `${s.op.outputs[0]!.hint ?? "sum"}_partials`);
     ctx.workspace.set(partial, {
       formula: `ceil(${dimToString(rows.dim)}/${CHUNK_ROWS})*${dimToString(s.cols)}`,
@@ -224,7 +232,7 @@ function partialSums(
       ...accs.map((a, j) => `${indent}  ${a} = ${a} + ${vals[j]};`),
       `${indent}}`,
       ...accs.map(
-        (a, j) => `${indent}${p}[${kb.offset(partial)} + chunk * ${W} + ${colOf(j)}] = ${a};`,
+        (a, j) => `${indent}${p}[${kb.offset(partial)} + chunk * ${W} + ${cols[j]}] = ${a};`,
       ),
     ];
     return { partial, W, hoisted: hoisted.lines, loop };
@@ -236,16 +244,10 @@ function partialSums(
         ...members.flatMap((m) => [`  if (col < ${m.W}) {`, ...m.hoisted, ...m.loop, "  }"]),
       ]
     : [...decode, ...members[0]!.hoisted, ...range, ...members[0]!.loop];
-  const grid: Grid =
-    per > 1
-      ? {
-          formula: `ceil(${dimToString(rows.dim)}/${CHUNK_ROWS})*${Math.max(...numeric!) / per}`,
-          threads: (b) => chunksOf(b) * (Math.max(...numeric!) / per),
-        }
-      : {
-          formula: `ceil(${dimToString(rows.dim)}/${CHUNK_ROWS})*${layout.columns.formula}`,
-          threads: (b) => chunksOf(b) * layout.columns.threads(b),
-        };
+  const grid: Grid = {
+    formula: `ceil(${dimToString(rows.dim)}/${CHUNK_ROWS})*${columns.formula}`,
+    threads: (b) => chunksOf(b) * columns.threads(b),
+  };
   const name = ctx.name(labels.names[0], labels.hint);
   const kernel = ctx.register(
     kb.finish(

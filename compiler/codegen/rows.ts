@@ -4,7 +4,14 @@ import { dimToString, shapeToString } from "../ir/dims.js";
 import type { Dim, Op, Value } from "../ir/types.js";
 import type { ReduceCombine } from "../ir/op-def.js";
 import type { Step } from "../contract.js";
-import { emitter, loweringOf, rowRef, WORKGROUP, type KernelContext } from "./context.js";
+import {
+  columnRun,
+  emitter,
+  loweringOf,
+  rowRef,
+  WORKGROUP,
+  type KernelContext,
+} from "./context.js";
 import type { Coord, Sink } from "./expr.js";
 import { F32_MAX, gridOf, KernelBuilder } from "./kernel-builder.js";
 import { getOp } from "../ir/registry.js";
@@ -115,7 +122,7 @@ export function rowProgram(ctx: KernelContext, members: RowMember[]): Step {
       const x = m.op.inputs[0]!;
       const width = x.shape[1]!;
       const per = ctx.columnsPerInvocation(width);
-      const vals = unrolled(per, 0).map((col) =>
+      const vals = columnRun("c", per).map((col) =>
         ex.at(x, { row: rowRef(kb, rows, "row", 0), col, colLevel: 1 }),
       );
       // The columns are folded in in order, as a one-column loop would: the same sum, bitwise.
@@ -141,27 +148,28 @@ export function rowProgram(ctx: KernelContext, members: RowMember[]): Step {
     // the layout ops know which operand they read (Coord.range), so the row computes each
     // piece once instead of every piece at every column and selecting. Each loop takes `per`
     // columns per iteration where the piece's width allows (CPU drivers).
-    const pieces = columnPieces(ctx, m.out);
+    // A symbolic width is one loop over all of it, a column at a time.
+    const pieces: [number, Dim][] = columnPieces(ctx, m.out) ?? [[0, cols]];
     pieces.forEach(([lo, hi], j) => {
-      const known = !Number.isNaN(hi);
+      const width = typeof hi === "number" ? hi - lo : hi;
       const pOuter: Sink = { lines: [], indent: "  " };
       const pInner: Sink = { lines: [], indent: "    " };
       const pex =
         pieces.length === 1 ? ex : emitter(ctx, kb, [pOuter, pInner], `m${i}p${j}_`, others);
       const [pre, body] = pieces.length === 1 ? [outer, inner] : [pOuter, pInner];
-      const per = known ? ctx.columnsPerInvocation(hi - lo) : 1;
-      const colsAt = unrolled(per, lo);
+      const per = ctx.columnsPerInvocation(width);
+      const colsAt = columnRun("c", per, lo);
       const vals = colsAt.map((col) =>
         pex.at(m.out, {
           row: rowRef(kb, rows, "row", 0),
           col,
           colLevel: 1,
-          ...(known && pieces.length > 1 ? { range: [lo, hi] as const } : {}),
+          ...(pieces.length > 1 ? { range: [lo, hi as number] as const } : {}),
         }),
       );
       lines.push(
         ...pre.lines,
-        `  for (var c = 0u; c < ${ctx.loopCount(kb, known ? hi - lo : cols)}; c = c + ${per}u) {`,
+        `  for (var c = 0u; c < ${ctx.loopCount(kb, width)}; c = c + ${per}u) {`,
         ...body.lines,
         ...vals.map(
           (val, k) =>
@@ -185,20 +193,21 @@ export function rowProgram(ctx: KernelContext, members: RowMember[]): Step {
 /**
  * The column ranges a row loop over `out` splits into: the edges of the concatenations and
  * paddings as wide as `out` that its inlined expression is built from (numeric widths only).
- * One range (no split) when there are none.
+ * One range (no split) when there are none; undefined when `out`'s width is symbolic.
  */
-export function columnPieces(ctx: KernelContext, out: Value): [number, number][] {
+export function columnPieces(ctx: KernelContext, out: Value): [number, number][] | undefined {
   const width = out.shape[1];
-  if (typeof width !== "number") return [[0, Number.NaN]];
+  if (typeof width !== "number") return undefined;
   const edges = new Set<number>([0, width]);
   const seen = new Set<Value>();
   const visit = (v: Value, top: boolean) => {
     if (seen.has(v) || (!top && ctx.materialised.has(v))) return;
     seen.add(v);
     const op = ctx.producer.get(v);
-    if (!op || getOp(op.opcode).lowering.kind !== "elementwise") return;
+    const def = op && getOp(op.opcode);
+    if (!op || def!.lowering.kind !== "elementwise") return;
     const widths = op.inputs.map((x) => x.shape[1]);
-    const edgesOf = getOp(op.opcode).columnEdges;
+    const edgesOf = def!.columnEdges;
     if (edgesOf && v.shape[1] === width && widths.every((w) => typeof w === "number"))
       for (const e of edgesOf(op.attrs, widths as number[])) edges.add(e);
     for (const x of op.inputs) visit(x, false);
@@ -208,11 +217,6 @@ export function columnPieces(ctx: KernelContext, out: Value): [number, number][]
   // Many pieces would mean many loops for little gain (and long compiles): keep one loop.
   if (sorted.length > 5) return [[0, width]];
   return sorted.slice(1).map((hi, k) => [sorted[k]!, hi]);
-}
-
-/** Column expressions of one iteration of a row loop over `c` taking `per` columns from `lo`. */
-function unrolled(per: number, lo: number): string[] {
-  return Array.from({ length: per }, (_, k) => (lo + k ? `(c + ${lo + k}u)` : "c"));
 }
 
 /**

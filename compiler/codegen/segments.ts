@@ -3,7 +3,7 @@
 // destination) or the CSC (by source). The message is inlined, never stored.
 import type { Op } from "../ir/types.js";
 import type { Step } from "../contract.js";
-import { emitter, loweringOf, WORKGROUP, type KernelContext } from "./context.js";
+import { columnRun, emitter, loweringOf, WORKGROUP, type KernelContext } from "./context.js";
 import type { RowRef, Sink } from "./expr.js";
 import { F32_MAX, gridOf, KernelBuilder } from "./kernel-builder.js";
 
@@ -33,7 +33,7 @@ export function segmentKernel(ctx: KernelContext, op: Op): Step {
     `  let node = idx / ${runs};`,
     per === 1 ? `  let col = idx % ${W};` : `  let col = (idx % ${runs}) * ${per}u;`,
   );
-  const cols = Array.from({ length: per }, (_, j) => (j === 0 ? "col" : `(col + ${j}u)`));
+  const cols = columnRun("col", per);
   const accs = cols.map((_, j) => (per === 1 ? "acc" : `acc${j}`));
   const rowptr = kb.graph("csr_rowptr");
   let edge: RowRef;

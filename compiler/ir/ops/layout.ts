@@ -168,13 +168,13 @@ export const layoutOps: OpDef[] = [
     // The pieces are the result's columns, in order.
     inverse: { kind: "operands", rebuild: (b, op, result) => slicesLike(b, op.inputs, result) },
     columns: () => ({ kind: "concat" }),
-    columnEdges: (_attrs, widths) =>
-      widths.map((_, k) => widths.slice(0, k + 1).reduce((a, b) => a + b)),
+    columnEdges: (_attrs, widths) => {
+      let end = 0;
+      return widths.map((w) => (end += w));
+    },
     lowering: {
       kind: "elementwise",
       emit: (c) => {
-        // Nested selects over the pieces; each read clamps its column so that no lane reads out
-        // of bounds for the pieces it does not select.
         // Where the kernel knows the column range and it lies inside one piece (row loops are
         // split at the pieces' edges: rows.ts), that piece is read directly.
         const r = c.colRange;
@@ -188,6 +188,8 @@ export const layoutOps: OpDef[] = [
             lo += w;
           }
         }
+        // Otherwise nested selects over the pieces; each read clamps its column so that no lane
+        // reads out of bounds for the pieces it does not select.
         let expr = "0.0";
         const starts: string[] = [];
         let acc = "0u";
