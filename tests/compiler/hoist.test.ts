@@ -10,7 +10,7 @@ import { compileFile, expectModel } from "../../compiler/compile.js";
 import { compileGraphs } from "../../compiler/pipeline.js";
 import { expandRevBlocks } from "../../compiler/codegen/expand.js";
 import { defaultOptimizer } from "../../compiler/optimizers.js";
-import { Graph, type Op } from "../../compiler/ir/types.js";
+import { Graph, type Op, type Value } from "../../compiler/ir/types.js";
 
 /** h [N, 4] through 3 blocks of h + Â (h W_l) with Â's deg^-1/2 written inside the body. */
 function gcnLoop(): Graph {
@@ -18,28 +18,24 @@ function gcnLoop(): Graph {
     ["N", 4],
     [3, 4, 4],
   ]);
-  const [h, W] = g.inputs as [(typeof g.inputs)[0], (typeof g.inputs)[0]];
+  const [h, W] = g.inputs as [Value, Value];
   const body = newGraph("blocks", [
     ["N", 4],
     [4, 4],
     ["N", 4],
   ]);
-  const [hb, Wb, x0] = body.inputs as [
-    (typeof g.inputs)[0],
-    (typeof g.inputs)[0],
-    (typeof g.inputs)[0],
-  ];
+  const [hb, Wb, x0] = body.inputs as [Value, Value, Value];
   const b = new Builder(body);
   const s = b.unary("rsqrt", b.add(b.op("degree", [], { by: "dst", loops: false }), b.fill(1)));
-  const gather = (v: typeof hb, side: string) => b.op("gather", [v!], { side, loops: true });
+  const gather = (v: Value, side: string) => b.op("gather", [v], { side, loops: true });
   const msg = b.mul(
     b.mul(gather(s, "src"), gather(s, "dst")),
-    gather(b.op("matmul", [hb!, Wb!], { transA: false, transB: false }), "src"),
+    gather(b.op("matmul", [hb, Wb], { transA: false, transB: false }), "src"),
   );
   const agg = b.op("segment_sum", [msg], { by: "dst", loops: true });
-  body.outputs = [b.add(b.add(hb!, agg), b.mul(x0!, b.fill(0.5)))];
+  body.outputs = [b.add(b.add(hb, agg), b.mul(x0, b.fill(0.5)))];
   const gb = new Builder(g);
-  g.outputs = gb.emit("scan", [h!, W!, h!], { count: 3, numCarry: 1, numXs: 1, reverse: false }, [
+  g.outputs = gb.emit("scan", [h, W, h], { count: 3, numCarry: 1, numXs: 1, reverse: false }, [
     body,
   ]);
   return g;

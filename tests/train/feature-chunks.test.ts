@@ -7,10 +7,8 @@
 // chunks, and the plan predicts them; a model reading x otherwise is refused, naming the kernel.
 import { describe, expect, it } from "vitest";
 import { compileSource, expectModel } from "../../compiler/compile.js";
-import { relativeError } from "../../compiler/ir/tensor.js";
 import { defaultOptimizer, type OptimizerConfig } from "../../compiler/optimizers.js";
 import { initParameters } from "../../driver/init.js";
-import { InterpreterSession } from "../../driver/interpreter-session.js";
 import { planMemory } from "../../driver/plan.js";
 import { bindDims, dataArrays, Session } from "../../driver/session.js";
 import { checkTensorSizes } from "../../driver/limits.js";
@@ -25,7 +23,7 @@ import { GpuBackend } from "../../runtime/exec/backend.js";
 import type { GpuContext } from "../../runtime/gpu/device.js";
 import { BufferLimitError, MEMORY_CATEGORIES } from "../../runtime/gpu/memory.js";
 import { gpu } from "../helpers/gpu.js";
-import { model } from "../helpers/train.js";
+import { expectStepAsInterpreter, model } from "../helpers/train.js";
 
 const sgd = defaultOptimizer("sgd", 5e-4);
 const adam = defaultOptimizer("adam", 5e-4);
@@ -131,20 +129,7 @@ describe("dense features in row chunks (Cora, RevGCN)", () => {
     // 600 rows fit: chunks of 512, one split-K chunk each. (D = 8 keeps the float64
     // interpreter's step under its work limit.)
     expect(s.featureChunks).toEqual({ rowsPerChunk: 512, chunks: 6 });
-    const oracle = new InterpreterSession(m, { optimizer: sgd, storeActivations: false });
-    await oracle.bind(ds);
-    const init = initParameters(m.train.params, s.dims!, 4);
-    s.setParameters(init);
-    oracle.setParameters(init);
-    const [e, f] = [await s.evaluate(), await oracle.evaluate()];
-    expect(Math.abs(e.validLoss - f.validLoss) / f.validLoss).toBeLessThan(1e-5);
-    expect(e.counts).toEqual(f.counts);
-    const [a, b] = [await s.step(0.5, 1, 9), await oracle.step(0.5, 1, 9)];
-    expect(Math.abs(a - b) / Math.abs(b), "loss").toBeLessThan(1e-5);
-    const [got, want] = [await s.readState(), await oracle.readState()];
-    m.train.params.forEach((p, i) => {
-      expect(relativeError(got.params[i]!, want.params[i]!), p.name).toBeLessThan(1e-4);
-    });
+    await expectStepAsInterpreter(s, m, ds, sgd, { loss: 1e-5, params: 1e-4 });
   }, 300_000);
 
   it("the accounting holds the chunks (graph bytes as unsplit), and the plan predicts the peak", async () => {

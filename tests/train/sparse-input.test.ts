@@ -6,7 +6,6 @@ import { describe, expect, it } from "vitest";
 import { relativeError } from "../../compiler/ir/tensor.js";
 import { defaultOptimizer } from "../../compiler/optimizers.js";
 import { initParameters } from "../../driver/init.js";
-import { InterpreterSession } from "../../driver/interpreter-session.js";
 import { planMemory } from "../../driver/plan.js";
 import { bindDims, Session } from "../../driver/session.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
@@ -16,7 +15,7 @@ import { syntheticDataset } from "../../runtime/data/synthetic.js";
 import type { Dataset } from "../../runtime/data/types.js";
 import { MEMORY_CATEGORIES } from "../../runtime/gpu/memory.js";
 import { gpu } from "../helpers/gpu.js";
-import { model, session } from "../helpers/train.js";
+import { expectStepAsInterpreter, model, session } from "../helpers/train.js";
 
 const adam = defaultOptimizer("adam", 5e-4);
 
@@ -62,26 +61,13 @@ describe("training on sparse features", () => {
       expect(s.sparseFeatures).toBe(true);
       // x·W_in and xᵀ·G share one kernel text: one pipeline.
       expect(s.stepProgram.kernels.filter((k) => k.kind === "matmul_sparse_input")).toHaveLength(1);
+      // The evaluation program (its own x·W_in kernel) at the initial weights, then every
+      // parameter moved by the learning rate times its gradient (W_in's is xᵀ·G from the CSC).
+      // Most rows of x are empty, so LayerNorm sees rows that are exactly zero; on a tree without
+      // the reversible backward's restore of entries the blocks left unchanged, the biases feeding
+      // those layer norms were seen ~140 % off here.
       const sgd = defaultOptimizer("sgd", 5e-4);
-      const oracle = new InterpreterSession(m, { optimizer: sgd, storeActivations: false });
-      await oracle.bind(ds);
-      const init = initParameters(m.train.params, s.dims!, 4);
-      s.setParameters(init);
-      oracle.setParameters(init);
-      // The evaluation program (its own x·W_in kernel) at the initial weights.
-      const [e, f] = [await s.evaluate(), await oracle.evaluate()];
-      expect(Math.abs(e.validLoss - f.validLoss) / f.validLoss).toBeLessThan(1e-4);
-      expect(e.counts).toEqual(f.counts);
-      const [a, b] = [await s.step(0.5, 1, 9), await oracle.step(0.5, 1, 9)];
-      expect(Math.abs(a - b) / Math.abs(b), "loss").toBeLessThan(1e-4);
-      // Every parameter moved by the learning rate times its gradient (W_in's is xᵀ·G from the
-      // CSC). Most rows of x are empty, so LayerNorm sees rows that are exactly zero; on a tree
-      // without the reversible backward's restore of entries the blocks left unchanged, the biases
-      // feeding those layer norms were seen ~140 % off here.
-      const [got, want] = [await s.readState(), await oracle.readState()];
-      m.train.params.forEach((p, i) => {
-        expect(relativeError(got.params[i]!, want.params[i]!), p.name).toBeLessThan(1e-4);
-      });
+      await expectStepAsInterpreter(s, m, ds, sgd, { loss: 1e-4, params: 1e-4 });
     },
   );
 
