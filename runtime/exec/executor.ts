@@ -277,6 +277,7 @@ export class Executor<H, K> {
   run(inputs: TensorRef<H>[], opts: RunOptions): Promise<TensorRef<H>[]> {
     this.opts = opts;
     this.fixpointStats = [];
+    this.backend.memory.canonicalize();
     return this.runBlock(this.program.main, inputs, new Map(), opts.outputCategory, opts.consume);
   }
 

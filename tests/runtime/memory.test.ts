@@ -67,6 +67,28 @@ describe("memory pool (no device)", () => {
     expect(u).not.toBe(a);
   });
 
+  it("canonicalize gives the same buffers to the same acquisitions, whatever the release order", () => {
+    const { pool } = dryPool();
+    const bufs = [0, 1, 2, 3].map((i) => pool.acquire(64, "activations", `t${i}`));
+    const sequence = () => {
+      // A program run: takes three same-sized buffers, gives them back in a fixed order.
+      const got = [0, 1, 2].map((i) => pool.acquire(64, "workspace", `w${i}`));
+      [got[1]!, got[0]!, got[2]!].forEach((h) => pool.release(h));
+      return got;
+    };
+    bufs.forEach((h) => pool.release(h));
+    pool.canonicalize();
+    const first = sequence();
+    // Without canonicalize the next run would start from the order the last one released in.
+    pool.canonicalize();
+    expect(sequence()).toEqual(first);
+    pool.release(pool.acquire(64, "workspace", "stray")); // something between runs
+    pool.canonicalize();
+    expect(sequence()).toEqual(first);
+    // The oldest buffer is handed out first.
+    expect(first[0]).toBe(bufs[0]);
+  });
+
   it("rejects bad sizes, double releases and sizes beyond the device limits", () => {
     const { pool } = dryPool({ maxBufferBytes: 1024, maxBindingBytes: 512 });
     expect(() => pool.acquire(0, "workspace", "z")).toThrow(/positive multiple of 4/);
