@@ -158,7 +158,10 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteOutcome> {
     const depthPoints = result.depth?.points ?? [];
 
     await section("PyTorch", async () => {
-      result.torch = await torchSection({ root, config, datasets, ours: depthPoints, log }, torch);
+      result.torch = await torchSection(
+        { root, config, datasets, ours: depthPoints, rig, log },
+        torch,
+      );
     });
 
     await section("gradient cross-check", async () => {

@@ -90,6 +90,11 @@ export interface TorchPoint {
   status: "measured" | "skipped" | "failed";
   reason?: string;
   step?: Spread;
+  /**
+   * Our step timed in alternation with these (ours, theirs, theirs, ours, …): the ratio's
+   * numerator. The depth section's own timing of the configuration was minutes earlier.
+   */
+  ours?: Spread;
   firstStepSeconds?: number;
   /** Peak RSS increase over the first training step (see bench/torch/revgnn_torch.py). */
   stepPeakDelta?: number;

@@ -146,7 +146,8 @@ function depthTables(r: SuiteResult, stem: string, plots: ReadonlySet<string>): 
   out.push("## Time per training step vs depth", "", ...img(plots, stem, "time", "time vs depth"));
   out.push(
     "One step = forward, backward and the Adam update, read back to the host (the step's only " +
-      "synchronisation); median [min–max] of the timed steps after a warm-up step. Rev/Res is the " +
+      "synchronisation); median [min–max] of the timed steps after a warm-up step, RevGCN's and " +
+      "ResGCN's of one depth timed in alternation (Rev, Res, Res, Rev, …). Rev/Res is the " +
       "ratio of medians (target ≤ 1.4×: the reversible backward evaluates each group function " +
       "once for both the rebuild and the VJP). Dispatches: compute passes recorded per step.",
     "",
@@ -187,6 +188,8 @@ function torchTables(r: SuiteResult): string[] {
       "revgnn memory: peak total of the runtime's accounting; PyTorch: bytes of the tensors alive " +
       "before the step + the peak RSS increase over the first step (activations, gradients, Adam " +
       "state, temporaries). Both sides run on this machine's CPU cores (revgnn through lavapipe). " +
+      "Steps: revgnn's and PyTorch's timed in alternation (ours, theirs, theirs, ours, …) after a " +
+      "warm-up step each, so that the machine's drift falls on both sides of the ratio. " +
       (t.gradientSelfCheck !== undefined
         ? `The PyTorch RevGCN's backward (inverse, then re-forward) matches plain autograd to ${t.gradientSelfCheck.toExponential(1)} (float64, small graph).`
         : ""),
@@ -227,12 +230,14 @@ function torchTables(r: SuiteResult): string[] {
           p.stepPeakDelta !== undefined && p.staticBytes !== undefined
             ? p.staticBytes + p.stepPeakDelta
             : undefined;
-        const a = stepOf(o);
+        // Ours timed in alternation with theirs where the run did that (the ratio's numerator);
+        // older results carry only the depth section's timing.
+        const a = p.ours?.median ?? stepOf(o);
         return [
           p.dataset,
           p.model,
           String(p.L),
-          stepCell(o),
+          p.ours ? spread(p.ours) : stepCell(o),
           spread(p.step),
           a !== undefined && p.step ? ratio(a / p.step.median) : "—",
           bytes(o?.memory?.total),

@@ -1,12 +1,14 @@
 // Memory and time against depth, the paper's central figure: RevGCN and ResGCN at L = 1, 10,
 // 100, 1000 on each graph. Every configuration gets its static plan; configurations whose real
 // step fits the time budget are also run for real (one step + evaluation for the memory peak,
-// then timed steps), cheapest first, RevGCN and ResGCN of one depth together so that their
-// ratios come from the same stretch of the run. A configuration whose plan exceeds the memory
+// then timed steps), cheapest first, RevGCN and ResGCN of one depth together, their timed steps
+// in alternation (Rev, Res, Res, Rev, …) so that their ratio comes from the same stretch of the
+// machine's speed. A configuration whose plan exceeds the memory
 // budget or the adapter's limits does not fit; for ResGCN the deepest L that fits is then found
 // by a binary search over plans.
 import { bindDims } from "../../driver/session.js";
 import type { SuiteConfig } from "../config.js";
+import { alternateSteps } from "../lib/alternate.js";
 import { Budget, predictStepSeconds, repsFor, type TimedPoint } from "../lib/budget.js";
 import { bytes, seconds } from "../lib/format.js";
 import type { DepthPoint, DepthSection, ModelName } from "../types.js";
@@ -29,8 +31,12 @@ export interface DepthContext {
   log: (msg: string) => void;
 }
 
-/** A first step plus an evaluation cost about 1.5 steps; an initial evaluation half a step more. */
-const FIXED_STEPS = 1.5;
+/**
+ * Untimed work per configuration, in steps: the first step and an evaluation (about 1.5), the
+ * step after the evaluation that closes the memory window, and the warm-up step of the timed
+ * session; an initial evaluation half a step more.
+ */
+const FIXED_STEPS = 3.5;
 
 function firstLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
@@ -115,6 +121,10 @@ export async function depthSection(c: DepthContext): Promise<DepthSection> {
       );
       continue;
     }
+    // Memory, first step and evaluation one configuration at a time (each its own pool window);
+    // then the timed steps of the pair in alternation, so that both sides of Rev/Res see the
+    // same stretch of the machine's speed.
+    const measured: ModelName[] = [];
     for (const m of runnable) {
       const p = points.get(key(b.info.key, m, L))!;
       const model = benchModel(c.root, m, L, b.info.D);
@@ -123,7 +133,7 @@ export async function depthSection(c: DepthContext): Promise<DepthSection> {
           optimizer,
           seed: config.seed,
           lr: config.lr,
-          reps,
+          reps: 0,
           initEval: init > 0,
         });
         Object.assign(p, {
@@ -132,25 +142,46 @@ export async function depthSection(c: DepthContext): Promise<DepthSection> {
           firstStepSeconds: r.firstStepSeconds,
           evalSeconds: r.evalSeconds,
           dispatchesPerStep: r.dispatchesPerStep,
-          losses: r.losses,
-          ...(r.step ? { step: r.step } : {}),
+          losses: r.losses.slice(0, 1),
           ...(r.initEvalLoss !== undefined ? { initEvalLoss: r.initEvalLoss } : {}),
         });
         delete p.reason;
-        const list = timedOf(b.info.key, m);
-        list.push({ L, seconds: r.step?.median ?? r.firstStepSeconds });
-        timed.set(`${b.info.key}:${m}`, list);
-        const agree = p.plan ? ` (plan ${bytes(p.plan.total)})` : "";
-        c.log(
-          `[depth] ${b.info.key} ${m} L=${L}: step ${seconds(r.step?.median ?? r.firstStepSeconds)} ` +
-            `(n=${r.step?.n ?? 1}), ${r.dispatchesPerStep} dispatches, peak ${bytes(r.memory.total)}${agree} ` +
-            `[${budget.spent().toFixed(0)} s]`,
-        );
+        measured.push(m);
       } catch (err) {
         p.status = "failed";
         p.reason = firstLine(err);
         c.log(`[depth] ${b.info.key} ${m} L=${L}: FAILED: ${p.reason}`);
       }
+    }
+    if (reps > 0 && measured.length > 0) {
+      try {
+        const timedSteps = await c.rig.withSteppers(
+          measured.map((m) => ({ model: benchModel(c.root, m, L, b.info.D), ds: b.ds })),
+          { optimizer, seed: config.seed, lr: config.lr },
+          (steppers) => alternateSteps(steppers, reps),
+        );
+        measured.forEach((m, i) => {
+          const p = points.get(key(b.info.key, m, L))!;
+          p.step = timedSteps[i]!.step;
+          p.losses = [...(p.losses ?? []), ...timedSteps[i]!.losses];
+        });
+      } catch (err) {
+        for (const m of measured)
+          points.get(key(b.info.key, m, L))!.reason = `timed steps failed: ${firstLine(err)}`;
+        c.log(`[depth] ${b.info.key} L=${L}: timed steps FAILED: ${firstLine(err)}`);
+      }
+    }
+    for (const m of measured) {
+      const p = points.get(key(b.info.key, m, L))!;
+      const list = timedOf(b.info.key, m);
+      list.push({ L, seconds: p.step?.median ?? p.firstStepSeconds! });
+      timed.set(`${b.info.key}:${m}`, list);
+      const agree = p.plan ? ` (plan ${bytes(p.plan.total)})` : "";
+      c.log(
+        `[depth] ${b.info.key} ${m} L=${L}: step ${seconds(p.step?.median ?? p.firstStepSeconds!)} ` +
+          `(n=${p.step?.n ?? 1}${measured.length > 1 ? ", alternated" : ""}), ${p.dispatchesPerStep} dispatches, ` +
+          `peak ${bytes(p.memory!.total)}${agree} [${budget.spent().toFixed(0)} s]`,
+      );
     }
   }
 

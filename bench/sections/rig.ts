@@ -22,6 +22,7 @@ import type { CategoryPlan } from "../../driver/plan.js";
 import { Session } from "../../driver/session.js";
 import { summarize } from "../lib/stats.js";
 import type { Spread } from "../types.js";
+import type { Stepper } from "../lib/alternate.js";
 import type { OptimizerConfig } from "../../compiler/optimizers.js";
 
 export interface Measurement {
@@ -137,16 +138,17 @@ export class GpuRig {
         session.setParameters(init);
         initEvalLoss = (await session.evaluate()).loss;
       }
-      const times: number[] = [];
-      for (let r = 0; r < o.reps; r++) {
-        const t0 = performance.now();
-        losses.push(await session.step(o.lr, ++t, o.seed));
-        times.push((performance.now() - t0) / 1000);
-      }
       // A step after an evaluation runs with the buffers the evaluation left (its graph arrays):
       // the plan's window (driver/plan.ts) and any run that evaluates between steps. Without it
-      // the measured total sat 62 KiB under the plan on Cora.
-      if (times.length) memory = peaks();
+      // the measured total sat 62 KiB under the plan on Cora. So at least one step follows the
+      // evaluation, timed only when timed steps were asked for.
+      const times: number[] = [];
+      for (let r = 0; r < Math.max(1, o.reps); r++) {
+        const t0 = performance.now();
+        losses.push(await session.step(o.lr, ++t, o.seed));
+        if (o.reps > 0) times.push((performance.now() - t0) / 1000);
+      }
+      memory = peaks();
       return {
         memory,
         firstStepSeconds,
@@ -162,6 +164,52 @@ export class GpuRig {
       session.unbind();
       backend.memory.trim();
       backend.stream.clearBindGroupCache();
+    }
+  }
+
+  /**
+   * Opens one training session per configuration on the shared backend, all alive at once, and
+   * hands `fn` a Stepper for each (initial parameters from `seed`, steps counted from 1): for
+   * steps timed in alternation (lib/alternate.ts). Memory is not measured here (the sessions
+   * share the pool); `measure` does that one configuration at a time. Every buffer is handed
+   * back afterwards; after a failure the backend is replaced before rethrowing.
+   */
+  async withSteppers<T>(
+    configs: readonly { model: CompiledModel; ds: Dataset }[],
+    o: Pick<MeasureOptions, "optimizer" | "seed" | "lr">,
+    fn: (steppers: Stepper[]) => Promise<T>,
+  ): Promise<T> {
+    const sessions: Pick<Session<unknown, unknown>, "setParameters" | "unbind">[] = [];
+    try {
+      const steppers: Stepper[] = [];
+      for (const { model, ds } of configs) {
+        const session = new Session(this.backend, model, {
+          optimizer: o.optimizer,
+          storeActivations: false,
+        });
+        sessions.push(session);
+        await session.bind(ds);
+        session.setParameters(initParameters(model.train.params, session.dims!, o.seed));
+        let t = 0;
+        steppers.push({
+          step: async () => {
+            const t0 = performance.now();
+            const loss = await session.step(o.lr, ++t, o.seed);
+            return { seconds: (performance.now() - t0) / 1000, loss };
+          },
+        });
+      }
+      const result = await fn(steppers);
+      for (const session of sessions.splice(0)) {
+        session.setParameters([]);
+        session.unbind();
+      }
+      this.backend.memory.trim();
+      this.backend.stream.clearBindGroupCache();
+      return result;
+    } catch (err) {
+      await this.replace();
+      throw err;
     }
   }
 

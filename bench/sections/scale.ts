@@ -120,10 +120,11 @@ async function confirm(
     .filter((p) => p.dataset === "arxiv" && p.model === "RevGCN" && p.status === "measured")
     .map((p) => ({ L: p.L, seconds: p.step?.median ?? p.firstStepSeconds! }));
   const sizeRatio = (full.nodes + full.edges) / (ARXIV.nodes + 2 * ARXIV.undirectedEdges);
-  // A step plus an evaluation (about half a step), plus building the graph on the host.
+  // A step, an evaluation (about half a step) and the step after it that closes the memory
+  // window (rig.ts), plus building the graph on the host.
   const cost = (L: number) => {
     const s = predictStepSeconds(timed, L);
-    return s === undefined ? undefined : 1.5 * s * sizeRatio + 20;
+    return s === undefined ? undefined : 2.5 * s * sizeRatio + 20;
   };
   const L = [target, 10, 3, 1].find((l) => l <= target && (cost(l) ?? Infinity) <= budget.left());
   const base = { nodes: full.nodes, edges: full.edges };

@@ -13,11 +13,14 @@ import type { SuiteConfig } from "../config.js";
 import { Budget, predictStepSeconds, repsFor, type TimedPoint } from "../lib/budget.js";
 import { seconds } from "../lib/format.js";
 import { exportGraph, paramSpecs, twinHypers, writeParams } from "../lib/torch-export.js";
-import { summarize } from "../lib/stats.js";
 import type { DepthPoint, ModelName, TorchPoint, TorchSection } from "../types.js";
 import type { BenchDataset } from "./datasets.js";
 import { MODELS } from "./depth.js";
 import { benchModel } from "./models.js";
+import type { GpuRig } from "./rig.js";
+import { alternateSteps, type AlternateResult } from "../lib/alternate.js";
+import { TorchTwin } from "../lib/torch-twin.js";
+import { defaultOptimizer } from "../../compiler/optimizers.js";
 
 export interface TorchProbe {
   python: string;
@@ -116,6 +119,8 @@ export interface TorchContext {
   datasets: BenchDataset[];
   /** Our depth points of this run: a comparison needs ours measured in the same invocation. */
   ours: DepthPoint[];
+  /** Where our steps are timed again, in alternation with PyTorch's. */
+  rig?: GpuRig;
   log: (msg: string) => void;
 }
 
@@ -148,6 +153,7 @@ export async function torchSection(c: TorchContext, probe = findTorch()): Promis
     return { available: false, note, python: probe.python, gradientSelfCheck, points: [] };
   }
   const tmp = mkdtempSync(join(tmpdir(), "revgnn-bench-torch-"));
+  const optimizer = defaultOptimizer("adam", c.config.weightDecay);
   const threads = cpus().length;
   const points: TorchPoint[] = [];
   const timed = new Map<string, TimedPoint[]>();
@@ -183,7 +189,10 @@ export async function torchSection(c: TorchContext, probe = findTorch()): Promis
           }
           const pred = predictTorch(b, m, L, ours);
           const reps = repsFor(pred, c.config.repSeconds, 2, c.config.torch.reps);
-          const cost = (overhead.get(b.info.key) ?? 10) + pred * (1.5 + reps);
+          // Theirs: a first step and a warm-up step, then the timed ones; ours the same in
+          // alternation (warm-up, timed), on a session bound afresh.
+          const oursStep = ours.step?.median ?? ours.firstStepSeconds ?? pred;
+          const cost = (overhead.get(b.info.key) ?? 10) + pred * (2 + reps) + oursStep * (1 + reps);
           if (!budget.fits(cost)) {
             point.reason = `predicted ${seconds(cost)}, ${seconds(budget.left())} left of the section's budget`;
             c.log(`[torch] ${b.info.key} ${m} L=${L}: skipped (${point.reason})`);
@@ -207,36 +216,52 @@ export async function torchSection(c: TorchContext, probe = findTorch()): Promis
               params: ex.params,
             }),
           );
+          if (!c.rig) {
+            point.reason = "no GPU rig to time our steps alongside";
+            continue;
+          }
           const t0 = performance.now();
-          const r = spawnSync(probe.python, [script, dir, cfgFile], {
-            encoding: "utf8",
-            // Generous: the prediction does not know the process's start-up and data loading on
-            // a new graph, and killing a nearly finished run wastes all of it.
-            timeout: Math.ceil(Math.max(300, 4 * cost) * 1000),
-            maxBuffer: 16 << 20,
-            // Passive waits: spinning OpenMP workers on a busy machine (other jobs, or lavapipe's
-            // threads just released) made steps ~6x slower here than with waits that sleep.
-            env: { ...process.env, OMP_NUM_THREADS: String(threads), OMP_WAIT_POLICY: "PASSIVE" },
-          });
-          const wall = (performance.now() - t0) / 1000;
-          if (r.status !== 0) {
+          // Passive waits: spinning OpenMP workers on a busy machine (other jobs, or lavapipe's
+          // threads just released) made steps ~6x slower here than with waits that sleep.
+          const twin = TorchTwin.start(
+            probe.python,
+            [script, "--serve", dir, cfgFile],
+            { ...process.env, OMP_NUM_THREADS: String(threads), OMP_WAIT_POLICY: "PASSIVE" },
+            // Generous: the prediction does not know the process's start-up and data loading
+            // on a new graph, and killing a nearly finished run wastes all of it.
+            Math.ceil(Math.max(300, 4 * cost) * 1000),
+          );
+          let paired: AlternateResult[];
+          let out: TorchOutput;
+          try {
+            // Our step and theirs in alternation (ours, theirs, theirs, ours, …): the machine's
+            // drift between the depth section and this one no longer enters the ratio.
+            paired = await c.rig.withSteppers(
+              [{ model: benchModel(c.root, m, L, b.info.D), ds: b.ds }],
+              { optimizer, seed: c.config.seed, lr: c.config.lr },
+              ([oursStepper]) => alternateSteps([oursStepper!, twin], reps),
+            );
+            out = await twin.finish<TorchOutput>();
+          } catch (err) {
+            twin.kill();
             point.status = "failed";
-            const why =
-              r.error?.message ?? (r.stderr || "").trim().split("\n").slice(-3).join(" | ");
-            point.reason = r.signal
-              ? `killed by ${r.signal} (out of memory or timeout): ${why}`
-              : why;
+            point.reason = (err instanceof Error ? err.message : String(err)).split("\n")[0]!;
             c.log(`[torch] ${b.info.key} ${m} L=${L}: FAILED: ${point.reason}`);
             continue;
           }
-          const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as TorchOutput;
+          const wall = (performance.now() - t0) / 1000;
           info = { torch: out.torch, threads: out.threads, blas: out.blas };
-          const stepTotal = out.first_step_seconds + out.step_seconds.reduce((s, x) => s + x, 0);
+          const stepTotal =
+            out.first_step_seconds +
+            out.step_seconds.reduce((s, x) => s + x, 0) +
+            paired[0]!.step.median * (1 + reps);
           if (!overhead.has(b.info.key))
             overhead.set(b.info.key, Math.max(1, wall - stepTotal * 1.5));
           Object.assign(point, {
             status: "measured",
-            step: summarize(out.step_seconds.length ? out.step_seconds : [out.first_step_seconds]),
+            // The twin's warm-up step (its second) is not among the timed ones.
+            step: paired[1]!.step,
+            ours: paired[0]!.step,
             firstStepSeconds: out.first_step_seconds,
             staticBytes: out.memory.static_bytes,
             ...(out.memory.step_peak_delta !== null
@@ -253,6 +278,7 @@ export async function torchSection(c: TorchContext, probe = findTorch()): Promis
           timed.set(`${b.info.key}:${m}`, list);
           c.log(
             `[torch] ${b.info.key} ${m} L=${L}: step ${seconds(point.step!.median)} (n=${point.step!.n}), ` +
+              `ours alternated ${seconds(point.ours!.median)}, ` +
               `init loss ${out.init_eval_loss.toFixed(5)} vs ours ${ours.initEvalLoss?.toFixed(5) ?? "—"} ` +
               `[${budget.spent().toFixed(0)} s]`,
           );

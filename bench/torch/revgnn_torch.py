@@ -358,7 +358,10 @@ def main():
         torch.set_num_threads(cfg.get("threads", 1))
         print(json.dumps(gradients(sys.argv[2], cfg)))
         return
-    data_dir, cfg_path = sys.argv[1], sys.argv[2]
+    # --serve: after the first step, one step per "step" line on stdin, each answered with one
+    # JSON line, so that the caller can alternate these steps with its own (bench/lib/alternate.ts).
+    serve = sys.argv[1] == "--serve"
+    data_dir, cfg_path = sys.argv[2:4] if serve else sys.argv[1:3]
     cfg = json.load(open(cfg_path))
     torch.set_num_threads(cfg["threads"])
     torch.manual_seed(cfg["seed"])
@@ -386,7 +389,15 @@ def main():
     first = time.perf_counter() - t0
     peak = read_status()["VmHWM"]
     seconds = []
-    for t in range(2, cfg["steps"] + 1):
+    if serve:
+        t = 1
+        while sys.stdin.readline().strip() == "step":
+            t += 1
+            t0 = time.perf_counter()
+            losses.append(step(t))
+            seconds.append(time.perf_counter() - t0)
+            print(json.dumps({"seconds": seconds[-1], "loss": losses[-1]}), flush=True)
+    for t in range(2, 1 if serve else cfg["steps"] + 1):
         t0 = time.perf_counter()
         losses.append(step(t))
         seconds.append(time.perf_counter() - t0)

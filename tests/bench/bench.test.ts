@@ -11,6 +11,8 @@ import { predictStepSeconds, repsFor } from "../../bench/lib/budget.js";
 import { machineSlug } from "../../bench/lib/machine.js";
 import { projectRoot, resultStem } from "../../bench/lib/paths.js";
 import { summarize } from "../../bench/lib/stats.js";
+import { alternateSteps, type Stepper } from "../../bench/lib/alternate.js";
+import { TorchTwin } from "../../bench/lib/torch-twin.js";
 import { markdownSummary } from "../../bench/report/markdown.js";
 import { PLOTS, renderSvg } from "../../bench/report/plots.js";
 import { writeResultSet } from "../../bench/report/write.js";
@@ -210,6 +212,44 @@ describe("bench helpers", () => {
     expect(predictStepSeconds(two, 1000)).toBeCloseTo(101);
     expect(repsFor(10, 60, 2, 7)).toBe(6);
     expect(repsFor(100, 60, 2, 7)).toBe(2);
+  });
+
+  it("alternates steps A B, B A, … after one untimed warm-up each", async () => {
+    const calls: string[] = [];
+    const fake = (name: string, seconds: number): Stepper => {
+      let t = 0;
+      return {
+        step: async () => {
+          calls.push(name);
+          t++;
+          return { seconds: seconds * t, loss: t };
+        },
+      };
+    };
+    const [a, b] = await alternateSteps([fake("A", 1), fake("B", 10)], 4);
+    expect(calls.join("")).toBe("AB" + "AB" + "BA" + "AB" + "BA");
+    // The warm-up (t = 1) is not timed: A's timed steps took 2, 3, 4, 5 s.
+    expect(a!.step).toMatchObject({ n: 4, min: 2, max: 5, median: 3.5 });
+    expect(a!.losses).toEqual([2, 3, 4, 5]);
+    expect(b!.step.median).toBe(35);
+  });
+
+  it("drives the PyTorch twin's step protocol, and reports a twin that dies or hangs", async () => {
+    const script = join(root, "tests", "bench", "fixtures", "fake-twin.mjs");
+    const start = (mode: string, timeoutMs = 20_000) =>
+      TorchTwin.start(process.execPath, [script, mode], process.env, timeoutMs);
+    const ok = start("ok");
+    expect(await ok.step()).toEqual({ seconds: 0.002, loss: 0.5 });
+    expect(await ok.step()).toEqual({ seconds: 0.003, loss: 1 / 3 });
+    expect(await ok.finish()).toEqual({ losses: [1, 0.5, 1 / 3], first_step_seconds: 0.5 });
+
+    const crash = start("crash");
+    await crash.step();
+    await expect(crash.step()).rejects.toThrow(/twin exited: RuntimeError: out of memory/);
+
+    const silent = start("silent", 300);
+    await expect(silent.step()).rejects.toThrow(/no answer within 0 s/);
+    silent.kill();
   });
 
   it("names result files after the date and a machine slug", () => {
