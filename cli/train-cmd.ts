@@ -15,7 +15,7 @@ import { MEMORY_CATEGORIES, poolLimitsOf } from "../runtime/gpu/memory.js";
 import { planDims, planLayout, planMemory, type CategoryPlan } from "../driver/plan.js";
 import type { FeatureChunks } from "../driver/feature-chunks.js";
 import { bindDims } from "../driver/session.js";
-import { nominalTarget } from "../compiler/target.js";
+import { immediateBytesFor, nominalTarget } from "../compiler/target.js";
 import {
   DEFAULT_DRIFT_EVERY,
   DEFAULT_DRIFT_THRESHOLD,
@@ -270,6 +270,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     maxBufferBytes: ctx.limits.maxBufferSize,
     tuning: ctx.tuning,
     maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage,
+    immediateBytes: immediateBytesFor(ctx.tuning, ctx.limits),
     checkpointEvery: o.checkpointEvery,
     perOp: bits !== undefined,
     denseFeatures: o.denseFeatures,

@@ -91,11 +91,23 @@ export type ParamWord =
   | { kind: "seed" }
   | { kind: "step" };
 
-export type BindingKind = "read" | "read_write" | "uniform";
+/**
+ * "uniform": the parameter block, bound at a dynamic offset into the command stream's ring.
+ * "immediate": the parameter block as the pass's immediate data (`var<immediate>`, set per
+ * dispatch with setImmediates): no binding at all (codegen/params-placement.ts).
+ */
+export type BindingKind = "read" | "read_write" | "uniform" | "immediate";
 
 export interface BindingSpec {
   name: string;
   kind: BindingKind;
+  /** "immediate": the block's size in 32-bit words (the pipeline layout's immediateSize / 4). */
+  words?: number;
+}
+
+/** Whether a binding is a storage buffer (rather than the parameter block). */
+export function isStorageBinding(b: BindingSpec): boolean {
+  return b.kind === "read" || b.kind === "read_write";
 }
 
 /** How many invocations a dispatch needs, as a formula of the data's sizes. */

@@ -54,7 +54,12 @@ export function kernelManifest(m: CompiledModel, programs: { step: Program; eval
       kind: k.kind,
       implements: k.implements,
       workgroupSize: [k.workgroupSize, 1, 1],
-      bindings: k.bindings.map((b, i) => ({ binding: i, group: 0, name: b.name, kind: b.kind })),
+      // A parameter block in immediates has no binding: its size instead.
+      bindings: k.bindings.map((b, i) =>
+        b.kind === "immediate"
+          ? { name: b.name, kind: b.kind, bytes: 4 * (b.words ?? 0) }
+          : { binding: i, group: 0, name: b.name, kind: b.kind },
+      ),
       // Hand-tuned templates (the adapter's matmul) bring their own parameter block and
       // dispatch shape; generated kernels follow the conventions below.
       template: !!k.custom,
@@ -78,7 +83,7 @@ export function kernelManifest(m: CompiledModel, programs: { step: Program; eval
     hyperparameters: m.train.hypers,
     conventions: {
       parameters:
-        "binding 0 is a uniform block of u32 words, in the order listed under `parameters`: symbolic sizes, element offsets of each storage binding, dropout seed and step (a kernel with `template: true` binds its block last, with the fields listed under `parameters`)",
+        "binding 0 is a uniform block of u32 words, in the order listed under `parameters`: symbolic sizes, element offsets of each storage binding, dropout seed and step (a kernel with `template: true` binds its block last, with the fields listed under `parameters`); a block listed with kind `immediate` is the dispatch's immediate data instead (`var<immediate>`, set with setImmediates; no binding)",
       tensors: "row-major float32; every tensor binding is read at its element offset",
       invocationIndex:
         "(workgroup_id.y * num_workgroups.x + workgroup_id.x) * workgroup_size + local_invocation_index",

@@ -139,7 +139,10 @@ function describeTarget(o: CodegenOptions): string {
     ([d, k]) => `; ${d} padded to a multiple of ${k}`,
   );
   const sparse = o.sparseInput ? `; ${o.sparseInput.dim}-wide node features read sparse` : "";
-  return `${o.perOp ? "one kernel per op" : "fused"}; ${tuning}; ≤ ${o.maxStorageBuffers ?? 8} storage buffers per kernel${padded.join("")}${sparse}`;
+  const immediates = o.immediateBytes
+    ? `; parameter blocks ≤ ${o.immediateBytes} bytes as immediates`
+    : "";
+  return `${o.perOp ? "one kernel per op" : "fused"}; ${tuning}; ≤ ${o.maxStorageBuffers ?? 8} storage buffers per kernel${immediates}${padded.join("")}${sparse}`;
 }
 
 /** Passes run once per graph (the step, the evaluation, a diagnostic graph), in this order. */
@@ -175,7 +178,13 @@ function codegenOptions(
   target: Target,
   padding?: Padding,
 ): CodegenOptions {
-  return { perOp, tuning: target.tuning, maxStorageBuffers: target.maxStorageBuffers, padding };
+  return {
+    perOp,
+    tuning: target.tuning,
+    maxStorageBuffers: target.maxStorageBuffers,
+    immediateBytes: target.immediateBytes,
+    padding,
+  };
 }
 
 /** The graph passes over one graph: its kernels and schedule. */

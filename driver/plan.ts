@@ -32,6 +32,8 @@ export interface PlanOptions {
   tuning?: Tuning;
   /** The adapter's storage-buffer limit per kernel (fusion depends on it). */
   maxStorageBuffers?: number;
+  /** The adapter's immediates for parameter blocks (compiler/target.ts immediateBytesFor). */
+  immediateBytes?: number;
 }
 
 /** A backend that allocates nothing, with the limits and kernel tuning of the planned device. */
@@ -43,6 +45,7 @@ function dryRunBackend(o: PlanOptions): DryRunBackend {
     undefined,
     o.tuning,
     o.maxStorageBuffers,
+    o.immediateBytes,
   );
 }
 

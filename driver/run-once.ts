@@ -38,6 +38,7 @@ export async function runOnce<H, K>(
     perOp: opts.perOp,
     tuning: opts.tuning ?? backend.tuning,
     maxStorageBuffers: opts.maxStorageBuffers ?? backend.maxStorageBuffers,
+    immediateBytes: opts.immediateBytes ?? backend.immediateBytes ?? 0,
   });
   const ex = new Executor(backend, program, dims, graph);
   ex.poison = !!opts.poison;

@@ -321,7 +321,11 @@ export class Session<H, K> implements TrainingSession {
       storeActivations: this.options.storeActivations,
       checkpointEvery: this.options.checkpointEvery,
       perOp: this.options.perOp,
-      target: { tuning: this.backend.tuning, maxStorageBuffers: this.backend.maxStorageBuffers },
+      target: {
+        tuning: this.backend.tuning,
+        maxStorageBuffers: this.backend.maxStorageBuffers,
+        immediateBytes: this.backend.immediateBytes ?? 0,
+      },
       sparseFeatures,
     });
   }

@@ -38,6 +38,7 @@ export function benchModel(root: string, model: ModelName, L: number, D: number)
 export interface KernelOptions {
   tuning?: Tuning;
   maxStorageBuffers?: number;
+  immediateBytes?: number;
 }
 
 export interface Limits {

@@ -65,10 +65,15 @@ export class GpuRig {
 
   /** What the backend generates kernels with; plans must use the same. */
   get kernelOptions(): KernelOptions {
-    const b = this.backend as { tuning?: Tuning; maxStorageBuffers?: number };
+    const b = this.backend as {
+      tuning?: Tuning;
+      maxStorageBuffers?: number;
+      immediateBytes?: number;
+    };
     return {
       ...(b.tuning ? { tuning: b.tuning } : {}),
       ...(b.maxStorageBuffers ? { maxStorageBuffers: b.maxStorageBuffers } : {}),
+      ...(b.immediateBytes ? { immediateBytes: b.immediateBytes } : {}),
     };
   }
 

@@ -15,12 +15,19 @@ import { expandRevBlocks } from "./expand.js";
 import type { Tuning } from "../target.js";
 import { dotsGraph, mixGraph, residualGraph } from "./fixpoint.js";
 import { fixpointAttrs, isFixpoint, isScan } from "../ir/ops/control.js";
-import type { Block, KernelSpec, Program, Step } from "../contract.js";
+import {
+  isStorageBinding,
+  type Block,
+  type KernelSpec,
+  type Program,
+  type Step,
+} from "../contract.js";
 import { matmulKernels } from "./matmul.js";
 import type { Padding } from "../padding.js";
 import { sparseInputMatmul } from "./sparse-input.js";
 import { loweringOf, type KernelContext } from "./context.js";
 import { partition } from "./partition.js";
+import { placeParams } from "./params-placement.js";
 import { mapKernel, type InPlaceOffer } from "./maps.js";
 import { rowKernel, rowMember, rowProgram, type RowMember } from "./rows.js";
 import { columnProgram, reduceKernels } from "./reductions.js";
@@ -52,8 +59,9 @@ export class CodeGenerator {
    * coupling, the forward and the rebuild of a block. Each use gets an instance: the shared code
    * with its own operands and in-place variants.
    */
-  private register(spec: KernelSpec): KernelSpec {
-    if (this.trial) return spec;
+  private register(generated: KernelSpec): KernelSpec {
+    if (this.trial) return generated;
+    const spec = placeParams(generated, this.options.immediateBytes ?? 0);
     const key = spec.code.slice(spec.code.indexOf("\n") + 1);
     let canonical = this.kernels.get(key);
     if (!canonical) {
@@ -264,7 +272,7 @@ export class CodeGenerator {
     const storage = (steps: Step[]) =>
       Math.max(
         ...steps.map((st) =>
-          st.kind === "kernel" ? st.kernel.bindings.filter((b) => b.kind !== "uniform").length : 0,
+          st.kind === "kernel" ? st.kernel.bindings.filter(isStorageBinding).length : 0,
         ),
       );
     const groups: Step[][] = [];
@@ -304,6 +312,8 @@ export interface CodegenOptions {
   tuning?: Tuning;
   /** Storage buffers a kernel may bind (the device's maxStorageBuffersPerShaderStage; 8 when unknown). */
   maxStorageBuffers?: number;
+  /** Parameter blocks up to this many bytes become immediates (./params-placement.ts). */
+  immediateBytes?: number;
   /** Symbolic dims the runtime binds rounded up to a multiple (../padding.ts): a known fact. */
   padding?: Padding;
   /** The graph input the runtime binds as packed sparse features (./sparse-input.ts): its

@@ -6,7 +6,7 @@ import type { GpuContext } from "../gpu/device.js";
 import { DryRunAllocator, MemoryPool, createGpuMemory, type DryBuffer } from "../gpu/memory.js";
 import { PipelineCache, type CompiledKernel } from "../gpu/pipelines.js";
 import { CommandStream } from "../gpu/stream.js";
-import type { Tuning } from "../../compiler/target.js";
+import { immediateBytesFor, type Tuning } from "../../compiler/target.js";
 import type { KernelSpec } from "../../compiler/contract.js";
 import type { DispatchNote, TimedDispatch, TimingMethod } from "../gpu/dispatch-timer.js";
 
@@ -45,6 +45,8 @@ export interface Backend<H, K> {
   readonly tuning?: Tuning;
   /** Storage buffers one kernel may bind. */
   readonly maxStorageBuffers: number;
+  /** Bytes of immediate data a dispatch may carry for its parameter block (0: none). */
+  readonly immediateBytes?: number;
   /**
    * True where nothing is computed (the memory plan): data-dependent control flow then takes the
    * path of largest memory, e.g. a fixpoint iterates until its Anderson history is full.
@@ -128,6 +130,10 @@ export class GpuBackend implements Backend<GPUBuffer, CompiledKernel> {
     return this.ctx.limits.maxStorageBuffersPerShaderStage;
   }
 
+  get immediateBytes(): number {
+    return immediateBytesFor(this.ctx.tuning, this.ctx.limits);
+  }
+
   copy(src: GPUBuffer, so: number, dst: GPUBuffer, dO: number, bytes: number): void {
     this.stream.copy(src, so, dst, dO, bytes);
   }
@@ -160,6 +166,8 @@ export class DryRunBackend implements Backend<DryBuffer, KernelSpec> {
     /** Plan for this adapter's kernels (workspace sizes depend on them). */
     readonly tuning?: Tuning,
     readonly maxStorageBuffers = 8,
+    /** The planned device's immediates for parameter blocks (the kernels' text depends on it). */
+    readonly immediateBytes = 0,
   ) {
     this.memory = new MemoryPool(new DryRunAllocator(), { maxBindingBytes, maxBufferBytes });
     this.memory.acquire(paramRingBytes, "workspace", "stream/params", "uniform");

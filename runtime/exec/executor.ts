@@ -7,6 +7,7 @@ import { BufferLimitError, type MemoryCategory } from "../gpu/memory.js";
 import type { Backend } from "./backend.js";
 import type { Graph as GraphData } from "../data/types.js";
 import {
+  isStorageBinding,
   andersonWeightsFromGram,
   evalDim,
   evalShape,
@@ -569,7 +570,7 @@ export class Executor<H, K> {
 
   /** What one dispatch of `spec` computes, for the profiler (runtime/profile/cost.ts). */
   private noteFor(spec: KernelSpec, elements: readonly number[], dims: DimBindings): DispatchNote {
-    const storage = spec.bindings.filter((b) => b.kind !== "uniform");
+    const storage = spec.bindings.filter(isStorageBinding);
     const operands = spec.operands.map((o, i) => ({
       elements: elements[i]!,
       written: storage[i]?.kind === "read_write",

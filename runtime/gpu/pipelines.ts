@@ -6,7 +6,9 @@
 // Binding convention (group 0, binding i = bindings[i]): storage buffers are "read" or
 // "read_write"; at most one "uniform" binding holds the per-dispatch parameters and is bound with
 // a dynamic offset into the command stream's parameter ring (see stream.ts), so its WGSL struct
-// must fit in PARAMS_BINDING_BYTES.
+// must fit in PARAMS_BINDING_BYTES. A parameter block the compiler placed in immediates (binding
+// kind "immediate", compiler/codegen/params-placement.ts) has no binding: the pipeline layout
+// declares its size and the stream sets it with setImmediates.
 //
 // Warm-up: creating a pipeline is cheap on lavapipe; LLVM compiles a kernel at its first dispatch,
 // on the queue's one thread. Left to the first training step, a cold start (empty Mesa shader
@@ -18,7 +20,7 @@
 // dispatch costs microseconds.
 import { envVar, hardwareThreads, sleepWhileBusy } from "../platform.js";
 import { GpuValidationError, type GpuContext } from "./context.js";
-import type { BindingSpec, KernelSource } from "../../compiler/contract.js";
+import { isStorageBinding, type BindingSpec, type KernelSource } from "../../compiler/contract.js";
 
 /** The byte range bound for a uniform parameter block: 64 words of u32/i32/f32. */
 export const PARAMS_BINDING_BYTES = 256;
@@ -33,6 +35,8 @@ export interface CompiledKernel {
   readonly bindings: readonly BindingSpec[];
   /** Binding index of the uniform parameter block, or -1. */
   readonly uniformSlot: number;
+  /** Words of the parameter block passed as immediates (0: none, or a uniform binding). */
+  readonly immediateWords: number;
   /** Binding indices of the storage buffers, in the order dispatch() takes buffers. */
   readonly storageSlots: readonly number[];
 }
@@ -263,7 +267,10 @@ export class PipelineCache {
           });
           const pipeline = await helper.createComputePipelineAsync({
             label: job.kernel.label,
-            layout: helper.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] }),
+            layout: helper.createPipelineLayout({
+              bindGroupLayouts: [bindGroupLayout],
+              immediateSize: 4 * immediateWordsOf(job.src.bindings),
+            }),
             compute: { module, entryPoint: job.src.entryPoint },
           });
           await this.dispatchEmpty(helper, scratch, pipeline, { ...job.kernel, bindGroupLayout });
@@ -295,24 +302,34 @@ export class PipelineCache {
     device: GPUDevice,
     scratch: Scratch,
     pipeline: GPUComputePipeline,
-    k: Pick<CompiledKernel, "bindings" | "bindGroupLayout" | "uniformSlot" | "label">,
+    k: Pick<
+      CompiledKernel,
+      "bindings" | "bindGroupLayout" | "uniformSlot" | "immediateWords" | "label"
+    >,
   ): Promise<void> {
     while (scratch.storage.length < k.bindings.length) scratch.storage.push(storageScratch(device));
     device.pushErrorScope("validation");
     const bindGroup = device.createBindGroup({
       layout: k.bindGroupLayout,
-      entries: k.bindings.map((b, i) => ({
-        binding: i,
-        resource:
-          b.kind === "uniform"
-            ? { buffer: scratch.uniform, size: PARAMS_BINDING_BYTES }
-            : { buffer: scratch.storage[i]! },
-      })),
+      entries: k.bindings.flatMap((b, i) =>
+        b.kind === "immediate"
+          ? []
+          : [
+              {
+                binding: i,
+                resource:
+                  b.kind === "uniform"
+                    ? { buffer: scratch.uniform, size: PARAMS_BINDING_BYTES }
+                    : { buffer: scratch.storage[i]! },
+              },
+            ],
+      ),
     });
     const enc = device.createCommandEncoder({ label: `warm ${k.label}` });
     const pass = enc.beginComputePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup, k.uniformSlot >= 0 ? [0] : []);
+    if (k.immediateWords > 0) pass.setImmediates(0, new Uint32Array(k.immediateWords));
     pass.dispatchWorkgroupsIndirect(scratch.indirect, 0);
     pass.end();
     device.queue.submit([enc.finish()]);
@@ -326,7 +343,9 @@ export class PipelineCache {
   }
 
   private layoutFor(bindings: readonly BindingSpec[]): LayoutEntry {
-    const key = bindings.map((b) => b.kind).join(",");
+    const key = bindings
+      .map((b) => (b.kind === "immediate" ? `immediate${b.words}` : b.kind))
+      .join(",");
     let entry = this.layouts.get(key);
     if (entry) return entry;
     const { device } = this.ctx;
@@ -334,7 +353,10 @@ export class PipelineCache {
       label: `layout(${key})`,
       entries: layoutEntries(bindings),
     });
-    const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
+    const pipelineLayout = device.createPipelineLayout({
+      bindGroupLayouts: [layout],
+      immediateSize: 4 * immediateWordsOf(bindings),
+    });
     entry = { id: this.layouts.size + 1, layout, pipelineLayout };
     this.layouts.set(key, entry);
     return entry;
@@ -347,7 +369,7 @@ export class PipelineCache {
     if (uniformSlots.length > 1) {
       throw new Error(`kernel "${label}": at most one uniform binding is supported`);
     }
-    const storageSlots = src.bindings.flatMap((b, i) => (b.kind === "uniform" ? [] : [i]));
+    const storageSlots = src.bindings.flatMap((b, i) => (isStorageBinding(b) ? [i] : []));
 
     device.pushErrorScope("validation");
     const module = device.createShaderModule({ code: src.code, label });
@@ -388,20 +410,32 @@ export class PipelineCache {
       layoutId: layout.id,
       bindings: src.bindings,
       uniformSlot: uniformSlots[0] ?? -1,
+      immediateWords: immediateWordsOf(src.bindings),
       storageSlots,
     };
   }
 }
 
 function layoutEntries(bindings: readonly BindingSpec[]): GPUBindGroupLayoutEntry[] {
-  return bindings.map((b, i) => ({
-    binding: i,
-    visibility: GPUShaderStage.COMPUTE,
-    buffer:
-      b.kind === "uniform"
-        ? { type: "uniform", hasDynamicOffset: true, minBindingSize: 0 }
-        : { type: b.kind === "read" ? "read-only-storage" : "storage" },
-  }));
+  return bindings.flatMap((b, i): GPUBindGroupLayoutEntry[] =>
+    b.kind === "immediate"
+      ? []
+      : [
+          {
+            binding: i,
+            visibility: GPUShaderStage.COMPUTE,
+            buffer:
+              b.kind === "uniform"
+                ? { type: "uniform", hasDynamicOffset: true, minBindingSize: 0 }
+                : { type: b.kind === "read" ? "read-only-storage" : "storage" },
+          },
+        ],
+  );
+}
+
+/** Words of the parameter block a kernel takes as immediates (0: none). */
+function immediateWordsOf(bindings: readonly BindingSpec[]): number {
+  return bindings.find((b) => b.kind === "immediate")?.words ?? 0;
 }
 
 // Scratch buffers of the warm-up dispatch: zeroed indirect arguments, a parameter block and one

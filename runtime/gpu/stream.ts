@@ -335,6 +335,10 @@ export class CommandStream {
       pass.setPipeline(kernel.pipeline);
       this.currentPipeline = kernel.pipeline;
     }
+    if (kernel.immediateWords > 0) {
+      if (!params) throw new StreamError(`kernel "${kernel.label}" needs a parameter block`);
+      pass.setImmediates(0, this.immediatesOf(params, kernel.immediateWords));
+    }
     if (offset >= 0) {
       if (bindGroup !== this.currentBindGroup || offset !== this.currentOffset) {
         this.dynOffset[0] = offset;
@@ -356,6 +360,16 @@ export class CommandStream {
       this.flush();
       timer.submitted(kernel.label, note, performance.now());
     }
+  }
+
+  /** The block as the kernel's immediates: exactly `words` words (a block may be shorter). */
+  private immediatesOf(params: Uint32Array, words: number): Uint32Array {
+    if (params.length === words) return params;
+    if (params.length > words)
+      throw new StreamError(`parameter block of ${params.length} words exceeds ${words}`);
+    const padded = new Uint32Array(words);
+    padded.set(params);
+    return padded;
   }
 
   /** Appends a parameter block to the ring (or reuses the previous identical one). */

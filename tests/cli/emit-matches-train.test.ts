@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { nominalTarget } from "../../compiler/target.js";
+import { immediateBytesFor, nominalTarget } from "../../compiler/target.js";
 import { compileForRun } from "../../cli/train-cmd.js";
 import { syntheticDataset } from "../../runtime/data/synthetic.js";
 import { GpuBackend } from "../../runtime/exec/backend.js";
@@ -153,6 +153,7 @@ describe("compile --emit wgsl writes the kernels train dispatches", () => {
     expect({
       tuning: ctx.tuning,
       maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage,
+      immediateBytes: immediateBytesFor(ctx.tuning, ctx.limits),
     }).toEqual(nominalTarget("cpu"));
   });
 

@@ -18,7 +18,15 @@ import * as grammarChevrotain from "../../grammar/chevrotain.js";
 const model = expectModel(compileFile("examples/revgcn.gnn"));
 const target = nominalTarget("cpu");
 const backend = () =>
-  new DryRunBackend(undefined, undefined, undefined, undefined, target.tuning, 16);
+  new DryRunBackend(
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    target.tuning,
+    16,
+    target.immediateBytes,
+  );
 const options: SessionOptions = {
   optimizer: defaultOptimizer("adam", 0),
   storeActivations: false,

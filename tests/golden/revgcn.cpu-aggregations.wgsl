@@ -11,7 +11,7 @@ struct Params {
   off_t2: u32,
 }
 
-@group(0) @binding(0) var<uniform> P: Params;
+var<immediate> P: Params;
 @group(0) @binding(1) var<storage, read> csr_rowptr: array<u32>;
 @group(0) @binding(2) var<storage, read> csr_src: array<u32>;
 @group(0) @binding(3) var<storage, read> t0: array<f32>;
@@ -75,7 +75,7 @@ struct Params {
   off_t1: u32,
 }
 
-@group(0) @binding(0) var<uniform> P: Params;
+var<immediate> P: Params;
 @group(0) @binding(1) var<storage, read> csr_rowptr: array<u32>;
 @group(0) @binding(2) var<storage, read> csc_colptr: array<u32>;
 @group(0) @binding(3) var<storage, read> csc_dst: array<u32>;
@@ -149,7 +149,7 @@ struct Params {
   off_t2: u32,
 }
 
-@group(0) @binding(0) var<uniform> P: Params;
+var<immediate> P: Params;
 @group(0) @binding(1) var<storage, read> csr_rowptr: array<u32>;
 @group(0) @binding(2) var<storage, read> csc_colptr: array<u32>;
 @group(0) @binding(3) var<storage, read> csc_dst: array<u32>;

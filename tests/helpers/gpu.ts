@@ -19,7 +19,7 @@ export async function runOnGpu(
   inputs: Tensor[],
   dims: Record<string, number>,
   csr?: CsrGraph,
-  opts: { seed?: number; step?: number; perOp?: boolean } = {},
+  opts: { seed?: number; step?: number; perOp?: boolean; immediateBytes?: number } = {},
 ): Promise<RunOnceResult> {
   const backend = new GpuBackend(await gpu());
   const graph = csr
