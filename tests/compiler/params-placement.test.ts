@@ -7,13 +7,13 @@ import { KernelBuilder, gridOf } from "../../compiler/codegen/kernel-builder.js"
 import { compileFile, expectModel } from "../../compiler/compile.js";
 import { compileProgram } from "../../compiler/pipeline.js";
 import { defaultOptimizer } from "../../compiler/optimizers.js";
-import { nominalTarget } from "../../compiler/target.js";
+import { immediateBytesFor, nominalTarget } from "../../compiler/target.js";
 import { Builder, newGraph } from "../../compiler/ir/builder.js";
 import { graphView, interpret } from "../../compiler/ir/interp.js";
 import { randomCsr, randomTensor, rng } from "../../compiler/gradcheck/random.js";
 import type { KernelSpec } from "../../compiler/contract.js";
 import type { Value } from "../../compiler/ir/types.js";
-import { runOnGpu } from "../helpers/gpu.js";
+import { gpu, runOnGpu } from "../helpers/gpu.js";
 
 /** A generated kernel whose parameter block has `words` words. */
 function kernelWithParams(words: number): KernelSpec {
@@ -78,6 +78,9 @@ describe("parameter placement", () => {
     const csr = randomCsr(N, 20, rng(7));
     const inputs = [randomTensor([N, 6], rng(1)), randomTensor([6, 5], rng(2))];
     const [want] = interpret(g, inputs, { dims: { N, E: 20 }, graph: graphView(csr) });
+    // lavapipe offers 64 bytes of immediates, and its tuning asks for them.
+    const ctx = await gpu();
+    expect(immediateBytesFor(ctx.tuning, ctx.limits)).toBe(64);
     const viaImmediates = await runOnGpu(g, inputs, { N }, csr);
     const viaUniforms = await runOnGpu(g, inputs, { N }, csr, { immediateBytes: 0 });
     expect(Array.from(viaImmediates.outputs[0]!)).toEqual(Array.from(viaUniforms.outputs[0]!));
