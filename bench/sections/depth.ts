@@ -37,6 +37,8 @@ export interface DepthContext {
  * session; an initial evaluation half a step more.
  */
 const FIXED_STEPS = 3.5;
+/** A configuration timed alone (no partner that fits) needs no session of its own for it. */
+const FIXED_STEPS_ALONE = 2.5;
 
 function firstLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
@@ -112,7 +114,10 @@ export async function depthSection(c: DepthContext): Promise<DepthSection> {
       continue;
     }
     const init = c.initEval(b.info.key, L) ? 0.5 : 0;
-    const cost = (reps: number) => known.reduce((s, p) => s + p * (FIXED_STEPS + init + reps), 0);
+    // Alone, a configuration's timed steps follow its evaluation in the measuring session.
+    const alone = runnable.length === 1;
+    const fixed = alone ? FIXED_STEPS_ALONE : FIXED_STEPS;
+    const cost = (reps: number) => known.reduce((s, p) => s + p * (fixed + init + reps), 0);
     let reps = repsFor(slowest, config.repSeconds, config.minReps, config.maxReps);
     while (reps > 0 && !budget.fits(cost(reps))) reps--;
     if (!budget.fits(cost(reps))) {
@@ -133,7 +138,7 @@ export async function depthSection(c: DepthContext): Promise<DepthSection> {
           optimizer,
           seed: config.seed,
           lr: config.lr,
-          reps: 0,
+          reps: alone ? reps : 0,
           initEval: init > 0,
         });
         Object.assign(p, {
@@ -142,7 +147,8 @@ export async function depthSection(c: DepthContext): Promise<DepthSection> {
           firstStepSeconds: r.firstStepSeconds,
           evalSeconds: r.evalSeconds,
           dispatchesPerStep: r.dispatchesPerStep,
-          losses: r.losses.slice(0, 1),
+          losses: alone ? r.losses : r.losses.slice(0, 1),
+          ...(r.step ? { step: r.step } : {}),
           ...(r.initEvalLoss !== undefined ? { initEvalLoss: r.initEvalLoss } : {}),
         });
         delete p.reason;
@@ -153,7 +159,7 @@ export async function depthSection(c: DepthContext): Promise<DepthSection> {
         c.log(`[depth] ${b.info.key} ${m} L=${L}: FAILED: ${p.reason}`);
       }
     }
-    if (reps > 0 && measured.length > 0) {
+    if (reps > 0 && !alone && measured.length > 0) {
       try {
         const timedSteps = await c.rig.withSteppers(
           measured.map((m) => ({ model: benchModel(c.root, m, L, b.info.D), ds: b.ds })),
