@@ -58,7 +58,7 @@ export const FULL: SuiteConfig = {
   minReps: 3,
   maxReps: 7,
   memoryFraction: 0.7,
-  sectionSeconds: { depth: 1500, torch: 360, kernels: 360, scale: 240 },
+  sectionSeconds: { depth: 1500, torch: 720, kernels: 360, scale: 240 },
   torch: { enabled: true, depths: { cora: [1, 10, 100], arxiv: [1, 10] }, reps: 3 },
   kernels: { enabled: true, runs: 3 },
   crosscheck: { enabled: true, datasets: [...CROSSCHECK_DATASETS] },
