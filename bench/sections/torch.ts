@@ -183,10 +183,13 @@ export async function torchSection(c: TorchContext, probe = findTorch()): Promis
           const ours = c.ours.find((p) => p.dataset === b.info.key && p.model === m && p.L === L);
           const point: TorchPoint = { dataset: b.info.key, model: m, L, status: "skipped" };
           points.push(point);
-          if (ours?.status !== "measured") {
-            point.reason = `ours was not measured in this run (${ours?.status ?? "absent"})`;
+          if (ours?.status !== "measured" || !c.rig) {
+            point.reason = c.rig
+              ? `ours was not measured in this run (${ours?.status ?? "absent"})`
+              : "no GPU rig to time our steps alongside";
             continue;
           }
+          const rig = c.rig;
           const pred = predictTorch(b, m, L, ours);
           const reps = repsFor(pred, c.config.repSeconds, 2, c.config.torch.reps);
           // Theirs: a first step and a warm-up step, then the timed ones; ours the same in
@@ -216,10 +219,6 @@ export async function torchSection(c: TorchContext, probe = findTorch()): Promis
               params: ex.params,
             }),
           );
-          if (!c.rig) {
-            point.reason = "no GPU rig to time our steps alongside";
-            continue;
-          }
           const t0 = performance.now();
           // Passive waits: spinning OpenMP workers on a busy machine (other jobs, or lavapipe's
           // threads just released) made steps ~6x slower here than with waits that sleep.
@@ -236,7 +235,7 @@ export async function torchSection(c: TorchContext, probe = findTorch()): Promis
           try {
             // Our step and theirs in alternation (ours, theirs, theirs, ours, …): the machine's
             // drift between the depth section and this one no longer enters the ratio.
-            paired = await c.rig.withSteppers(
+            paired = await rig.withSteppers(
               [{ model: benchModel(c.root, m, L, b.info.D), ds: b.ds }],
               { optimizer, seed: c.config.seed, lr: c.config.lr },
               ([oursStepper]) => alternateSteps([oursStepper!, twin], reps),
